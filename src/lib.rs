@@ -1,0 +1,7 @@
+//! kbundle: validate, bundle, sign and ship Kubernetes manifests the GitOps way.
+//!
+//! Layers (imports point down only): `cli` and `commands` at the top; the pure domain
+//! modules `manifest`, `validate` and `report`; adapters such as `http` at the edge.
+
+pub mod manifest;
+pub mod report;

@@ -1,0 +1,132 @@
+//! Finding and reading manifest files.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use regex::Regex;
+
+/// Something to read manifests from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+/// The text of one input, with the name reports use for it.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: Arc<str>,
+    pub text: String,
+}
+
+/// Why an input could not be listed or read.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct InputError {
+    pub path: String,
+    pub message: String,
+}
+
+fn is_manifest(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// Expands paths into inputs: `-` (or no path) is stdin, folders are walked recursively for
+/// `.yaml`, `.yml` and `.json` files in a stable order, and files whose path matches one of
+/// `ignore` are left out (kubeconform's `-ignore-filename-pattern`).
+pub fn discover(paths: &[PathBuf], ignore: &[Regex]) -> Result<Vec<Input>, InputError> {
+    if paths.is_empty() {
+        return Ok(vec![Input::Stdin]);
+    }
+    let ignored = |p: &Path| {
+        let s = p.to_string_lossy();
+        ignore.iter().any(|re| re.is_match(&s))
+    };
+    let mut inputs = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        let meta = std::fs::metadata(path).map_err(|e| InputError {
+            path: path.display().to_string(),
+            message: format!("{}; check the path", io_reason(&e)),
+        })?;
+        if !meta.is_dir() {
+            // A file named explicitly is read whatever its extension.
+            if !ignored(path) {
+                inputs.push(Input::File(path.clone()));
+            }
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            let entry = entry.map_err(|e| InputError {
+                path: e
+                    .path()
+                    .map_or_else(|| path.display().to_string(), |p| p.display().to_string()),
+                message: e
+                    .io_error()
+                    .map_or_else(|| e.to_string(), io_reason),
+            })?;
+            let p = entry.path();
+            if entry.file_type().is_file() && is_manifest(p) && !ignored(p) {
+                inputs.push(Input::File(p.to_path_buf()));
+            }
+        }
+    }
+    Ok(inputs)
+}
+
+/// Reads one input whole.
+pub fn read_input(input: &Input) -> Result<Source, InputError> {
+    match input {
+        Input::Stdin => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| InputError {
+                    path: "stdin".into(),
+                    message: io_reason(&e),
+                })?;
+            Ok(Source {
+                name: Arc::from("stdin"),
+                text,
+            })
+        }
+        Input::File(path) => {
+            let name = path.display().to_string();
+            let bytes = std::fs::read(path).map_err(|e| InputError {
+                path: name.clone(),
+                message: io_reason(&e),
+            })?;
+            let text = String::from_utf8(bytes).map_err(|e| InputError {
+                path: name.clone(),
+                message: format!(
+                    "not UTF-8 text (invalid byte at offset {}); manifests must be UTF-8",
+                    e.utf8_error().valid_up_to()
+                ),
+            })?;
+            Ok(Source {
+                name: Arc::from(name),
+                text,
+            })
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string().to_lowercase(),
+    }
+}

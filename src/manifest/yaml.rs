@@ -1,0 +1,572 @@
+//! YAML streams to JSON values, remembering where every node came from.
+//!
+//! Built on `saphyr-parser`'s event stream (maintained, span-carrying; `serde_yaml` is
+//! deprecated). Plain scalars are resolved the way `sigs.k8s.io/yaml` (go-yaml v2, YAML 1.1)
+//! resolves them, because that is how kubectl, Config Sync and kubeconform read manifests:
+//! `yes`/`on`/`y` are booleans, `0755` is octal, `~` is null.
+//!
+//! Positions are kept beside the value in pre-order (see [`Positions`]), so the fast path
+//! builds a plain `serde_json::Value` and pays one small push per node.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use serde_json::{Map, Number, Value};
+
+use super::position::{Pos, Positions, escape_pointer};
+
+/// One YAML document of a stream.
+#[derive(Debug)]
+pub struct Document {
+    pub value: Value,
+    pub positions: Positions,
+    /// Where the document's content starts.
+    pub start: Pos,
+    /// Problems that did not stop parsing (duplicate keys).
+    pub problems: Vec<YamlProblem>,
+}
+
+/// A syntax error or a semantic problem in the YAML text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlProblem {
+    pub pos: Pos,
+    /// JSON pointer of the node concerned, when there is one.
+    pub pointer: Option<String>,
+    pub message: String,
+}
+
+/// Everything read from one YAML stream: the documents parsed before any syntax error, and
+/// that error.
+#[derive(Debug, Default)]
+pub struct Stream {
+    pub documents: Vec<Document>,
+    pub error: Option<YamlProblem>,
+}
+
+/// Parses a multi-document YAML stream. Empty documents are kept as `Value::Null`.
+pub fn parse_stream(text: &str) -> Stream {
+    let mut builder = Builder::default();
+    let mut stream = Stream::default();
+    for event in Parser::new_from_str(text) {
+        match event {
+            Ok((event, span)) => {
+                if let Err(problem) = builder.event(event, span, &mut stream.documents) {
+                    stream.error = Some(problem);
+                    break;
+                }
+            }
+            Err(e) => {
+                let m = e.marker();
+                stream.error = Some(YamlProblem {
+                    pos: Pos::new(m.line(), m.col() + 1),
+                    pointer: None,
+                    message: format!("yaml syntax error: {}", e.info()),
+                });
+                break;
+            }
+        }
+    }
+    stream
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        first_pos: usize,
+    },
+    Map {
+        map: Map<String, Value>,
+        anchor: usize,
+        first_pos: usize,
+        /// The key waiting for its value, with the positions index where the entry starts.
+        key: Option<PendingKey>,
+        /// `<<` merge sources, applied at the end so explicit keys win.
+        merges: Vec<(Value, Vec<Pos>)>,
+    },
+}
+
+struct PendingKey {
+    name: String,
+    pos: Pos,
+    entry_start: usize,
+    duplicate_of: Option<Pos>,
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    positions: Vec<Pos>,
+    anchors: HashMap<usize, (Value, Vec<Pos>)>,
+    start: Option<Pos>,
+    problems: Vec<YamlProblem>,
+    root: Option<Value>,
+    path: Vec<String>,
+}
+
+fn pos_of(span: &Span) -> Pos {
+    Pos::new(span.start.line(), span.start.col() + 1)
+}
+
+impl Builder {
+    fn event(
+        &mut self,
+        event: Event<'_>,
+        span: Span,
+        docs: &mut Vec<Document>,
+    ) -> Result<(), YamlProblem> {
+        let pos = pos_of(&span);
+        match event {
+            Event::DocumentStart(_) => {
+                self.start = None;
+                self.root = None;
+            }
+            Event::DocumentEnd => {
+                let positions = std::mem::take(&mut self.positions);
+                docs.push(Document {
+                    value: self.root.take().unwrap_or(Value::Null),
+                    positions: Positions::new(positions),
+                    start: self.start.unwrap_or(pos),
+                    problems: std::mem::take(&mut self.problems),
+                });
+                self.anchors.clear();
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.start.get_or_insert(pos);
+                if let Some(Frame::Map {
+                    key: key @ None,
+                    map,
+                    first_pos,
+                    ..
+                }) = self.stack.last_mut()
+                {
+                    // A scalar in key position: remember it until its value arrives.
+                    let entry_start = self.positions.len();
+                    self.positions.push(pos);
+                    let name = text.into_owned();
+                    let duplicate_of = map.contains_key(&name).then(|| {
+                        // Walk this mapping's entries to the first definition's key.
+                        let mut i = *first_pos + 1;
+                        for (k, v) in map.iter() {
+                            if *k == name {
+                                break;
+                            }
+                            i += 1 + Positions::subtree_len(v);
+                        }
+                        self.positions.get(i).copied().unwrap_or(pos)
+                    });
+                    *key = Some(PendingKey {
+                        name,
+                        pos,
+                        entry_start,
+                        duplicate_of,
+                    });
+                    return Ok(());
+                }
+                let first = self.positions.len();
+                self.positions.push(pos);
+                let value = resolve_scalar(&text, style, tag.as_deref());
+                if anchor != 0 {
+                    self.anchors
+                        .insert(anchor, (value.clone(), self.positions[first..].to_vec()));
+                }
+                self.complete(value)?;
+            }
+            Event::Alias(id) => {
+                self.start.get_or_insert(pos);
+                self.reject_complex_key(pos)?;
+                let Some((value, positions)) = self.anchors.get(&id) else {
+                    return Err(YamlProblem {
+                        pos,
+                        pointer: None,
+                        message: "alias refers to an unknown anchor".into(),
+                    });
+                };
+                let value = value.clone();
+                self.positions.extend_from_slice(positions);
+                self.complete(value)?;
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.start.get_or_insert(pos);
+                self.reject_complex_key(pos)?;
+                self.push_path_for_child();
+                let first_pos = self.positions.len();
+                self.positions.push(pos);
+                self.stack.push(Frame::Seq {
+                    items: Vec::new(),
+                    anchor,
+                    first_pos,
+                });
+            }
+            Event::MappingStart(anchor, _) => {
+                self.start.get_or_insert(pos);
+                self.reject_complex_key(pos)?;
+                self.push_path_for_child();
+                let first_pos = self.positions.len();
+                self.positions.push(pos);
+                self.stack.push(Frame::Map {
+                    map: Map::new(),
+                    anchor,
+                    first_pos,
+                    key: None,
+                    merges: Vec::new(),
+                });
+            }
+            Event::SequenceEnd => {
+                if let Some(Frame::Seq {
+                    items,
+                    anchor,
+                    first_pos,
+                }) = self.stack.pop()
+                {
+                    self.path.pop();
+                    let value = Value::Array(items);
+                    if anchor != 0 {
+                        self.anchors.insert(
+                            anchor,
+                            (value.clone(), self.positions[first_pos..].to_vec()),
+                        );
+                    }
+                    self.complete(value)?;
+                }
+            }
+            Event::MappingEnd => {
+                if let Some(Frame::Map {
+                    mut map,
+                    anchor,
+                    first_pos,
+                    merges,
+                    ..
+                }) = self.stack.pop()
+                {
+                    self.path.pop();
+                    for (source, positions) in merges {
+                        self.merge(&mut map, source, &positions, pos)?;
+                    }
+                    let value = Value::Object(map);
+                    if anchor != 0 {
+                        self.anchors.insert(
+                            anchor,
+                            (value.clone(), self.positions[first_pos..].to_vec()),
+                        );
+                    }
+                    self.complete(value)?;
+                }
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    fn reject_complex_key(&self, pos: Pos) -> Result<(), YamlProblem> {
+        if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+            return Err(YamlProblem {
+                pos,
+                pointer: Some(self.pointer()),
+                message: "mapping keys must be scalars".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn push_path_for_child(&mut self) {
+        let segment = match self.stack.last() {
+            Some(Frame::Seq { items, .. }) => items.len().to_string(),
+            Some(Frame::Map { key: Some(k), .. }) => k.name.clone(),
+            _ => String::new(),
+        };
+        self.path.push(segment);
+    }
+
+    fn pointer(&self) -> String {
+        // The first segment belongs to the document root, which has no name.
+        self.path
+            .iter()
+            .skip(1)
+            .map(|s| format!("/{}", escape_pointer(s)))
+            .collect()
+    }
+
+    /// Attaches a finished value to its parent (or makes it the document root).
+    fn complete(&mut self, value: Value) -> Result<(), YamlProblem> {
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map {
+                map, key, merges, ..
+            }) => {
+                let Some(k) = key.take() else {
+                    return Ok(());
+                };
+                if k.name == "<<" {
+                    let positions = self.positions.split_off(k.entry_start + 1);
+                    self.positions.truncate(k.entry_start);
+                    merges.push((value, positions));
+                } else if let Some(first) = k.duplicate_of {
+                    self.positions.truncate(k.entry_start);
+                    let pointer = format!("{}/{}", self.pointer(), escape_pointer(&k.name));
+                    self.problems.push(YamlProblem {
+                        pos: k.pos,
+                        pointer: Some(pointer),
+                        message: format!(
+                            "duplicate key {:?} (first defined at line {})",
+                            k.name, first.line
+                        ),
+                    });
+                } else {
+                    map.insert(k.name, value);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a `<<` merge: entries of the source mapping(s) whose keys are absent.
+    fn merge(
+        &mut self,
+        map: &mut Map<String, Value>,
+        source: Value,
+        positions: &[Pos],
+        at: Pos,
+    ) -> Result<(), YamlProblem> {
+        match source {
+            Value::Object(entries) => {
+                // positions: [mapping, (key, value subtree)*]
+                let mut i = 1;
+                for (k, v) in entries {
+                    let len = 1 + Positions::subtree_len(&v);
+                    if !map.contains_key(&k) {
+                        self.positions.extend_from_slice(&positions[i..i + len]);
+                        map.insert(k, v);
+                    }
+                    i += len;
+                }
+                Ok(())
+            }
+            Value::Array(items) => {
+                let mut i = 1;
+                for item in items {
+                    let len = Positions::subtree_len(&item);
+                    let slice = positions[i..i + len].to_vec();
+                    self.merge(map, item, &slice, at)?;
+                    i += len;
+                }
+                Ok(())
+            }
+            _ => Err(YamlProblem {
+                pos: at,
+                pointer: Some(self.pointer()),
+                message: "a `<<` merge key needs a mapping or a list of mappings".into(),
+            }),
+        }
+    }
+}
+
+/// Resolves a scalar the way go-yaml v2 does for an untyped target.
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    if let Some(tag) = tag.filter(|t| t.is_yaml_core_schema()) {
+        return match tag.suffix.as_str() {
+            "str" | "binary" | "timestamp" => Value::String(text.to_owned()),
+            "null" => Value::Null,
+            "bool" => resolve_plain(text)
+                .filter(Value::is_boolean)
+                .unwrap_or_else(|| Value::String(text.to_owned())),
+            "int" | "float" => resolve_plain(text)
+                .filter(Value::is_number)
+                .unwrap_or_else(|| Value::String(text.to_owned())),
+            _ => resolve_plain(text).unwrap_or_else(|| Value::String(text.to_owned())),
+        };
+    }
+    if style != ScalarStyle::Plain {
+        return Value::String(text.to_owned());
+    }
+    if text.is_empty() {
+        return Value::Null;
+    }
+    resolve_plain(text).unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+/// Returns the non-string value a plain scalar stands for, if any.
+pub(crate) fn resolve_plain(text: &str) -> Option<Value> {
+    let first = *text.as_bytes().first()?;
+    // Most scalars are words; skip the number and keyword checks for them quickly.
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'~'))
+        && !matches!(first, b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O')
+    {
+        return None;
+    }
+    match text {
+        "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Some(Value::Bool(true));
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Some(Value::Bool(false));
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => {
+            // JSON has no infinities; keep the text, as sigs.k8s.io/yaml fails on them anyway.
+            return None;
+        }
+        _ => {}
+    }
+    resolve_int(text).or_else(|| resolve_float(text))
+}
+
+fn resolve_int(text: &str) -> Option<Value> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let cleaned: String;
+    let digits = if digits.contains('_') {
+        cleaned = digits.replace('_', "");
+        cleaned.as_str()
+    } else {
+        digits
+    };
+    let (radix, body) = if let Some(rest) = digits.strip_prefix("0x") {
+        (16, rest)
+    } else if let Some(rest) = digits.strip_prefix("0b") {
+        (2, rest)
+    } else if let Some(rest) = digits.strip_prefix("0o") {
+        (8, rest)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = u128::from_str_radix(body, radix).ok()?;
+    if negative {
+        let n = i64::try_from(magnitude).ok().map(|m| -m).or_else(|| {
+            (magnitude == 1u128 << 63).then_some(i64::MIN)
+        })?;
+        Some(Value::Number(Number::from(n)))
+    } else if let Ok(n) = u64::try_from(magnitude) {
+        Some(Value::Number(Number::from(n)))
+    } else {
+        Number::from_f64(magnitude as f64).map(Value::Number)
+    }
+}
+
+fn resolve_float(text: &str) -> Option<Value> {
+    let bytes = text.as_bytes();
+    let mut i = usize::from(matches!(bytes.first(), Some(b'-' | b'+')));
+    let mut mantissa_digits = 0;
+    while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'_') {
+        mantissa_digits += 1;
+        i += 1;
+    }
+    if i < bytes.len() && bytes[i] == b'.' {
+        i += 1;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'_') {
+            mantissa_digits += 1;
+            i += 1;
+        }
+    }
+    if mantissa_digits == 0 {
+        return None;
+    }
+    if i < bytes.len() && matches!(bytes[i], b'e' | b'E') {
+        i += 1;
+        if i < bytes.len() && matches!(bytes[i], b'-' | b'+') {
+            i += 1;
+        }
+        let exp_start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == exp_start {
+            return None;
+        }
+    }
+    if i != bytes.len() {
+        return None;
+    }
+    text.replace('_', "")
+        .parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(text: &str) -> Document {
+        let mut s = parse_stream(text);
+        assert!(s.error.is_none(), "{:?}", s.error);
+        s.documents.remove(0)
+    }
+
+    #[test]
+    fn resolves_scalars_like_go_yaml_v2() {
+        let d = one(
+            "a: 1\nb: \"1\"\nc: yes\nd: ~\ne: 0755\nf: 1.5e3\ng: 0x1F\nh: hello\ni: ''\nj: -3\nk: 1_000\nl: .5\nm: 1.2.3\nn: !!str 12\n",
+        );
+        assert_eq!(
+            d.value,
+            json!({"a":1,"b":"1","c":true,"d":null,"e":493,"f":1500.0,"g":31,"h":"hello","i":"","j":-3,"k":1000,"l":0.5,"m":"1.2.3","n":"12"})
+        );
+    }
+
+    #[test]
+    fn positions_follow_the_source() {
+        let d = one("kind: Deployment\nspec:\n  replicas: \"two\"\n  template:\n    x: [1, 2]\n");
+        let loc = d.positions.locate(&d.value, "/spec/replicas").unwrap();
+        assert_eq!(loc.value, Pos::new(3, 13));
+        assert_eq!(loc.key, Some(Pos::new(3, 3)));
+        let loc = d.positions.locate(&d.value, "/spec/template/x/1").unwrap();
+        assert_eq!(loc.value, Pos::new(5, 12));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_with_both_lines() {
+        let d = one("metadata:\n  name: a\n  name: b\nspec: {}\n");
+        assert_eq!(d.value, json!({"metadata":{"name":"a"},"spec":{}}));
+        assert_eq!(d.problems.len(), 1);
+        assert_eq!(d.problems[0].pos, Pos::new(3, 3));
+        assert_eq!(d.problems[0].pointer.as_deref(), Some("/metadata/name"));
+        assert!(d.problems[0].message.contains("line 2"));
+        // positions stay aligned after the dropped entry
+        assert_eq!(
+            d.positions.locate(&d.value, "/spec").unwrap().key,
+            Some(Pos::new(4, 1))
+        );
+    }
+
+    #[test]
+    fn anchors_aliases_and_merges() {
+        let d = one("base: &b\n  x: 1\n  y: 2\nuse:\n  <<: *b\n  y: 3\nafter: z\n");
+        assert_eq!(
+            d.value,
+            json!({"base":{"x":1,"y":2},"use":{"y":3,"x":1},"after":"z"})
+        );
+        assert_eq!(
+            d.positions.locate(&d.value, "/after").unwrap().key,
+            Some(Pos::new(7, 1))
+        );
+        assert_eq!(
+            d.positions.locate(&d.value, "/use/x").unwrap().key,
+            Some(Pos::new(2, 3))
+        );
+    }
+
+    #[test]
+    fn multi_document_streams_and_syntax_errors() {
+        let s = parse_stream("a: 1\n---\n# only a comment\n---\nb: [\n");
+        assert_eq!(s.documents.len(), 2);
+        assert_eq!(s.documents[1].value, Value::Null);
+        let err = s.error.unwrap();
+        assert_eq!(err.pos.line, 6);
+    }
+}
