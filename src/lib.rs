@@ -3,5 +3,10 @@
 //! Layers (imports point down only): `cli` and `commands` at the top; the pure domain
 //! modules `manifest`, `validate` and `report`; adapters such as `http` at the edge.
 
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod http;
 pub mod manifest;
 pub mod report;
+pub mod validate;

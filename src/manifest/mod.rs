@@ -54,7 +54,10 @@ pub struct Resource {
 
 impl Resource {
     fn str_at(&self, pointer: &str) -> &str {
-        self.value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+        self.value
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
     pub fn kind(&self) -> &str {
         self.str_at("/kind")

@@ -42,7 +42,12 @@ impl Positions {
     /// Number of position entries a value's subtree occupies.
     pub fn subtree_len(value: &Value) -> usize {
         match value {
-            Value::Object(map) => 1 + map.values().map(|v| 1 + Self::subtree_len(v)).sum::<usize>(),
+            Value::Object(map) => {
+                1 + map
+                    .values()
+                    .map(|v| 1 + Self::subtree_len(v))
+                    .sum::<usize>()
+            }
             Value::Array(items) => 1 + items.iter().map(Self::subtree_len).sum::<usize>(),
             _ => 1,
         }
@@ -52,7 +57,9 @@ impl Positions {
     pub fn subtree(&self, root: &Value, pointer: &str) -> Option<Positions> {
         let (start, _, value) = self.find(root, pointer)?;
         let len = Self::subtree_len(value);
-        self.0.get(start..start + len).map(|s| Positions(s.to_vec()))
+        self.0
+            .get(start..start + len)
+            .map(|s| Positions(s.to_vec()))
     }
 
     /// Finds the node at a JSON pointer. Returns the closest existing ancestor's location when
@@ -65,7 +72,11 @@ impl Positions {
         })
     }
 
-    fn find<'v>(&self, root: &'v Value, pointer: &str) -> Option<(usize, Option<usize>, &'v Value)> {
+    fn find<'v>(
+        &self,
+        root: &'v Value,
+        pointer: &str,
+    ) -> Option<(usize, Option<usize>, &'v Value)> {
         let mut index = 0;
         let mut key = None;
         let mut node = root;
@@ -78,7 +89,11 @@ impl Positions {
         Some((index, key, node))
     }
 
-    fn find_closest<'v>(&self, root: &'v Value, pointer: &str) -> (usize, Option<usize>, &'v Value) {
+    fn find_closest<'v>(
+        &self,
+        root: &'v Value,
+        pointer: &str,
+    ) -> (usize, Option<usize>, &'v Value) {
         let mut found = (0, None, root);
         for segment in segments(pointer) {
             match step(found.2, found.0, &segment) {
@@ -91,7 +106,11 @@ impl Positions {
 }
 
 /// Moves from a node (at position `index`) to its child named by one pointer segment.
-fn step<'v>(node: &'v Value, index: usize, segment: &str) -> Option<(usize, Option<usize>, &'v Value)> {
+fn step<'v>(
+    node: &'v Value,
+    index: usize,
+    segment: &str,
+) -> Option<(usize, Option<usize>, &'v Value)> {
     match node {
         Value::Object(map) => {
             let mut i = index + 1;

@@ -73,9 +73,7 @@ pub fn discover(paths: &[PathBuf], ignore: &[Regex]) -> Result<Vec<Input>, Input
                 path: e
                     .path()
                     .map_or_else(|| path.display().to_string(), |p| p.display().to_string()),
-                message: e
-                    .io_error()
-                    .map_or_else(|| e.to_string(), io_reason),
+                message: e.io_error().map_or_else(|| e.to_string(), io_reason),
             })?;
             let p = entry.path();
             if entry.file_type().is_file() && is_manifest(p) && !ignored(p) {

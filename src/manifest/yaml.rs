@@ -391,7 +391,10 @@ pub(crate) fn resolve_plain(text: &str) -> Option<Value> {
     let first = *text.as_bytes().first()?;
     // Most scalars are words; skip the number and keyword checks for them quickly.
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'~'))
-        && !matches!(first, b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O')
+        && !matches!(
+            first,
+            b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O'
+        )
     {
         return None;
     }
@@ -445,9 +448,10 @@ fn resolve_int(text: &str) -> Option<Value> {
     }
     let magnitude = u128::from_str_radix(body, radix).ok()?;
     if negative {
-        let n = i64::try_from(magnitude).ok().map(|m| -m).or_else(|| {
-            (magnitude == 1u128 << 63).then_some(i64::MIN)
-        })?;
+        let n = i64::try_from(magnitude)
+            .ok()
+            .map(|m| -m)
+            .or_else(|| (magnitude == 1u128 << 63).then_some(i64::MIN))?;
         Some(Value::Number(Number::from(n)))
     } else if let Ok(n) = u64::try_from(magnitude) {
         Some(Value::Number(Number::from(n)))

@@ -121,3 +121,6 @@ pub struct Settings {
     /// Print the totals (kubeconform's `-summary`).
     pub summary: bool,
 }
+
+mod format;
+pub use format::{Format, render};

@@ -1,0 +1,3 @@
+//! One file per subcommand: read options, call the library, print.
+
+pub mod validate;

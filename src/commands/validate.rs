@@ -1,0 +1,130 @@
+//! `kbundle validate`.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use regex::Regex;
+
+use crate::cli::ValidateArgs;
+use crate::error::{Error, Outcome, Result};
+use crate::http::HttpFetcher;
+use crate::manifest::{Input, Source, discover, read_input};
+use crate::report::{Report, ResourceResult, Settings, Status, render};
+use crate::validate::schema::{SchemaLocation, SchemaOptions, SchemaStore};
+use crate::validate::{self, ConfigSyncRules, KindSet, Rules};
+
+pub fn run(args: ValidateArgs) -> Result<Outcome> {
+    let workers = args.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .build()
+        .map_err(|e| Error::new(format!("cannot start {workers} workers: {e}")))?;
+
+    let ignore = args
+        .ignore_filename_pattern
+        .iter()
+        .map(|p| {
+            Regex::new(p).map_err(|e| Error::new(format!("--ignore-filename-pattern {p:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let inputs = discover(&args.paths, &ignore).map_err(|e| Error::new(e.to_string()))?;
+
+    let locations = if args.schema_locations.is_empty() {
+        vec![SchemaLocation::Embedded]
+    } else {
+        args.schema_locations
+    };
+    let cache = args.cache.or_else(HttpFetcher::default_cache_dir);
+    let options = SchemaOptions {
+        version: args.kubernetes_version,
+        strict: args.strict,
+        locations,
+    };
+    let mut store =
+        SchemaStore::new(options, Arc::new(HttpFetcher::new(cache))).map_err(Error::new)?;
+
+    for path in &args.crd {
+        let crd_inputs = discover(std::slice::from_ref(path), &[])
+            .map_err(|e| Error::new(format!("--crd {e}")))?;
+        let sources = crd_inputs
+            .iter()
+            .map(|i| read_input(i).map_err(|e| Error::new(format!("--crd {e}"))))
+            .collect::<Result<Vec<_>>>()?;
+        if validate::collect_crds(&sources, &mut store) == 0 {
+            return Err(Error::new(format!(
+                "--crd {}: no CustomResourceDefinition found; point it at CRD manifests",
+                path.display()
+            )));
+        }
+    }
+
+    let (sources, unreadable) = pool.install(|| read_all(&inputs));
+    let crds = validate::collect_crds(&sources, &mut store);
+    tracing::debug!("{crds} CRD versions found among the inputs");
+
+    let rules = Rules {
+        skip: KindSet::parse(&args.skip),
+        reject: KindSet::parse(&args.reject),
+        ignore_missing_schemas: args.ignore_missing_schemas,
+        configsync: match (args.configsync, args.no_configsync) {
+            (_, true) => ConfigSyncRules::Off,
+            (true, false) => ConfigSyncRules::On,
+            (false, false) => ConfigSyncRules::Auto,
+        },
+        exit_on_error: args.exit_on_error,
+    };
+    let mut report = pool.install(|| validate::run(sources, &store, &rules));
+    report.files += unreadable.len();
+    report.resources.extend(unreadable);
+
+    print(
+        &report,
+        args.output,
+        Settings {
+            verbose: args.verbose,
+            summary: args.summary,
+        },
+    )?;
+    Ok(Outcome::from_passed(report.passed()))
+}
+
+/// Reads every input; one that cannot be read becomes an error result of its own.
+fn read_all(inputs: &[Input]) -> (Vec<Source>, Vec<ResourceResult>) {
+    let read: Vec<_> = inputs.par_iter().map(read_input).collect();
+    let mut sources = Vec::with_capacity(read.len());
+    let mut unreadable = Vec::new();
+    for r in read {
+        match r {
+            Ok(s) => sources.push(s),
+            Err(e) => unreadable.push(ResourceResult {
+                filename: Arc::from(e.path.as_str()),
+                kind: String::new(),
+                name: String::new(),
+                namespace: String::new(),
+                version: String::new(),
+                status: Status::Error,
+                msg: e.message,
+                pos: Default::default(),
+                errors: Vec::new(),
+            }),
+        }
+    }
+    (sources, unreadable)
+}
+
+fn print(report: &Report, format: crate::report::Format, settings: Settings) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = render(report, format, settings, &mut out).and_then(|()| out.flush());
+    match written {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::new(format!("cannot write the report: {e}")))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,298 @@
+//! Judging resources: schemas, Config Sync rules, and the run that applies them to files.
+
+pub mod configsync;
+mod problems;
+pub mod schema;
+pub mod scope;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::manifest::{Gvk, Resource, Source, parse_stream, resources_of};
+use crate::report::{Problem, Report, ResourceResult, Status};
+use configsync::Identity;
+use rayon::prelude::*;
+use schema::{Lookup, SchemaStore};
+
+/// Whether Config Sync's rules apply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConfigSyncRules {
+    /// On when any RootSync or RepoSync is among the resources.
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// Kinds named on the command line, as `Kind` or `group/version/Kind`.
+#[derive(Debug, Clone, Default)]
+pub struct KindSet(HashSet<String>);
+
+impl KindSet {
+    /// Parses kubeconform's comma-separated lists (`Secret,apps/v1/Deployment`).
+    pub fn parse(lists: &[String]) -> KindSet {
+        KindSet(
+            lists
+                .iter()
+                .flat_map(|l| l.split(','))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    pub fn contains(&self, gvk: &Gvk) -> bool {
+        !self.0.is_empty()
+            && (self.0.contains(&gvk.kind)
+                || self
+                    .0
+                    .contains(&format!("{}/{}", gvk.api_version(), gvk.kind)))
+    }
+}
+
+/// Everything that decides a verdict, besides the schemas.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    pub skip: KindSet,
+    pub reject: KindSet,
+    pub ignore_missing_schemas: bool,
+    pub configsync: ConfigSyncRules,
+    /// Stop reading further files after the first invalid resource or error.
+    pub exit_on_error: bool,
+}
+
+/// A checked resource with what the run-wide rules still need to know about it.
+struct Checked {
+    result: ResourceResult,
+    configsync: Vec<Problem>,
+    identity: Option<(Identity, crate::manifest::Location)>,
+    is_sync: bool,
+}
+
+/// Validates sources in parallel on the current rayon pool and reports in input order.
+pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
+    let files = sources.len();
+    let stop = AtomicBool::new(false);
+    let checked: Vec<Vec<Checked>> = sources
+        .into_par_iter()
+        .map(|source| {
+            if stop.load(Ordering::Relaxed) {
+                return Vec::new();
+            }
+            let out = check_source(&source, store, rules);
+            if rules.exit_on_error
+                && out
+                    .iter()
+                    .any(|c| matches!(c.result.status, Status::Invalid | Status::Error))
+            {
+                stop.store(true, Ordering::Relaxed);
+            }
+            out
+        })
+        .collect();
+    let mut checked: Vec<Checked> = checked.into_iter().flatten().collect();
+    if rules.exit_on_error {
+        // Files finish out of order; keep everything up to the first failure in input order.
+        if let Some(first) = checked
+            .iter()
+            .position(|c| matches!(c.result.status, Status::Invalid | Status::Error))
+        {
+            checked.truncate(first + 1);
+        }
+    }
+
+    let configsync = match rules.configsync {
+        ConfigSyncRules::On => true,
+        ConfigSyncRules::Off => false,
+        ConfigSyncRules::Auto => checked.iter().any(|c| c.is_sync),
+    };
+    if configsync {
+        apply_configsync(&mut checked);
+    }
+    Report {
+        resources: checked.into_iter().map(|c| c.result).collect(),
+        files,
+    }
+}
+
+fn apply_configsync(checked: &mut [Checked]) {
+    let mut seen: HashMap<Identity, (Arc<str>, u32)> = HashMap::new();
+    for c in checked.iter_mut() {
+        let mut problems = std::mem::take(&mut c.configsync);
+        if let Some((id, at)) = c.identity.take() {
+            match seen.get(&id) {
+                Some((file, line)) => problems.push(configsync::collision(&id, file, *line, at)),
+                None => {
+                    seen.insert(id, (c.result.filename.clone(), c.result.pos.line));
+                }
+            }
+        }
+        if problems.is_empty() {
+            continue;
+        }
+        let r = &mut c.result;
+        if matches!(r.status, Status::Valid | Status::Skipped) {
+            r.status = Status::Invalid;
+            r.msg.clear();
+        }
+        r.errors.extend(problems);
+        r.errors.sort_by_key(|p| (p.line, p.column));
+    }
+}
+
+fn check_source(source: &Source, store: &SchemaStore, rules: &Rules) -> Vec<Checked> {
+    let stream = parse_stream(&source.text);
+    let mut out = Vec::new();
+    for doc in stream.documents {
+        for resource in resources_of(doc) {
+            out.push(check_resource(&source.name, resource, store, rules));
+        }
+    }
+    if let Some(e) = stream.error {
+        out.push(Checked {
+            result: ResourceResult {
+                filename: source.name.clone(),
+                kind: String::new(),
+                name: String::new(),
+                namespace: String::new(),
+                version: String::new(),
+                status: Status::Error,
+                msg: e.message,
+                pos: e.pos,
+                errors: Vec::new(),
+            },
+            configsync: Vec::new(),
+            identity: None,
+            is_sync: false,
+        });
+    }
+    out
+}
+
+fn check_resource(
+    file: &Arc<str>,
+    resource: Resource,
+    store: &SchemaStore,
+    rules: &Rules,
+) -> Checked {
+    let gvk = resource.gvk();
+    let mut result = ResourceResult {
+        filename: file.clone(),
+        kind: gvk.kind.clone(),
+        name: resource.name().to_owned(),
+        namespace: resource.namespace().to_owned(),
+        version: resource.api_version().to_owned(),
+        status: Status::Valid,
+        msg: String::new(),
+        pos: resource.start,
+        errors: Vec::new(),
+    };
+    let checked = |result: ResourceResult| Checked {
+        result,
+        configsync: Vec::new(),
+        identity: None,
+        is_sync: false,
+    };
+    if !resource.value.is_object() {
+        result.status = Status::Error;
+        result.msg = "this document is not a mapping, so it is not a Kubernetes resource".into();
+        return checked(result);
+    }
+    for (field, present) in [
+        ("kind", !gvk.kind.is_empty()),
+        ("apiVersion", !result.version.is_empty()),
+    ] {
+        if !present {
+            result.status = Status::Error;
+            result.msg = format!("missing '{field}' key");
+            return checked(result);
+        }
+    }
+    if rules.reject.contains(&gvk) {
+        result.status = Status::Error;
+        result.msg = format!("prohibited resource kind {}", gvk.kind);
+        return checked(result);
+    }
+    if rules.skip.contains(&gvk) {
+        result.status = Status::Skipped;
+        return checked(result);
+    }
+
+    for p in &resource.problems {
+        result.errors.push(Problem {
+            path: p.pointer.clone().unwrap_or_default(),
+            msg: p.message.clone(),
+            line: p.pos.line,
+            column: p.pos.column,
+            code: None,
+        });
+    }
+    match store.lookup(&gvk) {
+        Lookup::Found(schema) => {
+            result
+                .errors
+                .extend(problems::schema_problems(&schema.validator, &resource));
+        }
+        Lookup::Missing if rules.ignore_missing_schemas => {
+            result.status = Status::Skipped;
+            result.msg = format!("no schema found for {} ({})", gvk.kind, result.version);
+        }
+        Lookup::Missing => {
+            result.status = Status::Error;
+            result.msg = format!(
+                "could not find schema for {} ({}); add its CRD with --crd, point --schema-location at it, or pass --ignore-missing-schemas",
+                gvk.kind, result.version
+            );
+        }
+        Lookup::Failed(why) => {
+            result.status = Status::Error;
+            result.msg = why.to_string();
+        }
+    }
+    if !result.errors.is_empty() && result.status != Status::Error {
+        result.status = Status::Invalid;
+        result.errors.sort_by_key(|p| (p.line, p.column));
+    }
+
+    let is_sync = configsync::is_sync_kind(&gvk);
+    let identity =
+        configsync::identity(&resource).map(|id| (id, resource.locate("/metadata/name")));
+    Checked {
+        configsync: configsync::check(&resource, store.scope(&gvk)),
+        result,
+        identity,
+        is_sync,
+    }
+}
+
+/// Reads CRDs out of sources so their custom resources validate. Returns how many versions
+/// were added; CRDs that cannot be converted are reported and skipped.
+pub fn collect_crds(sources: &[Source], store: &mut SchemaStore) -> usize {
+    let mut added = 0;
+    for source in sources {
+        if !source.text.contains("CustomResourceDefinition") {
+            continue;
+        }
+        for doc in parse_stream(&source.text).documents {
+            for r in resources_of(doc) {
+                if r.kind() != "CustomResourceDefinition"
+                    || !r.api_version().starts_with("apiextensions.k8s.io/")
+                {
+                    continue;
+                }
+                match store.add_crd(&r.value) {
+                    Ok(n) => added += n,
+                    Err(e) => tracing::warn!(
+                        "{}:{}: CustomResourceDefinition {} not usable: {e}",
+                        source.name,
+                        r.start.line,
+                        r.name()
+                    ),
+                }
+            }
+        }
+    }
+    added
+}
