@@ -43,7 +43,14 @@ fn peer_invalid(files: &[String], strict: bool) -> BTreeSet<String> {
 /// Files kbundle fails.
 fn kbundle_invalid(strict: bool) -> BTreeSet<String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kbundle"));
-    cmd.args(["validate", "--kubernetes-version", "1.37", "-o", "json", CORPUS]);
+    cmd.args([
+        "validate",
+        "--kubernetes-version",
+        "1.37",
+        "-o",
+        "json",
+        CORPUS,
+    ]);
     if strict {
         cmd.arg("--strict");
     }
@@ -65,8 +72,15 @@ fn verdicts_match_kubernetes_validate() {
     for strict in [false, true] {
         let peer = peer_invalid(&files, strict);
         let ours = kbundle_invalid(strict);
-        assert!(!peer.is_empty() && peer.len() < files.len(), "corpus must mix verdicts");
-        let name = |f: &String| Path::new(f).file_name().map(|n| n.to_string_lossy().into_owned());
+        assert!(
+            !peer.is_empty() && peer.len() < files.len(),
+            "corpus must mix verdicts"
+        );
+        let name = |f: &String| {
+            Path::new(f)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        };
         let only_peer: Vec<_> = peer.difference(&ours).filter_map(name).collect();
         let only_ours: Vec<_> = ours.difference(&peer).filter_map(name).collect();
         assert!(

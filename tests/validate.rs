@@ -305,3 +305,66 @@ fn schema_location_templates_read_local_folders() {
     ]);
     assert_eq!(code, 1, "without `default` there is no Deployment schema");
 }
+
+#[test]
+fn configsync_rules_turn_on_with_a_rootsync_and_carry_their_codes() {
+    let dir = path("configsync");
+    let (code, v) = json(&[&dir]);
+    assert_eq!(code, 1);
+    let mut found: Vec<(String, u64)> = v["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .flat_map(|r| {
+            r["validationErrors"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|e| {
+            (
+                e["code"].as_str().unwrap_or("").to_owned(),
+                e["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("KNV1029".to_owned(), 17),
+            ("KNV1045".to_owned(), 12),
+            ("KNV1052".to_owned(), 5),
+            ("KNV1061".to_owned(), 5),
+        ]
+    );
+    // Without a RootSync among the inputs the rules stay off, unless asked for.
+    assert_eq!(validate(&[&path("configsync/app.yaml")]).0, 0);
+    assert_eq!(
+        validate(&["--configsync", &path("configsync/app.yaml")]).0,
+        1
+    );
+    assert_eq!(validate(&["--no-configsync", &dir]).0, 0);
+}
+
+#[test]
+fn rootsync_schemas_come_from_the_embedded_config_sync_crds() {
+    let rootsync = "apiVersion: configsync.gke.io/v1beta1\nkind: RootSync\nmetadata:\n  name: r\n  namespace: config-management-system\nspec:\n  sourceType: oci\n  oci:\n    image: x\n    auth: k8sserviceaccount\n    period: 5\n  colour: red\n";
+    let out = kbundle()
+        .args(["validate", "--strict", "-"])
+        .write_stdin(rootsync)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "stdin:11:13: RootSync r is invalid: /spec/oci/period: 5 is not of type \"string\""
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("stdin:12:3: RootSync r is invalid: /spec/colour: additional property"),
+        "{text}"
+    );
+}

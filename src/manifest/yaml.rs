@@ -390,12 +390,24 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
 pub(crate) fn resolve_plain(text: &str) -> Option<Value> {
     let first = *text.as_bytes().first()?;
     // Most scalars are words; skip the number and keyword checks for them quickly.
-    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.' | b'~'))
-        && !matches!(
+    let may_resolve = first.is_ascii_digit()
+        || matches!(
             first,
-            b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O'
-        )
-    {
+            b'-' | b'+'
+                | b'.'
+                | b'~'
+                | b'y'
+                | b'Y'
+                | b'n'
+                | b'N'
+                | b't'
+                | b'T'
+                | b'f'
+                | b'F'
+                | b'o'
+                | b'O'
+        );
+    if !may_resolve {
         return None;
     }
     match text {

@@ -151,7 +151,7 @@ impl SchemaStore {
                 SchemaLocation::Embedded => self.embedded(gvk),
                 SchemaLocation::Template(t) => {
                     let target = location::render(t, self.options.version, strict, gvk);
-                    self.from_template(&target)
+                    self.templated(&target)
                 }
             };
             if !matches!(found, Lookup::Missing) {
@@ -189,7 +189,7 @@ impl SchemaStore {
         Lookup::Missing
     }
 
-    fn from_template(&self, target: &str) -> Lookup {
+    fn templated(&self, target: &str) -> Lookup {
         let (uri, bytes) = if target.starts_with("http://") || target.starts_with("https://") {
             match self.retriever.fetch.fetch(target) {
                 Ok(Some(b)) => (target.to_owned(), b),
