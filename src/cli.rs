@@ -65,7 +65,7 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "X.Y[.Z]", default_value_t = KubeVersion::latest())]
     pub kubernetes_version: KubeVersion,
 
-    /// Refuse properties that the schema does not declare, and duplicate keys
+    /// Refuse properties that the schema does not declare (duplicate keys are always refused)
     #[arg(long)]
     pub strict: bool,
 
