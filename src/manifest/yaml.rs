@@ -101,7 +101,6 @@ struct Builder {
     start: Option<Pos>,
     problems: Vec<YamlProblem>,
     root: Option<Value>,
-    path: Vec<String>,
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -189,7 +188,6 @@ impl Builder {
             Event::SequenceStart(anchor, _) => {
                 self.start.get_or_insert(pos);
                 self.reject_complex_key(pos)?;
-                self.push_path_for_child();
                 let first_pos = self.positions.len();
                 self.positions.push(pos);
                 self.stack.push(Frame::Seq {
@@ -201,7 +199,6 @@ impl Builder {
             Event::MappingStart(anchor, _) => {
                 self.start.get_or_insert(pos);
                 self.reject_complex_key(pos)?;
-                self.push_path_for_child();
                 let first_pos = self.positions.len();
                 self.positions.push(pos);
                 self.stack.push(Frame::Map {
@@ -219,7 +216,6 @@ impl Builder {
                     first_pos,
                 }) = self.stack.pop()
                 {
-                    self.path.pop();
                     let value = Value::Array(items);
                     if anchor != 0 {
                         self.anchors.insert(
@@ -239,7 +235,6 @@ impl Builder {
                     ..
                 }) = self.stack.pop()
                 {
-                    self.path.pop();
                     for (source, positions) in merges {
                         self.merge(&mut map, source, &positions, pos)?;
                     }
@@ -269,22 +264,24 @@ impl Builder {
         Ok(())
     }
 
-    fn push_path_for_child(&mut self) {
-        let segment = match self.stack.last() {
-            Some(Frame::Seq { items, .. }) => items.len().to_string(),
-            Some(Frame::Map { key: Some(k), .. }) => k.name.clone(),
-            _ => String::new(),
-        };
-        self.path.push(segment);
-    }
-
+    /// The JSON pointer of the node being built, rebuilt from the stack: only errors need it,
+    /// so the common path keeps no per-node path strings.
     fn pointer(&self) -> String {
-        // The first segment belongs to the document root, which has no name.
-        self.path
-            .iter()
-            .skip(1)
-            .map(|s| format!("/{}", escape_pointer(s)))
-            .collect()
+        let mut out = String::new();
+        for frame in &self.stack {
+            match frame {
+                Frame::Seq { items, .. } => {
+                    out.push('/');
+                    out.push_str(&items.len().to_string());
+                }
+                Frame::Map { key: Some(k), .. } => {
+                    out.push('/');
+                    out.push_str(&escape_pointer(&k.name));
+                }
+                Frame::Map { key: None, .. } => {}
+            }
+        }
+        out
     }
 
     /// Attaches a finished value to its parent (or makes it the document root).

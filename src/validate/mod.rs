@@ -75,13 +75,21 @@ struct Checked {
 pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
     let files = sources.len();
     let stop = AtomicBool::new(false);
+    // Config Sync's checks cost a little per resource; skip them when they cannot apply.
+    let configsync_possible = match rules.configsync {
+        ConfigSyncRules::On => true,
+        ConfigSyncRules::Off => false,
+        ConfigSyncRules::Auto => sources
+            .iter()
+            .any(|s| s.text.contains("RootSync") || s.text.contains("RepoSync")),
+    };
     let checked: Vec<Vec<Checked>> = sources
         .into_par_iter()
         .map(|source| {
             if stop.load(Ordering::Relaxed) {
                 return Vec::new();
             }
-            let out = check_source(&source, store, rules);
+            let out = check_source(&source, store, rules, configsync_possible);
             if rules.exit_on_error
                 && out
                     .iter()
@@ -104,9 +112,9 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
     }
 
     let configsync = match rules.configsync {
+        ConfigSyncRules::Auto => configsync_possible && checked.iter().any(|c| c.is_sync),
         ConfigSyncRules::On => true,
         ConfigSyncRules::Off => false,
-        ConfigSyncRules::Auto => checked.iter().any(|c| c.is_sync),
     };
     if configsync {
         apply_configsync(&mut checked);
@@ -142,12 +150,23 @@ fn apply_configsync(checked: &mut [Checked]) {
     }
 }
 
-fn check_source(source: &Source, store: &SchemaStore, rules: &Rules) -> Vec<Checked> {
+fn check_source(
+    source: &Source,
+    store: &SchemaStore,
+    rules: &Rules,
+    configsync: bool,
+) -> Vec<Checked> {
     let stream = parse_stream(&source.text);
     let mut out = Vec::new();
     for doc in stream.documents {
         for resource in resources_of(doc) {
-            out.push(check_resource(&source.name, resource, store, rules));
+            out.push(check_resource(
+                &source.name,
+                resource,
+                store,
+                rules,
+                configsync,
+            ));
         }
     }
     if let Some(e) = stream.error {
@@ -176,6 +195,7 @@ fn check_resource(
     resource: Resource,
     store: &SchemaStore,
     rules: &Rules,
+    configsync: bool,
 ) -> Checked {
     let gvk = resource.gvk();
     let mut result = ResourceResult {
@@ -256,14 +276,14 @@ fn check_resource(
         result.errors.sort_by_key(|p| (p.line, p.column));
     }
 
-    let is_sync = configsync::is_sync_kind(&gvk);
-    let identity =
-        configsync::identity(&resource).map(|id| (id, resource.locate("/metadata/name")));
+    if !configsync {
+        return checked(result);
+    }
     Checked {
         configsync: configsync::check(&resource, store.scope(&gvk)),
+        identity: configsync::identity(&resource).map(|id| (id, resource.locate("/metadata/name"))),
+        is_sync: configsync::is_sync_kind(&gvk),
         result,
-        identity,
-        is_sync,
     }
 }
 
