@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::bundle::ArtifactKind;
 use crate::error::Outcome;
+use crate::oci::ImageRef;
 use crate::report::Format;
 use crate::validate::schema::{KubeVersion, SchemaLocation};
 
@@ -35,7 +37,44 @@ pub enum Command {
     /// Validate manifests against Kubernetes schemas, CRDs and Config Sync rules
     #[command(after_long_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
+    /// Write a reproducible tar or tar.gz of manifests
+    #[command(after_long_help = BUNDLE_EXAMPLES)]
+    Bundle(BundleArgs),
+    /// Validate, bundle and push manifests as an OCI image; prints REF@sha256:…
+    #[command(after_long_help = PUSH_EXAMPLES)]
+    Push(Box<PushArgs>),
+    /// Fetch a bundle and unpack it the way Config Sync does
+    #[command(after_long_help = PULL_EXAMPLES)]
+    Pull(PullArgs),
 }
+
+const BUNDLE_EXAMPLES: &str = "\
+Examples:
+  kbundle bundle examples/ -o bundle.tar.gz
+      The same files give the same bytes on any machine: sorted entries, zeroed times and
+      owners, modes 0644/0755, directories before their files.
+  kbundle bundle manifests/ --ignore '*.md' --ignore 'tests/' -o bundle.tar";
+
+const PUSH_EXAMPLES: &str = "\
+Examples:
+  kbundle push examples/ --image oci-layout:out/bundle:v1
+      Validate, then write the image into an OCI layout folder; no registry needed.
+  kbundle push manifests/ --image us-docker.pkg.dev/proj/config/root:v1
+      Push to a registry with the docker config's credentials; prints REF:TAG@sha256:….
+  echo \"$TOKEN\" | kbundle push manifests/ --image localhost:5000/root:v1 --username ci --password-stdin
+  kbundle push manifests/ --artifact flux --image ghcr.io/org/fleet:main --annotation team=web
+
+The tag is written last: a push that fails midway leaves no tag on incomplete content.
+Exit codes: 0 pushed; 1 the manifests are invalid (nothing pushed); 2 usage, credential or
+registry error.";
+
+const PULL_EXAMPLES: &str = "\
+Examples:
+  kbundle pull us-docker.pkg.dev/proj/config/root:v1 -o root/
+  kbundle pull oci-layout:out/bundle:v1 -o /tmp/bundle
+
+Paths outside DIR (absolute, `..`, escaping links) are refused. Nothing is left behind in DIR
+when the pull fails.";
 
 const VALIDATE_EXAMPLES: &str = "\
 Examples:
@@ -61,6 +100,33 @@ pub struct ValidateArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    /// Leave out files whose path matches this regular expression (repeatable)
+    #[arg(long, value_name = "REGEX")]
+    pub ignore_filename_pattern: Vec<String>,
+
+    /// Output format
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+
+    /// Print a summary at the end
+    #[arg(long)]
+    pub summary: bool,
+
+    /// Print valid and skipped resources too
+    #[arg(long)]
+    pub verbose: bool,
+
+    /// Stop at the first invalid resource or error
+    #[arg(long)]
+    pub exit_on_error: bool,
+}
+
+/// What decides whether a manifest is valid; shared by `validate` and `push`.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
     /// Kubernetes version to validate against: 1.30 to 1.37 are embedded
     #[arg(long, value_name = "X.Y[.Z]", default_value_t = KubeVersion::latest())]
     pub kubernetes_version: KubeVersion,
@@ -92,10 +158,6 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub ignore_missing_schemas: bool,
 
-    /// Leave out files whose path matches this regular expression (repeatable)
-    #[arg(long, value_name = "REGEX")]
-    pub ignore_filename_pattern: Vec<String>,
-
     /// Apply Config Sync's rules (on by default when a RootSync or RepoSync is present)
     #[arg(long, overrides_with = "no_configsync")]
     pub configsync: bool,
@@ -104,29 +166,129 @@ pub struct ValidateArgs {
     #[arg(long)]
     pub no_configsync: bool,
 
-    /// Output format
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
-    pub output: Format,
-
-    /// Print a summary at the end
-    #[arg(long)]
-    pub summary: bool,
-
-    /// Print valid and skipped resources too
-    #[arg(long)]
-    pub verbose: bool,
-
     /// Number of files validated at once [default: number of cores]
     #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub workers: Option<u16>,
 
-    /// Stop at the first invalid resource or error
-    #[arg(long)]
-    pub exit_on_error: bool,
-
     /// Folder caching schemas downloaded over HTTP [default: ~/.cache/kbundle/schemas]
     #[arg(long, value_name = "DIR", env = "KBUNDLE_CACHE")]
     pub cache: Option<PathBuf>,
+}
+
+/// `kbundle bundle`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Folders (their contents go to the archive root) or files to bundle
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Archive to write; `.tar.gz`/`.tgz` are gzipped unless --format says otherwise
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Archive format [default: from the file name, else tar]
+    #[arg(long, value_enum)]
+    pub format: Option<ArchiveFormat>,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+/// Which files go into a bundle.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Leave out files matching this pattern (gitignore syntax, repeatable); `.git` and the
+    /// patterns in `.kbundleignore` files are always left out
+    #[arg(long, value_name = "PATTERN")]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArchiveFormat {
+    /// Plain tar
+    Tar,
+    /// Gzipped tar
+    Tgz,
+}
+
+/// How to reach and log in to a registry.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Talk HTTP, not HTTPS, to the registry (automatic for localhost and 127.0.0.0/8)
+    #[arg(long)]
+    pub plain_http: bool,
+
+    /// Registry user name; the password is read from stdin (--password-stdin) [default: the
+    /// docker config's credentials for the registry]
+    #[arg(long, value_name = "USER", requires = "password_stdin")]
+    pub username: Option<String>,
+
+    /// Read the registry password from stdin
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+}
+
+/// `kbundle push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Folders or files to bundle (see `kbundle bundle`)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Where to push: REGISTRY/REPOSITORY[:TAG] or oci-layout:DIR[:TAG]
+    #[arg(long, value_name = "REF")]
+    pub image: ImageRef,
+
+    /// What kind of OCI artifact to make
+    #[arg(long, value_enum, default_value_t = ArtifactKind::Configsync)]
+    pub artifact: ArtifactKind,
+
+    /// Extra manifest annotation KEY=VALUE (repeatable; the value may contain `=`)
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_annotation)]
+    pub annotation: Vec<(String, String)>,
+
+    /// org.opencontainers.image.source [default: $GITHUB_SERVER_URL/$GITHUB_REPOSITORY]
+    #[arg(long, value_name = "URL")]
+    pub source: Option<String>,
+
+    /// org.opencontainers.image.revision [default: $GITHUB_SHA]
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+
+    /// Push without validating first
+    #[arg(long)]
+    pub no_validate: bool,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// `kbundle pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The bundle: REGISTRY/REPOSITORY[:TAG|@DIGEST] or oci-layout:DIR[:TAG]
+    #[arg(value_name = "REF")]
+    pub image: ImageRef,
+
+    /// Folder to unpack into; must not exist or be empty
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+fn parse_annotation(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("{s:?} is not KEY=VALUE")),
+    }
 }
 
 /// Parses the command line, runs the command, and maps the result to an exit code.
@@ -135,6 +297,9 @@ pub fn main() -> ExitCode {
     init_logging(cli.log_level);
     let result = match cli.command {
         Command::Validate(args) => crate::commands::validate::run(args),
+        Command::Bundle(args) => crate::commands::bundle::run(args),
+        Command::Push(args) => crate::commands::push::run(*args),
+        Command::Pull(args) => crate::commands::pull::run(args),
     };
     match result {
         Ok(Outcome::Passed) => ExitCode::SUCCESS,

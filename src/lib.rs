@@ -1,12 +1,16 @@
 //! kbundle: validate, bundle, sign and ship Kubernetes manifests the GitOps way.
 //!
 //! Layers (imports point down only): `cli` and `commands` at the top; the pure domain
-//! modules `manifest`, `validate` and `report`; adapters such as `http` at the edge.
+//! modules `manifest`, `validate`, `report` and `bundle`; adapters (`oci`, `auth`, `http`)
+//! at the edge.
 
+pub mod auth;
+pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod http;
 pub mod manifest;
+pub mod oci;
 pub mod report;
 pub mod validate;

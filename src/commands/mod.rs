@@ -1,3 +1,70 @@
 //! One file per subcommand: read options, call the library, print.
 
+pub mod bundle;
+pub mod pull;
+pub mod push;
 pub mod validate;
+
+use std::io::{IsTerminal, Read};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::auth::docker::{self, Credential};
+use crate::auth::secret::Secret;
+use crate::cli::RegistryArgs;
+use crate::error::{Error, Result};
+use crate::oci::{Connect, ImageRef};
+
+/// How to reach the registry of `image`: `--username` with the password from stdin, else
+/// the docker config's credentials for that host, else anonymous.
+fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
+    let ImageRef::Registry(reference) = image else {
+        return Ok(Connect::default());
+    };
+    let credential = match &args.username {
+        Some(username) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| Error::new(format!("--password-stdin: cannot read stdin: {e}")))?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            if password.is_empty() {
+                return Err(Error::new(
+                    "--password-stdin: stdin was empty; pipe the password in",
+                ));
+            }
+            Some(Credential::Basic {
+                username: username.clone(),
+                password: Secret::new(password),
+            })
+        }
+        None => docker::lookup(reference.registry())
+            .map_err(|e| Error::new(format!("{}: {e}", reference.registry())))?,
+    };
+    Ok(Connect {
+        plain_http: args.plain_http,
+        credential,
+    })
+}
+
+/// A byte progress bar on a terminal; nothing when stderr is a pipe or a log.
+fn progress(message: &'static str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0).with_message(message);
+    if let Ok(style) =
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// A runtime for the network-facing commands; the rest of kbundle is synchronous.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use regex::Regex;
 
-use crate::cli::ValidateArgs;
+use crate::cli::{RuleArgs, ValidateArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::http::HttpFetcher;
 use crate::manifest::{Input, Source, discover, read_input};
@@ -15,6 +15,28 @@ use crate::validate::schema::{SchemaLocation, SchemaOptions, SchemaStore};
 use crate::validate::{self, ConfigSyncRules, KindSet, Rules};
 
 pub fn run(args: ValidateArgs) -> Result<Outcome> {
+    let ignore = args
+        .ignore_filename_pattern
+        .iter()
+        .map(|p| {
+            Regex::new(p).map_err(|e| Error::new(format!("--ignore-filename-pattern {p:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let inputs = discover(&args.paths, &ignore).map_err(|e| Error::new(e.to_string()))?;
+    let report = judge(&args.rules, &inputs, args.exit_on_error)?;
+    print(
+        &report,
+        args.output,
+        Settings {
+            verbose: args.verbose,
+            summary: args.summary,
+        },
+    )?;
+    Ok(Outcome::from_passed(report.passed()))
+}
+
+/// Validates inputs under the given rules; shared with `push`, which validates first.
+pub fn judge(args: &RuleArgs, inputs: &[Input], exit_on_error: bool) -> Result<Report> {
     let workers = args.workers.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
@@ -24,21 +46,12 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
         .build()
         .map_err(|e| Error::new(format!("cannot start {workers} workers: {e}")))?;
 
-    let ignore = args
-        .ignore_filename_pattern
-        .iter()
-        .map(|p| {
-            Regex::new(p).map_err(|e| Error::new(format!("--ignore-filename-pattern {p:?}: {e}")))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let inputs = discover(&args.paths, &ignore).map_err(|e| Error::new(e.to_string()))?;
-
     let locations = if args.schema_locations.is_empty() {
         vec![SchemaLocation::Embedded]
     } else {
-        args.schema_locations
+        args.schema_locations.clone()
     };
-    let cache = args.cache.or_else(HttpFetcher::default_cache_dir);
+    let cache = args.cache.clone().or_else(HttpFetcher::default_cache_dir);
     let options = SchemaOptions {
         version: args.kubernetes_version,
         strict: args.strict,
@@ -62,7 +75,7 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
         }
     }
 
-    let (sources, unreadable) = pool.install(|| read_all(&inputs));
+    let (sources, unreadable) = pool.install(|| read_all(inputs));
     let crds = validate::collect_crds(&sources, &mut store);
     tracing::debug!("{crds} CRD versions found among the inputs");
 
@@ -75,21 +88,12 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
             (true, false) => ConfigSyncRules::On,
             (false, false) => ConfigSyncRules::Auto,
         },
-        exit_on_error: args.exit_on_error,
+        exit_on_error,
     };
     let mut report = pool.install(|| validate::run(sources, &store, &rules));
     report.files += unreadable.len();
     report.resources.extend(unreadable);
-
-    print(
-        &report,
-        args.output,
-        Settings {
-            verbose: args.verbose,
-            summary: args.summary,
-        },
-    )?;
-    Ok(Outcome::from_passed(report.passed()))
+    Ok(report)
 }
 
 /// Reads every input; one that cannot be read becomes an error result of its own.
@@ -116,12 +120,12 @@ fn read_all(inputs: &[Input]) -> (Vec<Source>, Vec<ResourceResult>) {
     (sources, unreadable)
 }
 
-fn print(report: &Report, format: crate::report::Format, settings: Settings) -> Result<()> {
+/// Prints a report on stdout; a reader that closed the pipe (`| head`) is not an error.
+pub fn print(report: &Report, format: crate::report::Format, settings: Settings) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = render(report, format, settings, &mut out).and_then(|()| out.flush());
     match written {
-        // A closed pipe (`| head`) is the reader's choice, not an error.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Error::new(format!("cannot write the report: {e}")))
         }

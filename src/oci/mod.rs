@@ -1,0 +1,250 @@
+//! Adapter: where bundles are stored. A registry (through `oci-client`) or an OCI image
+//! layout folder, behind one small interface, so every command works offline too.
+
+pub mod layout;
+pub mod reference;
+pub mod registry;
+
+use indicatif::ProgressBar;
+use oci_client::RegistryOperation;
+use oci_client::errors::OciDistributionError;
+
+pub use reference::ImageRef;
+
+use crate::auth::docker::Credential;
+use crate::bundle::{Artifact, Digest};
+use layout::{Layout, LayoutError};
+use registry::Registry;
+
+/// Why a registry or layout operation failed. Messages name the image and say what to do;
+/// they never carry credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum OciError {
+    #[error("{image}: {message}")]
+    Remote { image: String, message: String },
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    #[error("{image}: {message}")]
+    Content { image: String, message: String },
+}
+
+/// How to reach a registry.
+#[derive(Default)]
+pub struct Connect {
+    /// Use HTTP instead of HTTPS (loopback registries always do).
+    pub plain_http: bool,
+    pub credential: Option<Credential>,
+}
+
+/// An opened image store.
+pub enum Store {
+    Registry(Registry),
+    Layout { layout: Layout, reference: String },
+}
+
+/// The media types of a single-image manifest.
+const IMAGE_MANIFESTS: [&str; 2] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+impl Store {
+    /// Opens the target of a push; a layout folder is created when missing.
+    pub fn for_push(image: &ImageRef, connect: Connect) -> Result<Store, OciError> {
+        Ok(match image {
+            ImageRef::Registry(r) => Store::Registry(Registry::new(
+                r.clone(),
+                connect.plain_http,
+                connect.credential,
+            )),
+            ImageRef::Layout { dir, reference } => Store::Layout {
+                layout: Layout::create(dir)?,
+                reference: reference.clone(),
+            },
+        })
+    }
+
+    /// Opens the source of a pull; a layout folder must exist.
+    pub fn for_pull(image: &ImageRef, connect: Connect) -> Result<Store, OciError> {
+        Ok(match image {
+            ImageRef::Registry(r) => Store::Registry(Registry::new(
+                r.clone(),
+                connect.plain_http,
+                connect.credential,
+            )),
+            ImageRef::Layout { dir, reference } => Store::Layout {
+                layout: Layout::open(dir)?,
+                reference: reference.clone(),
+            },
+        })
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Store::Registry(r) => r.reference().whole(),
+            Store::Layout { layout, reference } => {
+                format!("oci-layout:{}:{reference}", layout.dir().display())
+            }
+        }
+    }
+
+    fn remote(&self, e: OciDistributionError) -> OciError {
+        const LOG_IN: &str =
+            "log in (docker login, a credential helper, or --username with --password-stdin)";
+        let message = match &e {
+            OciDistributionError::AuthenticationFailure(_)
+            | OciDistributionError::UnauthorizedError { .. } => format!("{e}; {LOG_IN}"),
+            OciDistributionError::RequestError(r)
+                if r.status()
+                    .is_some_and(|s| s.as_u16() == 401 || s.as_u16() == 403) =>
+            {
+                format!("{e}; {LOG_IN}")
+            }
+            OciDistributionError::RequestError(r) if r.status().is_none() => format!(
+                "{e}; check that the registry is reachable (use --plain-http for an HTTP registry)"
+            ),
+            _ => e.to_string(),
+        };
+        OciError::Remote {
+            image: self.name(),
+            message,
+        }
+    }
+
+    /// Answers the registry's login challenge once, before any transfer.
+    pub async fn login(&self, operation: RegistryOperation) -> Result<(), OciError> {
+        match self {
+            Store::Registry(r) => r.login(operation).await.map_err(|e| self.remote(e)),
+            Store::Layout { .. } => Ok(()),
+        }
+    }
+
+    pub async fn has_blob(&self, digest: &Digest) -> Result<bool, OciError> {
+        match self {
+            Store::Registry(r) => r.has_blob(digest).await.map_err(|e| self.remote(e)),
+            Store::Layout { layout, .. } => Ok(layout.has_blob(digest)),
+        }
+    }
+
+    pub async fn put_blob(&self, digest: &Digest, data: &[u8]) -> Result<(), OciError> {
+        match self {
+            Store::Registry(r) => r.put_blob(digest, data).await.map_err(|e| self.remote(e)),
+            Store::Layout { layout, .. } => Ok(layout.put_blob(digest, data)?),
+        }
+    }
+
+    /// Reads a blob and checks it against its digest.
+    pub async fn get_blob(&self, digest: &Digest) -> Result<Vec<u8>, OciError> {
+        let data = match self {
+            Store::Registry(r) => r.get_blob(digest).await.map_err(|e| self.remote(e))?,
+            Store::Layout { layout, .. } => layout.get_blob(digest)?,
+        };
+        if Digest::of(&data) != *digest {
+            return Err(OciError::Content {
+                image: self.name(),
+                message: format!(
+                    "blob {digest} does not match its digest; the registry is serving corrupt data"
+                ),
+            });
+        }
+        Ok(data)
+    }
+
+    /// Stores a manifest by digest and then, last, under `tag`.
+    pub async fn put_manifest(
+        &self,
+        manifest: &[u8],
+        media_type: &str,
+        tag: Option<&str>,
+    ) -> Result<Digest, OciError> {
+        let digest = Digest::of(manifest);
+        match self {
+            Store::Registry(r) => r
+                .put_manifest(manifest, media_type, &digest, tag)
+                .await
+                .map_err(|e| self.remote(e))?,
+            Store::Layout { layout, .. } => {
+                layout.put_manifest(manifest, media_type, tag)?;
+            }
+        }
+        Ok(digest)
+    }
+
+    /// The image manifest the reference names: (digest, bytes). An image index is refused
+    /// with a hint, since a bundle is a single image.
+    pub async fn manifest(&self) -> Result<(Digest, Vec<u8>), OciError> {
+        let (digest, media_type, bytes) = match self {
+            Store::Registry(r) => r.manifest().await.map_err(|e| self.remote(e))?,
+            Store::Layout { layout, reference } => layout.manifest(reference)?,
+        };
+        if !IMAGE_MANIFESTS.contains(&media_type.as_str()) {
+            return Err(OciError::Content {
+                image: self.name(),
+                message: format!(
+                    "is a {media_type}, not an image manifest; name one image of it by digest"
+                ),
+            });
+        }
+        Ok((digest, bytes))
+    }
+}
+
+/// What a push did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PushStats {
+    pub uploaded: usize,
+    pub already_there: usize,
+    pub bytes: u64,
+}
+
+/// Pushes an artifact: blobs the store lacks, then the manifest, then the tag.
+pub async fn push(
+    store: &Store,
+    artifact: &Artifact,
+    tag: Option<&str>,
+    progress: &ProgressBar,
+) -> Result<(Digest, PushStats), OciError> {
+    store.login(RegistryOperation::Push).await?;
+    let mut stats = PushStats::default();
+    let blobs: Vec<_> = std::iter::once(&artifact.config)
+        .chain(&artifact.layers)
+        .collect();
+    progress.set_length(blobs.iter().map(|b| b.data.len() as u64).sum());
+    for blob in blobs {
+        if store.has_blob(&blob.digest).await? {
+            stats.already_there += 1;
+        } else {
+            store.put_blob(&blob.digest, &blob.data).await?;
+            stats.uploaded += 1;
+            stats.bytes += blob.data.len() as u64;
+        }
+        progress.inc(blob.data.len() as u64);
+    }
+    let digest = store
+        .put_manifest(&artifact.manifest, crate::bundle::MANIFEST_MEDIA_TYPE, tag)
+        .await?;
+    Ok((digest, stats))
+}
+
+/// Fetches the layers of the image a store's reference names, in manifest order, each
+/// checked against its digest.
+pub async fn pull_layers(store: &Store) -> Result<(Digest, Vec<Vec<u8>>), OciError> {
+    store.login(RegistryOperation::Pull).await?;
+    let (digest, manifest) = store.manifest().await?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&manifest).map_err(|e| OciError::Content {
+            image: store.name(),
+            message: format!("manifest is not JSON: {e}"),
+        })?;
+    let mut layers = Vec::new();
+    for layer in value["layers"].as_array().into_iter().flatten() {
+        let d: Digest = layer["digest"].as_str().unwrap_or("").parse().map_err(
+            |e: crate::bundle::DigestError| OciError::Content {
+                image: store.name(),
+                message: format!("manifest has a bad layer digest: {e}"),
+            },
+        )?;
+        layers.push(store.get_blob(&d).await?);
+    }
+    Ok((digest, layers))
+}

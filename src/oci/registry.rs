@@ -1,0 +1,196 @@
+//! A remote registry through `oci-client`: plain HTTP for loopback, credentials, retries.
+
+use std::time::Duration;
+
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference, RegistryOperation};
+
+use crate::auth::docker::Credential;
+use crate::bundle::Digest;
+
+/// Media types a pull accepts, in preference order.
+const ACCEPT: [&str; 4] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+/// One repository of one registry.
+pub struct Registry {
+    client: Client,
+    auth: RegistryAuth,
+    reference: Reference,
+}
+
+/// Whether a registry host is reached over plain HTTP without being asked: loopback only.
+pub fn is_loopback(host: &str) -> bool {
+    let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    name == "localhost" || name.starts_with("127.") || name == "[::1]"
+}
+
+impl Registry {
+    pub fn new(reference: Reference, plain_http: bool, credential: Option<Credential>) -> Registry {
+        let host = reference.resolve_registry().to_owned();
+        let protocol = if plain_http || is_loopback(&host) {
+            ClientProtocol::HttpsExcept(vec![host])
+        } else {
+            ClientProtocol::Https
+        };
+        let client = Client::new(ClientConfig {
+            protocol,
+            connect_timeout: Some(Duration::from_secs(10)),
+            read_timeout: Some(Duration::from_secs(120)),
+            ..Default::default()
+        });
+        let auth = match credential {
+            None => RegistryAuth::Anonymous,
+            Some(Credential::Basic { username, password }) => {
+                RegistryAuth::Basic(username, password.expose().to_owned())
+            }
+            // Docker's identity tokens are refresh tokens for the token endpoint; registries
+            // that hand them out (ACR, GAR via helpers) accept them with this user name.
+            Some(Credential::IdentityToken(token)) => {
+                RegistryAuth::Basic("<token>".to_owned(), token.expose().to_owned())
+            }
+        };
+        Registry {
+            client,
+            auth,
+            reference,
+        }
+    }
+
+    pub fn reference(&self) -> &Reference {
+        &self.reference
+    }
+
+    /// Logs in for an operation (answers the registry's Basic or Bearer challenge).
+    pub async fn login(&self, operation: RegistryOperation) -> Result<(), OciDistributionError> {
+        retry(|| self.client.auth(&self.reference, &self.auth, operation))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn has_blob(&self, digest: &Digest) -> Result<bool, OciDistributionError> {
+        retry(|| self.client.blob_exists(&self.reference, digest.as_str())).await
+    }
+
+    pub async fn put_blob(&self, digest: &Digest, data: &[u8]) -> Result<(), OciDistributionError> {
+        let bytes = bytes::Bytes::copy_from_slice(data);
+        retry(|| {
+            self.client
+                .push_blob(&self.reference, bytes.clone(), digest.as_str())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn get_blob(&self, digest: &Digest) -> Result<Vec<u8>, OciDistributionError> {
+        retry(|| async {
+            let mut out = Vec::new();
+            self.client
+                .pull_blob(&self.reference, digest.as_str(), &mut out)
+                .await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Puts a manifest under its digest, then, last, under `tag`: a failure before the end
+    /// leaves no tag pointing at anything incomplete.
+    pub async fn put_manifest(
+        &self,
+        manifest: &[u8],
+        media_type: &str,
+        digest: &Digest,
+        tag: Option<&str>,
+    ) -> Result<(), OciDistributionError> {
+        let content_type = http::HeaderValue::from_str(media_type)
+            .map_err(|e| OciDistributionError::GenericError(Some(e.to_string())))?;
+        let body = bytes::Bytes::copy_from_slice(manifest);
+        let by_digest = self.reference.clone_with_digest(digest.to_string());
+        retry(|| {
+            self.client
+                .push_manifest_raw(&by_digest, body.clone(), content_type.clone())
+        })
+        .await?;
+        if let Some(tag) = tag {
+            let by_tag = Reference::with_tag(
+                self.reference.registry().to_owned(),
+                self.reference.repository().to_owned(),
+                tag.to_owned(),
+            );
+            retry(|| {
+                self.client
+                    .push_manifest_raw(&by_tag, body.clone(), content_type.clone())
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The manifest the reference names: (digest, media type, bytes).
+    pub async fn manifest(&self) -> Result<(Digest, String, Vec<u8>), OciDistributionError> {
+        let (bytes, digest) = retry(|| {
+            self.client
+                .pull_manifest_raw(&self.reference, &self.auth, &ACCEPT)
+        })
+        .await?;
+        let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("mediaType")?.as_str().map(str::to_owned))
+            .unwrap_or_else(|| ACCEPT[0].to_owned());
+        let digest = digest.parse().map_err(|e: crate::bundle::DigestError| {
+            OciDistributionError::GenericError(Some(e.to_string()))
+        })?;
+        Ok((digest, media_type, bytes.to_vec()))
+    }
+}
+
+/// Retries an operation on 429, 5xx and dropped or refused connections, with backoff
+/// (0.25 s, 0.5 s, 1 s); other errors return at once.
+async fn retry<T, F, Fut>(mut op: F) -> Result<T, OciDistributionError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
+{
+    let mut delay = Duration::from_millis(250);
+    for attempt in 1.. {
+        match op().await {
+            Err(e) if attempt < 4 && transient(&e) => {
+                tracing::info!("retrying in {delay:?} after: {e}");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+fn transient(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::RequestError(e) => e
+            .status()
+            .is_none_or(|s| s.as_u16() == 429 || s.is_server_error()),
+        OciDistributionError::ServerError { code, .. } => *code == 429 || *code >= 500,
+        OciDistributionError::IoError(_) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_use_plain_http() {
+        assert!(is_loopback("localhost:5000"));
+        assert!(is_loopback("127.0.0.1:41234"));
+        assert!(!is_loopback("us-docker.pkg.dev"));
+        assert!(!is_loopback("localhost.example.com"));
+    }
+}
