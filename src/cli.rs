@@ -96,7 +96,8 @@ Exit codes: 0 all valid; 1 any resource invalid or in error; 2 usage or environm
 /// `kbundle validate`: kubeconform's flags, with the same meanings.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Files or folders to validate (recursively: .yaml, .yml, .json); `-` or none reads stdin
+    /// Files or folders to validate (recursively: .yaml, .yml, .json; hidden folders skipped);
+    /// `-` or none reads stdin
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 

@@ -10,7 +10,7 @@ use crate::cli::{RuleArgs, ValidateArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::http::HttpFetcher;
 use crate::manifest::{Input, Source, discover, read_input};
-use crate::report::{Report, ResourceResult, Settings, Status, render};
+use crate::report::{Report, ResourceResult, Settings, render};
 use crate::validate::schema::{SchemaLocation, SchemaOptions, SchemaStore};
 use crate::validate::{self, ConfigSyncRules, KindSet, Rules};
 
@@ -104,17 +104,11 @@ fn read_all(inputs: &[Input]) -> (Vec<Source>, Vec<ResourceResult>) {
     for r in read {
         match r {
             Ok(s) => sources.push(s),
-            Err(e) => unreadable.push(ResourceResult {
-                filename: Arc::from(e.path.as_str()),
-                kind: String::new(),
-                name: String::new(),
-                namespace: String::new(),
-                version: String::new(),
-                status: Status::Error,
-                msg: e.message,
-                pos: Default::default(),
-                errors: Vec::new(),
-            }),
+            Err(e) => unreadable.push(ResourceResult::file_error(
+                Arc::from(e.path.as_str()),
+                e.message,
+                Default::default(),
+            )),
         }
     }
     (sources, unreadable)

@@ -51,21 +51,19 @@ const IMAGE_MANIFESTS: [&str; 2] = [
 impl Store {
     /// Opens the target of a push; a layout folder is created when missing.
     pub fn for_push(image: &ImageRef, connect: Connect) -> Result<Store, OciError> {
-        Ok(match image {
-            ImageRef::Registry(r) => Store::Registry(Registry::new(
-                r.clone(),
-                connect.plain_http,
-                connect.credential,
-            )),
-            ImageRef::Layout { dir, reference } => Store::Layout {
-                layout: Layout::create(dir)?,
-                reference: reference.clone(),
-            },
-        })
+        Store::open(image, connect, Layout::create)
     }
 
     /// Opens the source of a pull; a layout folder must exist.
     pub fn for_pull(image: &ImageRef, connect: Connect) -> Result<Store, OciError> {
+        Store::open(image, connect, Layout::open)
+    }
+
+    fn open(
+        image: &ImageRef,
+        connect: Connect,
+        open_layout: fn(&std::path::Path) -> Result<Layout, LayoutError>,
+    ) -> Result<Store, OciError> {
         Ok(match image {
             ImageRef::Registry(r) => Store::Registry(Registry::new(
                 r.clone(),
@@ -73,7 +71,7 @@ impl Store {
                 connect.credential,
             )),
             ImageRef::Layout { dir, reference } => Store::Layout {
-                layout: Layout::open(dir)?,
+                layout: open_layout(dir)?,
                 reference: reference.clone(),
             },
         })

@@ -50,6 +50,21 @@ pub struct ResourceResult {
 }
 
 impl ResourceResult {
+    /// A file that could not be read as resources at all (unreadable, bad YAML).
+    pub fn file_error(filename: Arc<str>, msg: String, pos: Pos) -> ResourceResult {
+        ResourceResult {
+            filename,
+            kind: String::new(),
+            name: String::new(),
+            namespace: String::new(),
+            version: String::new(),
+            status: Status::Error,
+            msg,
+            pos,
+            errors: Vec::new(),
+        }
+    }
+
     /// `Deployment web` or, with no name, just the kind; for file-level errors, empty.
     pub fn label(&self) -> String {
         match (self.kind.is_empty(), self.name.is_empty()) {

@@ -171,17 +171,7 @@ fn check_source(
     }
     if let Some(e) = stream.error {
         out.push(Checked {
-            result: ResourceResult {
-                filename: source.name.clone(),
-                kind: String::new(),
-                name: String::new(),
-                namespace: String::new(),
-                version: String::new(),
-                status: Status::Error,
-                msg: e.message,
-                pos: e.pos,
-                errors: Vec::new(),
-            },
+            result: ResourceResult::file_error(source.name.clone(), e.message, e.pos),
             configsync: Vec::new(),
             identity: None,
             is_sync: false,
