@@ -46,7 +46,51 @@ pub enum Command {
     /// Fetch a bundle and unpack it the way Config Sync does
     #[command(after_long_help = PULL_EXAMPLES)]
     Pull(PullArgs),
+    /// Make a cosign-compatible key pair (cosign.key, cosign.pub)
+    #[command(after_long_help = KEYGEN_EXAMPLES)]
+    Keygen(KeygenArgs),
+    /// Sign an image digest the way cosign does (sha256-<hex>.sig beside it)
+    #[command(after_long_help = SIGN_EXAMPLES)]
+    Sign(SignArgs),
+    /// Check an image's cosign signatures; exit 0 when at least one holds
+    #[command(after_long_help = VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
+    /// Verify a bundle, then copy it and its signatures to another repository or tag
+    #[command(after_long_help = PROMOTE_EXAMPLES)]
+    Promote(PromoteArgs),
 }
+
+const KEYGEN_EXAMPLES: &str = "\
+Examples:
+  COSIGN_PASSWORD=... kbundle keygen              writes cosign.key (0600) and cosign.pub
+  kbundle keygen --output-key-prefix release      writes release.key and release.pub
+
+The private key is encrypted like cosign's (scrypt N=65536 + nacl/secretbox) with
+COSIGN_PASSWORD (set but empty means no password), or a password asked on the terminal.";
+
+const SIGN_EXAMPLES: &str = "\
+Examples:
+  kbundle sign us-docker.pkg.dev/p/config/root:v1 --key cosign.key
+  kbundle sign oci-layout:out/root:v1 --key cosign.key --annotation approved-by=release
+      A second signature (another key, an approval) is added beside the first.
+
+The signature covers the digest the tag points at now; `cosign verify --key cosign.pub
+--insecure-ignore-tlog` accepts it. Exit codes: 0 signed (or already signed); 2 error.";
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  kbundle verify us-docker.pkg.dev/p/config/root:v1 --key cosign.pub
+  kbundle verify oci-layout:out/root:v1 --key keys/ --annotation approved-by=release -o json
+
+Exit codes: 0 at least one signature holds; 1 none does (each reason is printed); 2 error.";
+
+const PROMOTE_EXAMPLES: &str = "\
+Examples:
+  kbundle promote us-docker.pkg.dev/p/staging/root:v1 us-docker.pkg.dev/p/prod/root:v1 \\
+      --key release.pub
+      Verify, copy the image and its .sig (mounting blobs on the same registry), tag, verify.
+
+Exit codes: 0 promoted; 1 the source is unsigned or wrongly signed (nothing copied); 2 error.";
 
 const BUNDLE_EXAMPLES: &str = "\
 Examples:
@@ -285,6 +329,105 @@ pub struct PullArgs {
     pub registry: RegistryArgs,
 }
 
+/// `kbundle keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// File name prefix: writes PREFIX.key and PREFIX.pub
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: PathBuf,
+
+    /// Overwrite existing key files
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `kbundle sign`.
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The image: REGISTRY/REPOSITORY[:TAG|@DIGEST] or oci-layout:DIR[:TAG]
+    #[arg(value_name = "REF")]
+    pub image: ImageRef,
+
+    /// cosign private key file (password from COSIGN_PASSWORD or the terminal)
+    #[arg(long, value_name = "FILE", required_unless_present = "keyless")]
+    pub key: Option<PathBuf>,
+
+    /// Sign with a short-lived Fulcio certificate instead of a key (not available yet)
+    #[arg(long, conflicts_with = "key")]
+    pub keyless: bool,
+
+    /// Annotation KEY=VALUE in the signed payload's `optional` (repeatable)
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_annotation)]
+    pub annotation: Vec<(String, String)>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// `kbundle verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The image: REGISTRY/REPOSITORY[:TAG|@DIGEST] or oci-layout:DIR[:TAG]
+    #[arg(value_name = "REF")]
+    pub image: ImageRef,
+
+    #[command(flatten)]
+    pub keys: VerifyKeyArgs,
+
+    /// Print the verified payloads as JSON, like `cosign verify -o json`
+    #[arg(short = 'o', long, value_enum, default_value_t = VerifyFormat::Text)]
+    pub output: VerifyFormat,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// What a signature must satisfy.
+#[derive(Debug, Args)]
+pub struct VerifyKeyArgs {
+    /// Public key file, or a folder of *.pub files (repeatable); any of them may sign
+    #[arg(long, value_name = "FILE_OR_DIR", required_unless_present_any = ["certificate_identity"])]
+    pub key: Vec<PathBuf>,
+
+    /// Keyless: the certificate's identity (not available yet)
+    #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer")]
+    pub certificate_identity: Option<String>,
+
+    /// Keyless: the certificate's OIDC issuer (not available yet)
+    #[arg(long, value_name = "URL")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// Annotation KEY=VALUE the signed payload must carry (repeatable)
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_annotation)]
+    pub annotation: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyFormat {
+    /// One line per signature
+    Text,
+    /// The verified payloads, as `cosign verify -o json` prints them
+    Json,
+}
+
+/// `kbundle promote`.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The signed bundle to promote
+    #[arg(value_name = "SRC")]
+    pub source: ImageRef,
+
+    /// Where it goes (another repository or tag)
+    #[arg(value_name = "DST")]
+    pub destination: ImageRef,
+
+    #[command(flatten)]
+    pub keys: VerifyKeyArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
 fn parse_annotation(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
@@ -301,6 +444,10 @@ pub fn main() -> ExitCode {
         Command::Bundle(args) => crate::commands::bundle::run(args),
         Command::Push(args) => crate::commands::push::run(*args),
         Command::Pull(args) => crate::commands::pull::run(args),
+        Command::Keygen(args) => crate::commands::keygen::run(args),
+        Command::Sign(args) => crate::commands::sign::run(args),
+        Command::Verify(args) => crate::commands::verify::run(args),
+        Command::Promote(args) => crate::commands::promote::run(args),
     };
     match result {
         Ok(Outcome::Passed) => ExitCode::SUCCESS,

@@ -1,7 +1,7 @@
 //! kbundle: validate, bundle, sign and ship Kubernetes manifests the GitOps way.
 //!
 //! Layers (imports point down only): `cli` and `commands` at the top; the pure domain
-//! modules `manifest`, `validate`, `report` and `bundle`; adapters (`oci`, `auth`, `http`)
+//! modules `manifest`, `validate`, `report` and `bundle`; adapters (`oci`, `auth`, `signing`, `http`)
 //! at the edge.
 
 pub mod auth;
@@ -13,4 +13,5 @@ pub mod http;
 pub mod manifest;
 pub mod oci;
 pub mod report;
+pub mod signing;
 pub mod validate;

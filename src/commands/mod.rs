@@ -1,9 +1,13 @@
 //! One file per subcommand: read options, call the library, print.
 
 pub mod bundle;
+pub mod keygen;
+pub mod promote;
 pub mod pull;
 pub mod push;
+pub mod sign;
 pub mod validate;
+pub mod verify;
 
 use std::io::{IsTerminal, Read};
 

@@ -187,6 +187,43 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The manifest under another tag of the same repository (a `.sig` tag), if any:
+    /// (digest, bytes), whatever its media type.
+    pub async fn manifest_at(&self, tag: &str) -> Result<Option<(Digest, Vec<u8>)>, OciError> {
+        match self {
+            Store::Registry(r) => Ok(r
+                .manifest_at(tag)
+                .await
+                .map_err(|e| self.remote(e))?
+                .map(|(d, _, b)| (d, b))),
+            Store::Layout { layout, .. } => match layout.manifest(tag) {
+                Ok((d, _, b)) => Ok(Some((d, b))),
+                Err(LayoutError::UnknownTag { .. }) => Ok(None),
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+
+    /// Copies a blob from another store, by cross-repository mount when both are
+    /// repositories of the same registry, else by download and upload.
+    pub async fn copy_blob_from(&self, source: &Store, digest: &Digest) -> Result<(), OciError> {
+        if self.has_blob(digest).await? {
+            return Ok(());
+        }
+        if let (Store::Registry(to), Store::Registry(from)) = (self, source) {
+            if to.reference().resolve_registry() == from.reference().resolve_registry()
+                && to.mount_blob(from.reference(), digest).await
+                && self.has_blob(digest).await?
+            {
+                return Ok(());
+            }
+        }
+        let data = source.get_blob(digest).await?;
+        self.put_blob(digest, &data).await
+    }
+}
+
 /// What a push did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PushStats {

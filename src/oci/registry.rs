@@ -150,9 +150,42 @@ impl Registry {
 
     /// The manifest the reference names: (digest, media type, bytes).
     pub async fn manifest(&self) -> Result<(Digest, String, Vec<u8>), OciDistributionError> {
+        self.manifest_of(&self.reference).await
+    }
+
+    /// The manifest under another tag of the same repository, if there is one.
+    pub async fn manifest_at(
+        &self,
+        tag: &str,
+    ) -> Result<Option<(Digest, String, Vec<u8>)>, OciDistributionError> {
+        let reference = Reference::with_tag(
+            self.reference.registry().to_owned(),
+            self.reference.repository().to_owned(),
+            tag.to_owned(),
+        );
+        match self.manifest_of(&reference).await {
+            Ok(found) => Ok(Some(found)),
+            Err(e) if not_found(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes a blob of another repository of the same registry available here without
+    /// uploading it (cross-repository mount); false when the registry declined.
+    pub async fn mount_blob(&self, from: &Reference, digest: &Digest) -> bool {
+        self.client
+            .mount_blob(&self.reference, from, digest.as_str())
+            .await
+            .is_ok()
+    }
+
+    async fn manifest_of(
+        &self,
+        reference: &Reference,
+    ) -> Result<(Digest, String, Vec<u8>), OciDistributionError> {
         let (bytes, digest) = retry(|| {
             self.client
-                .pull_manifest_raw(&self.reference, &self.auth, &ACCEPT)
+                .pull_manifest_raw(reference, &self.auth, &ACCEPT)
         })
         .await?;
         let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -185,6 +218,19 @@ where
         }
     }
     unreachable!("the loop returns on its last attempt")
+}
+
+fn not_found(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::ImageManifestNotFoundError(_) => true,
+        OciDistributionError::ServerError { code, .. } => *code == 404,
+        OciDistributionError::RequestError(r) => r.status().is_some_and(|s| s.as_u16() == 404),
+        OciDistributionError::RegistryError { envelope, .. } => envelope
+            .errors
+            .iter()
+            .any(|e| matches!(e.code, oci_client::errors::OciErrorCode::ManifestUnknown)),
+        _ => false,
+    }
 }
 
 fn transient(e: &OciDistributionError) -> bool {

@@ -1,0 +1,102 @@
+//! `kbundle verify`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::bundle::Digest;
+use crate::cli::{VerifyArgs, VerifyFormat, VerifyKeyArgs};
+use crate::error::{Error, Outcome, Result};
+use crate::oci::{ImageRef, Store};
+use crate::signing::cosign::{self, SignatureLayer, Verdict};
+use crate::signing::keys::PublicKey;
+use crate::signing::{self, SignError};
+
+pub fn run(args: VerifyArgs) -> Result<Outcome> {
+    let keys = load_keys(&args.keys)?;
+    let required = required(&args.keys);
+    let connect = super::connect(&args.image, &args.registry)?;
+    let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
+    let (digest, layers) = super::runtime()?
+        .block_on(fetch(&store))
+        .map_err(|e| Error::new(e.to_string()))?;
+    let verdicts = signing::judge(&layers, &digest, &keys, &required);
+    report(&args.image, &digest, &verdicts);
+    if args.output == VerifyFormat::Json {
+        println!("{}", cosign::verify_json(&verdicts, &layers));
+    }
+    Ok(Outcome::from_passed(
+        verdicts.iter().any(|v| v.result.is_ok()),
+    ))
+}
+
+/// The image's digest and its signatures.
+pub(crate) async fn fetch(
+    store: &Store,
+) -> std::result::Result<(Digest, Vec<SignatureLayer>), SignError> {
+    store.login(oci_client::RegistryOperation::Pull).await?;
+    let (digest, _) = store.manifest().await?;
+    let layers = signing::signatures(store, &digest).await?;
+    Ok((digest, layers))
+}
+
+/// Prints one line per signature on stderr and says whether any held.
+pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict]) {
+    let name = format!("{}@{digest}", image.repository());
+    if verdicts.is_empty() {
+        eprintln!(
+            "{name}: no signatures (looked for tag {}); sign it with `kbundle sign`",
+            cosign::signature_tag(digest)
+        );
+        return;
+    }
+    for v in verdicts {
+        match &v.result {
+            Ok(_) => eprintln!("{name}: signature {}: verified", v.layer),
+            Err(reason) => eprintln!("{name}: signature {}: {reason}", v.layer),
+        }
+    }
+    let good = verdicts.iter().filter(|v| v.result.is_ok()).count();
+    eprintln!("{name}: {good} of {} signature(s) verified", verdicts.len());
+}
+
+/// Public keys from files and folders of `*.pub`.
+pub(crate) fn load_keys(args: &VerifyKeyArgs) -> Result<Vec<PublicKey>> {
+    if args.certificate_identity.is_some() {
+        return Err(Error::new(
+            "--certificate-identity: keyless verification (Fulcio certificates) is not available yet; verify with --key",
+        ));
+    }
+    let mut keys = Vec::new();
+    for path in &args.key {
+        let files: Vec<std::path::PathBuf> = if path.is_dir() {
+            let mut found: Vec<_> = std::fs::read_dir(path)
+                .map_err(|e| Error::new(format!("--key {}: {e}", path.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "pub"))
+                .collect();
+            found.sort();
+            found
+        } else {
+            vec![path.clone()]
+        };
+        for file in files {
+            keys.push(read_public_key(&file)?);
+        }
+    }
+    if keys.is_empty() {
+        return Err(Error::new(
+            "--key: no public keys found (a folder needs *.pub files)",
+        ));
+    }
+    Ok(keys)
+}
+
+fn read_public_key(file: &Path) -> Result<PublicKey> {
+    let pem = std::fs::read_to_string(file)
+        .map_err(|e| Error::new(format!("--key {}: {e}", file.display())))?;
+    PublicKey::from_pem(&pem).map_err(|e| Error::new(format!("--key {}: {e}", file.display())))
+}
+
+pub(crate) fn required(args: &VerifyKeyArgs) -> BTreeMap<String, String> {
+    args.annotation.iter().cloned().collect()
+}

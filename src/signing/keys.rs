@@ -1,0 +1,579 @@
+//! Cosign-compatible key pairs: the encrypted private key file (`cosign.key`), the PKIX public
+//! key (`cosign.pub`), and signing and verifying the way cosign does.
+//!
+//! The private key file is a PEM block labelled `ENCRYPTED SIGSTORE PRIVATE KEY` (cosign ≥ 2.0)
+//! or `ENCRYPTED COSIGN PRIVATE KEY` (older cosign) whose body is JSON:
+//!
+//! ```text
+//! {"kdf":{"name":"scrypt","params":{"N":65536,"r":8,"p":1},"salt":"<b64>"},
+//!  "cipher":{"name":"nacl/secretbox","nonce":"<b64, 24 bytes>"},
+//!  "ciphertext":"<b64>"}
+//! ```
+//!
+//! The secretbox key is scrypt(password, salt, N, r, p) → 32 bytes, and the plaintext is a
+//! PKCS#8 DER private key (ECDSA P-256 by default; Ed25519 and RSA occur too).
+
+use std::ffi::OsString;
+use std::fmt;
+use std::io::IsTerminal as _;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use crypto_secretbox::aead::{Aead as _, KeyInit as _};
+use crypto_secretbox::{Key, Nonce, XSalsa20Poly1305};
+use getrandom::SysRng;
+use getrandom::rand_core::UnwrapErr;
+use p256::ecdsa::signature::{
+    RandomizedSigner as _, SignatureEncoding as _, Signer as _, Verifier as _,
+};
+use p256::elliptic_curve::Generate as _;
+use pkcs8::spki::{DecodePublicKey as _, EncodePublicKey as _, SubjectPublicKeyInfoRef};
+use pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, ObjectIdentifier, PrivateKeyInfoRef};
+use rsa::traits::PublicKeyParts as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use zeroize::Zeroizing;
+
+use crate::auth::secret::Secret;
+
+#[cfg(test)]
+mod tests;
+
+/// The PEM label cosign ≥ 2.0 writes.
+const SIGSTORE_LABEL: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
+/// The PEM label older cosign wrote; keys made then are still in use, so we read it too.
+const COSIGN_LABEL: &str = "ENCRYPTED COSIGN PRIVATE KEY";
+const PUBLIC_LABEL: &str = "PUBLIC KEY";
+
+/// log2 of the scrypt N that `cosign generate-key-pair` uses today (65536).
+const COSIGN_LOG_N: u8 = 16;
+/// Largest scrypt work factor we accept. 2^20 with r=8 is 1 GiB of memory: well above what any
+/// cosign release writes (2^15 – 2^17), low enough that a hostile key file cannot make us
+/// allocate without bound.
+const MAX_LOG_N: u8 = 20;
+/// Memory scrypt needs is 128·r·N bytes; cap it at the same 1 GiB whatever r is.
+const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+
+const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// A private signing key, as found inside a cosign key file.
+pub enum PrivateKey {
+    EcdsaP256(p256::ecdsa::SigningKey),
+    Ed25519(ed25519_dalek::SigningKey),
+    Rsa(Box<rsa::PrivateKey>),
+}
+
+/// A public key, as found in `cosign.pub` (PKIX SubjectPublicKeyInfo).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PublicKey {
+    EcdsaP256(p256::ecdsa::VerifyingKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
+    Rsa(Box<rsa::PublicKey>),
+}
+
+/// Why a key could not be read, written or used. Messages are lower-case and read well after
+/// "<file>: ", which the caller adds.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("no PEM block found (expected -----BEGIN {expected}-----)")]
+    NoPem { expected: &'static str },
+    #[error("malformed PEM block {label:?}: {detail}")]
+    Pem { label: String, detail: String },
+    #[error("expected a {expected} PEM block, found {found:?}{hint}")]
+    WrongLabel {
+        expected: &'static str,
+        found: String,
+        hint: &'static str,
+    },
+    #[error("not a cosign private key: {0}")]
+    Format(String),
+    #[error("unsupported scrypt parameters N={n}, r={r}, p={p}: {why}")]
+    KdfParams {
+        n: u64,
+        r: u32,
+        p: u32,
+        why: &'static str,
+    },
+    #[error(
+        "wrong password? the key did not decrypt (check COSIGN_PASSWORD or the password typed; \
+         an empty password is a password too)"
+    )]
+    WrongPassword,
+    #[error("unsupported key type {0} (kbundle, like cosign, uses ECDSA P-256, Ed25519 or RSA)")]
+    Unsupported(String),
+    #[error("invalid {what}: {detail}")]
+    Invalid { what: &'static str, detail: String },
+    #[error("signature does not verify with public key {fingerprint}")]
+    BadSignature { fingerprint: String },
+    #[error("malformed {kind} signature: {detail}")]
+    MalformedSignature { kind: &'static str, detail: String },
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+    #[error("no password: set COSIGN_PASSWORD (it may be empty) or run on a terminal to be asked")]
+    NoPassword,
+    #[error("COSIGN_PASSWORD is not valid UTF-8")]
+    PasswordNotUtf8,
+    #[error("cannot read the password from the terminal: {0}")]
+    Terminal(#[source] std::io::Error),
+}
+
+/// The JSON inside a cosign private key PEM. Field order matches cosign's Go structs, so what we
+/// write is byte-for-byte the shape cosign writes.
+#[derive(Serialize, Deserialize)]
+struct EncryptedKey {
+    kdf: KdfSpec,
+    cipher: CipherSpec,
+    ciphertext: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KdfSpec {
+    name: String,
+    params: ScryptParams,
+    salt: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ScryptParams {
+    #[serde(rename = "N")]
+    n: u64,
+    r: u32,
+    p: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CipherSpec {
+    name: String,
+    nonce: String,
+}
+
+impl PrivateKey {
+    /// Decrypts a cosign private key file's text.
+    pub fn from_cosign_pem(pem: &str, password: &[u8]) -> Result<PrivateKey, KeyError> {
+        let (label, body) = pem_decode(pem, SIGSTORE_LABEL)?;
+        if label != SIGSTORE_LABEL && label != COSIGN_LABEL {
+            let hint = match label.as_str() {
+                PUBLIC_LABEL => " (that is a public key; pass the private key, e.g. cosign.key)",
+                l if l.ends_with("PRIVATE KEY") => {
+                    " (an unencrypted key: `cosign import-key-pair` turns it into a cosign key)"
+                }
+                _ => "",
+            };
+            return Err(KeyError::WrongLabel {
+                expected: SIGSTORE_LABEL,
+                found: label,
+                hint,
+            });
+        }
+        let der = decrypt(&body, password)?;
+        private_key_from_pkcs8(&der)
+    }
+
+    /// A new ECDSA P-256 key (cosign's default), from the OS RNG.
+    pub fn generate() -> PrivateKey {
+        // A key pair cannot be made without randomness, and an OS whose RNG fails is one we must
+        // not go on signing on: panicking there (inside UnwrapErr) is the right outcome.
+        PrivateKey::EcdsaP256(p256::ecdsa::SigningKey::generate_from_rng(&mut UnwrapErr(
+            SysRng,
+        )))
+    }
+
+    /// Encrypts in cosign's format: label ENCRYPTED SIGSTORE PRIVATE KEY, scrypt N=65536 r=8
+    /// p=1, random 32-byte salt and 24-byte nonce, PKCS#8 DER inside. Lines of 64 chars.
+    pub fn to_cosign_pem(&self, password: &[u8]) -> Result<String, KeyError> {
+        encrypt(&self.to_pkcs8_der()?, password, COSIGN_LOG_N)
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        match self {
+            PrivateKey::EcdsaP256(k) => PublicKey::EcdsaP256(*k.verifying_key()),
+            PrivateKey::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
+            PrivateKey::Rsa(k) => PublicKey::Rsa(Box::new(k.to_public_key())),
+        }
+    }
+
+    /// Signs like cosign: ECDSA P-256 over SHA-256, DER-encoded signature; Ed25519 raw 64-byte
+    /// signature of the message; RSA PKCS#1 v1.5 with SHA-256.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            // RFC 6979 deterministic nonces: no RNG needed, and no nonce reuse risk.
+            PrivateKey::EcdsaP256(k) => {
+                let sig: p256::ecdsa::DerSignature = k.sign(message);
+                sig.to_vec()
+            }
+            PrivateKey::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
+            PrivateKey::Rsa(k) => {
+                let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new((**k).clone());
+                // The randomized signer blinds the private-key operation, which the plain
+                // `Signer` does not; that matters against timing attacks on RSA. The RNG
+                // failing is as fatal as in `generate`.
+                signer
+                    .sign_with_rng(&mut UnwrapErr(SysRng), message)
+                    .to_vec()
+            }
+        }
+    }
+
+    fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let doc = match self {
+            PrivateKey::EcdsaP256(k) => k.to_pkcs8_der(),
+            PrivateKey::Ed25519(k) => k.to_pkcs8_der(),
+            PrivateKey::Rsa(k) => k.to_pkcs8_der(),
+        }
+        .map_err(|e| KeyError::Invalid {
+            what: "private key",
+            detail: format!("cannot encode it as PKCS#8: {e}"),
+        })?;
+        Ok(Zeroizing::new(doc.as_bytes().to_vec()))
+    }
+}
+
+impl fmt::Debug for PrivateKey {
+    /// Only the public fingerprint: a private key must never reach a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let public = self.public_key();
+        write!(
+            f,
+            "PrivateKey({}, public {})",
+            public.kind(),
+            public.sha256()
+        )
+    }
+}
+
+impl PublicKey {
+    pub fn from_pem(pem: &str) -> Result<PublicKey, KeyError> {
+        let (label, der) = pem_decode(pem, PUBLIC_LABEL)?;
+        if label != PUBLIC_LABEL {
+            let hint = if label.ends_with("PRIVATE KEY") {
+                " (that is a private key; pass the public key, e.g. cosign.pub)"
+            } else {
+                ""
+            };
+            return Err(KeyError::WrongLabel {
+                expected: PUBLIC_LABEL,
+                found: label,
+                hint,
+            });
+        }
+        public_key_from_spki(&der)
+    }
+
+    /// "-----BEGIN PUBLIC KEY-----" PKIX, LF line endings, trailing newline.
+    pub fn to_pem(&self) -> String {
+        pem_encode(PUBLIC_LABEL, &self.spki_der())
+    }
+
+    /// Verifies a signature made by `sign` (for ECDSA accept DER; also accept the 64-byte fixed
+    /// form).
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        let malformed = |kind, e: &dyn fmt::Display| KeyError::MalformedSignature {
+            kind,
+            detail: e.to_string(),
+        };
+        let verified = match self {
+            PublicKey::EcdsaP256(k) => {
+                // cosign writes DER; some tools hand over the fixed 64-byte r‖s form. DER is
+                // tried first because it is what cosign makes; a 64-byte DER blob is possible.
+                let sig = p256::ecdsa::Signature::from_der(signature)
+                    .or_else(|der_err| {
+                        if signature.len() == 64 {
+                            p256::ecdsa::Signature::from_slice(signature)
+                        } else {
+                            Err(der_err)
+                        }
+                    })
+                    .map_err(|e| malformed("ecdsa-p256", &e))?;
+                k.verify(message, &sig).is_ok()
+            }
+            PublicKey::Ed25519(k) => {
+                let sig = ed25519_dalek::Signature::from_slice(signature)
+                    .map_err(|e| malformed("ed25519", &e))?;
+                k.verify(message, &sig).is_ok()
+            }
+            PublicKey::Rsa(k) => {
+                let sig = rsa::pkcs1v15::Signature::try_from(signature)
+                    .map_err(|e| malformed("rsa", &e))?;
+                let verifier = rsa::pkcs1v15::VerifyingKey::<Sha256>::new((**k).clone());
+                verifier.verify(message, &sig).is_ok()
+            }
+        };
+        if verified {
+            Ok(())
+        } else {
+            Err(KeyError::BadSignature {
+                fingerprint: self.fingerprint(),
+            })
+        }
+    }
+
+    /// A short, stable identity for messages: "ecdsa-p256 SHA256:<base64 of sha256 of the SPKI
+    /// DER, no padding>" (like ssh fingerprints).
+    pub fn fingerprint(&self) -> String {
+        format!("{} {}", self.kind(), self.sha256())
+    }
+
+    /// "ecdsa-p256", "ed25519" or "rsa-<bits>".
+    fn kind(&self) -> String {
+        match self {
+            PublicKey::EcdsaP256(_) => "ecdsa-p256".to_owned(),
+            PublicKey::Ed25519(_) => "ed25519".to_owned(),
+            PublicKey::Rsa(k) => format!("rsa-{}", k.size() * 8),
+        }
+    }
+
+    fn sha256(&self) -> String {
+        format!(
+            "SHA256:{}",
+            STANDARD_NO_PAD.encode(Sha256::digest(self.spki_der()))
+        )
+    }
+
+    fn spki_der(&self) -> Vec<u8> {
+        let doc = match self {
+            PublicKey::EcdsaP256(k) => k.to_public_key_der(),
+            PublicKey::Ed25519(k) => k.to_public_key_der(),
+            PublicKey::Rsa(k) => k.to_public_key_der(),
+        };
+        // Encoding a key that already exists in memory only fails on a bug in the DER encoder
+        // (every field has a fixed, valid shape), so there is no error a caller could act on.
+        #[allow(clippy::expect_used)]
+        doc.expect("a valid public key always encodes as SubjectPublicKeyInfo")
+            .into_vec()
+    }
+}
+
+/// Gets the password for a private key: `env` is `std::env::var_os("COSIGN_PASSWORD")`; set
+/// (even empty) it wins, like cosign; otherwise the terminal is asked, without echo.
+pub fn read_password(env: Option<OsString>, what: &str) -> Result<Secret, KeyError> {
+    if let Some(value) = env {
+        return value
+            .into_string()
+            .map(Secret::new)
+            .map_err(|_| KeyError::PasswordNotUtf8);
+    }
+    // Without a terminal (CI, a pipe) a prompt would hang or read the wrong thing.
+    if !std::io::stdin().is_terminal() {
+        return Err(KeyError::NoPassword);
+    }
+    rpassword::prompt_password(format!("Enter password for {what}: "))
+        .map(Secret::new)
+        .map_err(KeyError::Terminal)
+}
+
+/// The first PEM block in `text`: its label and decoded body. Text around it is ignored and CRLF
+/// line endings are accepted, like Go's `pem.Decode` (some of cosign's own fixtures have CRLF).
+fn pem_decode(text: &str, expected: &'static str) -> Result<(String, Vec<u8>), KeyError> {
+    let mut lines = text.lines().map(str::trim);
+    let label = lines
+        .by_ref()
+        .find_map(|l| l.strip_prefix("-----BEGIN ")?.strip_suffix("-----"))
+        .ok_or(KeyError::NoPem { expected })?
+        .to_owned();
+    let end = format!("-----END {label}-----");
+    let mut body = String::new();
+    let mut ended = false;
+    for line in lines {
+        if line == end {
+            ended = true;
+            break;
+        }
+        body.push_str(line);
+    }
+    let pem_error = |detail: String| KeyError::Pem {
+        label: label.clone(),
+        detail,
+    };
+    if !ended {
+        return Err(pem_error(format!("no {end} line")));
+    }
+    let der = STANDARD
+        .decode(body.as_bytes())
+        .map_err(|e| pem_error(format!("bad base64: {e}")))?;
+    Ok((label, der))
+}
+
+/// A PEM block with 64-character lines and LF endings, as Go's `pem.Encode` writes it.
+fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    // Base64 output is ASCII, so splitting the bytes at any index keeps valid UTF-8.
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Checks a key file's scrypt parameters against our limits before any memory is spent on them.
+fn scrypt_params(p: &ScryptParams) -> Result<scrypt::Params, KeyError> {
+    let err = |why| KeyError::KdfParams {
+        n: p.n,
+        r: p.r,
+        p: p.p,
+        why,
+    };
+    if !p.n.is_power_of_two() || p.n < 2 {
+        return Err(err("N must be a power of two"));
+    }
+    // trailing_zeros of a power of two is its log2; at most 63, so the cast is lossless.
+    let log_n = p.n.trailing_zeros() as u8;
+    if log_n > MAX_LOG_N {
+        return Err(err(
+            "N above 2^20 is refused, it would take too much memory and time",
+        ));
+    }
+    if !(1..=16).contains(&p.r) || !(1..=16).contains(&p.p) {
+        return Err(err("r and p must be between 1 and 16"));
+    }
+    if 128 * u64::from(p.r) * p.n > MAX_SCRYPT_MEMORY {
+        return Err(err("128·r·N above 1 GiB is refused"));
+    }
+    scrypt::Params::new(log_n, p.r, p.p).map_err(|_| err("rejected by scrypt"))
+}
+
+fn derive_key(
+    password: &[u8],
+    salt: &[u8],
+    params: &scrypt::Params,
+) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    // Only an empty or absurdly long output is refused, and ours is 32 bytes.
+    scrypt::scrypt(password, salt, params, key.as_mut()).map_err(|e| KeyError::Invalid {
+        what: "scrypt output length",
+        detail: e.to_string(),
+    })?;
+    Ok(key)
+}
+
+/// Opens the JSON body of a cosign private key PEM and returns the PKCS#8 DER inside.
+fn decrypt(body: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let format = |what: &str, e: &dyn fmt::Display| KeyError::Format(format!("{what}: {e}"));
+    let enc: EncryptedKey =
+        serde_json::from_slice(body).map_err(|e| format("bad JSON in the PEM body", &e))?;
+    if enc.kdf.name != "scrypt" {
+        return Err(KeyError::Format(format!(
+            "key derivation {:?}, expected \"scrypt\"",
+            enc.kdf.name
+        )));
+    }
+    if enc.cipher.name != "nacl/secretbox" {
+        return Err(KeyError::Format(format!(
+            "cipher {:?}, expected \"nacl/secretbox\"",
+            enc.cipher.name
+        )));
+    }
+    let params = scrypt_params(&enc.kdf.params)?;
+    let salt = STANDARD
+        .decode(&enc.kdf.salt)
+        .map_err(|e| format("bad base64 in kdf.salt", &e))?;
+    let nonce: [u8; 24] = STANDARD
+        .decode(&enc.cipher.nonce)
+        .map_err(|e| format("bad base64 in cipher.nonce", &e))?
+        .try_into()
+        .map_err(|v: Vec<u8>| {
+            KeyError::Format(format!("cipher.nonce is {} bytes, expected 24", v.len()))
+        })?;
+    let ciphertext = STANDARD
+        .decode(&enc.ciphertext)
+        .map_err(|e| format("bad base64 in ciphertext", &e))?;
+
+    let key = derive_key(password, &salt, &params)?;
+    let cipher = XSalsa20Poly1305::new(Key::from_slice(key.as_ref()));
+    // Authentication failure is the only way open fails; with a well-formed file that means
+    // the password is wrong (or the ciphertext was altered).
+    cipher
+        .decrypt(&Nonce::from(nonce), ciphertext.as_slice())
+        .map(Zeroizing::new)
+        .map_err(|_| KeyError::WrongPassword)
+}
+
+/// Encrypts PKCS#8 DER into a cosign private key PEM with scrypt N = 2^log_n, r=8, p=1.
+fn encrypt(der: &[u8], password: &[u8], log_n: u8) -> Result<String, KeyError> {
+    let mut salt = [0u8; 32];
+    let mut nonce = [0u8; 24];
+    getrandom::fill(&mut salt).map_err(|e| KeyError::Random(e.to_string()))?;
+    getrandom::fill(&mut nonce).map_err(|e| KeyError::Random(e.to_string()))?;
+    let spec = ScryptParams {
+        n: 1 << log_n,
+        r: 8,
+        p: 1,
+    };
+    let key = derive_key(password, &salt, &scrypt_params(&spec)?)?;
+    let cipher = XSalsa20Poly1305::new(Key::from_slice(key.as_ref()));
+    let ciphertext = cipher
+        .encrypt(&Nonce::from(nonce), der)
+        .map_err(|e| KeyError::Invalid {
+            what: "plaintext for secretbox",
+            detail: e.to_string(),
+        })?;
+    let enc = EncryptedKey {
+        kdf: KdfSpec {
+            name: "scrypt".to_owned(),
+            params: spec,
+            salt: STANDARD.encode(salt),
+        },
+        cipher: CipherSpec {
+            name: "nacl/secretbox".to_owned(),
+            nonce: STANDARD.encode(nonce),
+        },
+        ciphertext: STANDARD.encode(ciphertext),
+    };
+    let json = serde_json::to_vec(&enc).map_err(|e| KeyError::Invalid {
+        what: "encrypted key JSON",
+        detail: e.to_string(),
+    })?;
+    Ok(pem_encode(SIGSTORE_LABEL, &json))
+}
+
+fn private_key_from_pkcs8(der: &[u8]) -> Result<PrivateKey, KeyError> {
+    let invalid = |e: &dyn fmt::Display| KeyError::Invalid {
+        what: "PKCS#8 private key",
+        detail: e.to_string(),
+    };
+    let info = PrivateKeyInfoRef::try_from(der).map_err(|e| invalid(&e))?;
+    match info.algorithm.oid {
+        OID_EC_PUBLIC_KEY => match info.algorithm.parameters_oid() {
+            Ok(OID_P256) => p256::ecdsa::SigningKey::from_pkcs8_der(der)
+                .map(PrivateKey::EcdsaP256)
+                .map_err(|e| invalid(&e)),
+            Ok(curve) => Err(KeyError::Unsupported(format!("ECDSA on curve {curve}"))),
+            Err(e) => Err(invalid(&e)),
+        },
+        OID_ED25519 => ed25519_dalek::SigningKey::from_pkcs8_der(der)
+            .map(PrivateKey::Ed25519)
+            .map_err(|e| invalid(&e)),
+        OID_RSA => rsa::PrivateKey::from_pkcs8_der(der)
+            .map(|k| PrivateKey::Rsa(Box::new(k)))
+            .map_err(|e| invalid(&e)),
+        other => Err(KeyError::Unsupported(format!("with algorithm OID {other}"))),
+    }
+}
+
+fn public_key_from_spki(der: &[u8]) -> Result<PublicKey, KeyError> {
+    let invalid = |e: &dyn fmt::Display| KeyError::Invalid {
+        what: "public key",
+        detail: e.to_string(),
+    };
+    let info = SubjectPublicKeyInfoRef::try_from(der).map_err(|e| invalid(&e))?;
+    match info.algorithm.oid {
+        OID_EC_PUBLIC_KEY => match info.algorithm.parameters_oid() {
+            Ok(OID_P256) => p256::ecdsa::VerifyingKey::from_public_key_der(der)
+                .map(PublicKey::EcdsaP256)
+                .map_err(|e| invalid(&e)),
+            Ok(curve) => Err(KeyError::Unsupported(format!("ECDSA on curve {curve}"))),
+            Err(e) => Err(invalid(&e)),
+        },
+        OID_ED25519 => ed25519_dalek::VerifyingKey::from_public_key_der(der)
+            .map(PublicKey::Ed25519)
+            .map_err(|e| invalid(&e)),
+        OID_RSA => rsa::PublicKey::from_public_key_der(der)
+            .map(|k| PublicKey::Rsa(Box::new(k)))
+            .map_err(|e| invalid(&e)),
+        other => Err(KeyError::Unsupported(format!("with algorithm OID {other}"))),
+    }
+}

@@ -1,0 +1,109 @@
+//! Adapter: cosign-compatible signatures on image digests, stored the way cosign stores them
+//! (`sha256-<hex>.sig` in the image's repository), in a registry or an OCI layout.
+
+pub mod cosign;
+pub mod keys;
+
+use std::collections::BTreeMap;
+
+use crate::bundle::{Digest, MANIFEST_MEDIA_TYPE};
+use crate::oci::{OciError, Store};
+use cosign::{CosignError, SignatureLayer, Verdict};
+use keys::{PrivateKey, PublicKey};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error(transparent)]
+    Store(#[from] OciError),
+    #[error("{tag}: {source}")]
+    Format { tag: String, source: CosignError },
+}
+
+/// The signatures stored for a digest, each with its payload; none when there is no `.sig`.
+pub async fn signatures(store: &Store, digest: &Digest) -> Result<Vec<SignatureLayer>, SignError> {
+    let tag = cosign::signature_tag(digest);
+    let Some((_, manifest)) = store.manifest_at(&tag).await? else {
+        return Ok(Vec::new());
+    };
+    let refs = cosign::read_signature_manifest(&manifest).map_err(|source| SignError::Format {
+        tag: tag.clone(),
+        source,
+    })?;
+    let mut layers = Vec::with_capacity(refs.len());
+    for r in refs {
+        let payload = store.get_blob(&r.digest).await?;
+        layers.push(r.into_layer(payload).map_err(|source| SignError::Format {
+            tag: tag.clone(),
+            source,
+        })?);
+    }
+    Ok(layers)
+}
+
+/// Signs `digest` with `key`, keeping every signature already there. Returns false when an
+/// equal signature (same key, same payload) exists, so nothing was written.
+///
+/// Two signers racing on one digest can still drop one signature (the registry has no
+/// compare-and-swap on tags); sign serially, as a release pipeline does.
+pub async fn sign(
+    store: &Store,
+    digest: &Digest,
+    docker_reference: &str,
+    key: &PrivateKey,
+    optional: &BTreeMap<String, String>,
+) -> Result<bool, SignError> {
+    let mut layers = signatures(store, digest).await?;
+    let payload = cosign::payload(docker_reference, digest, optional);
+    let signature = key.sign(&payload);
+    let layer = SignatureLayer::new(payload, &signature);
+    if !cosign::append(&mut layers, layer, &key.public_key()) {
+        return Ok(false);
+    }
+    write_signatures(store, digest, &layers).await?;
+    Ok(true)
+}
+
+/// Stores a `.sig` image: its config, one payload blob per signature, then the manifest.
+pub async fn write_signatures(
+    store: &Store,
+    digest: &Digest,
+    layers: &[SignatureLayer],
+) -> Result<(), SignError> {
+    let (config, manifest) = cosign::signature_manifest(layers);
+    store.put_blob(&Digest::of(&config), &config).await?;
+    for layer in layers {
+        let d = Digest::of(&layer.payload);
+        if !store.has_blob(&d).await? {
+            store.put_blob(&d, &layer.payload).await?;
+        }
+    }
+    let tag = cosign::signature_tag(digest);
+    store
+        .put_manifest(&manifest, MANIFEST_MEDIA_TYPE, Some(&tag))
+        .await?;
+    Ok(())
+}
+
+/// Verifies the signatures of `digest` with any of `keys`: one verdict per signature layer,
+/// the first key that accepts it wins.
+pub fn judge(
+    layers: &[SignatureLayer],
+    digest: &Digest,
+    keys: &[PublicKey],
+    required: &BTreeMap<String, String>,
+) -> Vec<Verdict> {
+    let mut best: Vec<Verdict> = Vec::new();
+    for key in keys {
+        let verdicts = cosign::verify(layers, digest, key, required);
+        if best.is_empty() {
+            best = verdicts;
+            continue;
+        }
+        for (b, v) in best.iter_mut().zip(verdicts) {
+            if b.result.is_err() && v.result.is_ok() {
+                *b = v;
+            }
+        }
+    }
+    best
+}
