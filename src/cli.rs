@@ -18,6 +18,9 @@ Examples:
   kbundle validate examples/                      check a Config Sync repository
   kbundle validate --strict -o github manifests/  annotate a pull request
   kubectl kustomize overlays/prod | kbundle validate -
+  kbundle push examples/ --image oci-layout:out/root:v1
+  kbundle sign oci-layout:out/root:v1 --key cosign.key
+  kbundle verify oci-layout:out/root:v1 --key cosign.pub
 
 Exit codes: 0 success; 1 the input was judged and failed; 2 usage or environment error.";
 
