@@ -61,7 +61,19 @@ pub enum Command {
     /// Verify a bundle, then copy it and its signatures to another repository or tag
     #[command(after_long_help = PROMOTE_EXAMPLES)]
     Promote(PromoteArgs),
+    /// Point a RootSync/RepoSync (or Flux OCIRepository, kustomize images) at a new digest
+    #[command(after_long_help = BUMP_EXAMPLES)]
+    Bump(BumpArgs),
 }
+
+const BUMP_EXAMPLES: &str = "\
+Examples:
+  kbundle bump --file clusters/prod/root-sync.yaml \\
+      --image us-docker.pkg.dev/p/config/root:v2@sha256:…
+      Sets spec.oci.image; comments, key order, quoting and the other documents stay
+      byte-identical. Prints what changed, or `up to date`.
+
+Exit codes: 0 changed or up to date; 2 no target in the file, or another error.";
 
 const KEYGEN_EXAMPLES: &str = "\
 Examples:
@@ -431,6 +443,31 @@ pub struct PromoteArgs {
     pub registry: RegistryArgs,
 }
 
+/// `kbundle bump`.
+#[derive(Debug, Args)]
+pub struct BumpArgs {
+    /// The file to edit: RootSync/RepoSync, Flux OCIRepository or kustomization.yaml
+    #[arg(long, value_name = "PATH")]
+    pub file: PathBuf,
+
+    /// The new image, with its digest: REGISTRY/REPO[:TAG]@sha256:…
+    #[arg(long, value_name = "REF@DIGEST")]
+    pub image: crate::gitops::NewImage,
+
+    /// How to write the reference
+    #[arg(long, value_enum, default_value_t = crate::gitops::Pin::Both)]
+    pub pin: crate::gitops::Pin,
+
+    /// The RootSync/RepoSync to edit when the file has several
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Open a pull request on this GitHub repository instead of editing the local file
+    /// (not available yet)
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+}
+
 fn parse_annotation(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
@@ -451,6 +488,7 @@ pub fn main() -> ExitCode {
         Command::Sign(args) => crate::commands::sign::run(args),
         Command::Verify(args) => crate::commands::verify::run(args),
         Command::Promote(args) => crate::commands::promote::run(args),
+        Command::Bump(args) => crate::commands::bump::run(args),
     };
     match result {
         Ok(Outcome::Passed) => ExitCode::SUCCESS,

@@ -1,7 +1,7 @@
 //! kbundle: validate, bundle, sign and ship Kubernetes manifests the GitOps way.
 //!
 //! Layers (imports point down only): `cli` and `commands` at the top; the pure domain
-//! modules `manifest`, `validate`, `report` and `bundle`; adapters (`oci`, `auth`, `signing`, `http`)
+//! modules `manifest`, `validate`, `report`, `bundle` and `gitops`; adapters (`oci`, `auth`, `signing`, `http`)
 //! at the edge.
 
 pub mod auth;
@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod gitops;
 pub mod http;
 pub mod manifest;
 pub mod oci;

@@ -1,6 +1,5 @@
 //! `kbundle bundle`.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::bundle::{self, Entry};
@@ -15,7 +14,7 @@ pub fn run(args: BundleArgs) -> Result<Outcome> {
         ArchiveFormat::Tar => tar,
         ArchiveFormat::Tgz => bundle::gzip(&tar),
     };
-    write_atomically(&args.output, &bytes)?;
+    super::write_atomically(&args.output, &bytes, Some(0o644))?;
     let files = entries.iter().filter(|e| !e.is_dir).count();
     eprintln!(
         "wrote {} ({} files, {} bytes, {})",
@@ -53,18 +52,4 @@ fn format_for(path: &Path) -> ArchiveFormat {
     } else {
         ArchiveFormat::Tar
     }
-}
-
-/// Writes beside the target and renames, so a failure never leaves half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let fail = |e: std::io::Error| Error::new(format!("{}: {e}", path.display()));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
 }
