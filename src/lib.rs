@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod github;
 pub mod gitops;
 pub mod http;
 pub mod manifest;

@@ -1,9 +1,11 @@
 //! One file per subcommand: read options, call the library, print.
 
+pub mod action;
 pub mod bump;
 pub mod bundle;
 pub mod keygen;
 pub mod promote;
+pub mod publish;
 pub mod pull;
 pub mod push;
 pub mod sign;

@@ -1,15 +1,15 @@
 //! `kbundle push`: validate, bundle, push; print `REPOSITORY:TAG@DIGEST`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::bundle::{self, Entry};
-use crate::cli::PushArgs;
+use crate::bundle::{self, ArtifactKind, Digest, Entry};
+use crate::cli::{PushArgs, RegistryArgs, RuleArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::manifest::Input;
-use crate::oci::{self, Store};
-use crate::report::{Format, Settings};
+use crate::oci::{self, ImageRef, Store};
+use crate::report::{Format, Report, Settings};
 
 const SOURCE: &str = "org.opencontainers.image.source";
 const REVISION: &str = "org.opencontainers.image.revision";
@@ -17,23 +17,57 @@ const CREATED: &str = "org.opencontainers.image.created";
 
 pub fn run(args: PushArgs) -> Result<Outcome> {
     let entries = super::bundle::select(&args.paths, &args.select)?;
-    if !args.no_validate && !validate(&args, &entries)? {
-        return Ok(Outcome::Failed);
+    if !args.no_validate {
+        let report = validate_entries(&args.rules, &entries)?;
+        if !report.passed() {
+            explain_failure(&report)?;
+            return Ok(Outcome::Failed);
+        }
     }
-    let tar = bundle::tar(&entries).map_err(|e| Error::new(e.to_string()))?;
-    let artifact = bundle::build(args.artifact, &tar, &annotations(&args)?);
+    let annotations = annotations(
+        &args.paths,
+        args.source.clone(),
+        args.revision.clone(),
+        &args.annotation,
+    )?;
+    let digest = upload(
+        &args.image,
+        args.artifact,
+        &entries,
+        &annotations,
+        &args.registry,
+    )?;
+    println!("{}", pinned(&args.image, &digest));
+    Ok(Outcome::Passed)
+}
 
-    let connect = super::connect(&args.image, &args.registry)?;
-    let store = Store::for_push(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
+/// `REPOSITORY:TAG@DIGEST` (or `REPOSITORY@DIGEST` for a digest reference).
+pub(crate) fn pinned(image: &ImageRef, digest: &Digest) -> String {
+    match image.tag() {
+        Some(tag) => format!("{}:{tag}@{digest}", image.repository()),
+        None => format!("{}@{digest}", image.repository()),
+    }
+}
+
+/// Bundles entries into an artifact and pushes it; returns the manifest digest.
+pub(crate) fn upload(
+    image: &ImageRef,
+    kind: ArtifactKind,
+    entries: &[Entry],
+    annotations: &BTreeMap<String, String>,
+    registry: &RegistryArgs,
+) -> Result<Digest> {
+    let tar = bundle::tar(entries).map_err(|e| Error::new(e.to_string()))?;
+    let artifact = bundle::build(kind, &tar, annotations);
+    let connect = super::connect(image, registry)?;
+    let store = Store::for_push(image, connect).map_err(|e| Error::new(e.to_string()))?;
     let progress = super::progress("pushing");
     let started = Instant::now();
-    let pushed =
-        super::runtime()?.block_on(oci::push(&store, &artifact, args.image.tag(), &progress));
+    let pushed = super::runtime()?.block_on(oci::push(&store, &artifact, image.tag(), &progress));
     progress.finish_and_clear();
     let (digest, stats) = pushed.map_err(|e| {
         Error::new(format!(
-            "{e}; the tag was not written, so {} is unchanged",
-            args.image
+            "{e}; the tag was not written, so {image} is unchanged"
         ))
     })?;
     tracing::info!(
@@ -43,15 +77,11 @@ pub fn run(args: PushArgs) -> Result<Outcome> {
         stats.bytes,
         stats.already_there
     );
-    match args.image.tag() {
-        Some(tag) => println!("{}:{tag}@{digest}", args.image.repository()),
-        None => println!("{}@{digest}", args.image.repository()),
-    }
-    Ok(Outcome::Passed)
+    Ok(digest)
 }
 
-/// Validates the manifests in the bundle; on failure prints why on stderr.
-fn validate(args: &PushArgs, entries: &[Entry]) -> Result<bool> {
+/// Validates the manifests a bundle holds under `validate`'s rules.
+pub(crate) fn validate_entries(rules: &RuleArgs, entries: &[Entry]) -> Result<Report> {
     let inputs: Vec<Input> = entries
         .iter()
         .filter(|e| !e.is_dir)
@@ -62,12 +92,13 @@ fn validate(args: &PushArgs, entries: &[Entry]) -> Result<bool> {
         })
         .map(|e| Input::File(e.source.clone()))
         .collect();
-    let report = super::validate::judge(&args.rules, &inputs, false)?;
-    if report.passed() {
-        return Ok(true);
-    }
+    super::validate::judge(rules, &inputs, false)
+}
+
+/// Prints why a bundle was not pushed, on stderr (stdout stays for the pushed reference).
+pub(crate) fn explain_failure(report: &Report) -> Result<()> {
     let mut text = Vec::new();
-    crate::report::render(&report, Format::Text, Settings::default(), &mut text)
+    crate::report::render(report, Format::Text, Settings::default(), &mut text)
         .map_err(|e| Error::new(e.to_string()))?;
     eprint!("{}", String::from_utf8_lossy(&text));
     let s = report.summary();
@@ -75,15 +106,20 @@ fn validate(args: &PushArgs, entries: &[Entry]) -> Result<bool> {
         "kbundle: not pushed: {} invalid resource(s), {} error(s); fix them or pass --no-validate",
         s.invalid, s.errors
     );
-    Ok(false)
+    Ok(())
 }
 
 /// The manifest annotations: source, revision and creation time from the flags or the
 /// GitHub Actions environment, then the user's own (which win).
-fn annotations(args: &PushArgs) -> Result<BTreeMap<String, String>> {
+pub(crate) fn annotations(
+    paths: &[PathBuf],
+    source: Option<String>,
+    revision: Option<String>,
+    extra: &[(String, String)],
+) -> Result<BTreeMap<String, String>> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let mut out = BTreeMap::new();
-    let source = args.source.clone().or_else(|| {
+    let source = source.or_else(|| {
         Some(format!(
             "{}/{}",
             env("GITHUB_SERVER_URL")?,
@@ -93,13 +129,13 @@ fn annotations(args: &PushArgs) -> Result<BTreeMap<String, String>> {
     if let Some(source) = source {
         out.insert(SOURCE.to_owned(), source);
     }
-    if let Some(revision) = args.revision.clone().or_else(|| env("GITHUB_SHA")) {
+    if let Some(revision) = revision.or_else(|| env("GITHUB_SHA")) {
         out.insert(REVISION.to_owned(), revision);
     }
-    if let Some(created) = created(&args.paths)? {
+    if let Some(created) = created(paths)? {
         out.insert(CREATED.to_owned(), created);
     }
-    for (k, v) in &args.annotation {
+    for (k, v) in extra {
         out.insert(k.clone(), v.clone());
     }
     Ok(out)
@@ -107,7 +143,7 @@ fn annotations(args: &PushArgs) -> Result<BTreeMap<String, String>> {
 
 /// The creation time, reproducibly: `SOURCE_DATE_EPOCH`, else the last commit's time of the
 /// bundled folder, else none at all (rather than the clock, which would change the digest).
-fn created(paths: &[std::path::PathBuf]) -> Result<Option<String>> {
+fn created(paths: &[PathBuf]) -> Result<Option<String>> {
     let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if !v.is_empty() => Some(v.trim().parse::<i64>().map_err(|_| {
             Error::new(format!(

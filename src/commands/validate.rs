@@ -24,6 +24,18 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
         .collect::<Result<Vec<_>>>()?;
     let inputs = discover(&args.paths, &ignore).map_err(|e| Error::new(e.to_string()))?;
     let report = judge(&args.rules, &inputs, args.exit_on_error)?;
+    if crate::github::actions::active() {
+        let mut md = Vec::new();
+        render(
+            &report,
+            crate::report::Format::Markdown,
+            Settings::default(),
+            &mut md,
+        )
+        .map_err(|e| Error::new(e.to_string()))?;
+        crate::github::actions::append_summary(&String::from_utf8_lossy(&md))
+            .map_err(|e| Error::new(format!("$GITHUB_STEP_SUMMARY: {e}")))?;
+    }
     print(
         &report,
         args.output,

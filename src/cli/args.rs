@@ -1,156 +1,13 @@
-//! Command-line definitions, logging and exit codes. No logic lives here.
+//! The options of each subcommand, with their `--help` text.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::Args;
 
 use crate::bundle::ArtifactKind;
-use crate::error::Outcome;
 use crate::oci::ImageRef;
 use crate::report::Format;
 use crate::validate::schema::{KubeVersion, SchemaLocation};
-
-const ABOUT: &str = "Validate, bundle, sign and ship Kubernetes manifests the GitOps way";
-
-const EXAMPLES: &str = "\
-Examples:
-  kbundle validate examples/                      check a Config Sync repository
-  kbundle validate --strict -o github manifests/  annotate a pull request
-  kubectl kustomize overlays/prod | kbundle validate -
-  kbundle push examples/ --image oci-layout:out/root:v1
-  kbundle sign oci-layout:out/root:v1 --key cosign.key
-  kbundle verify oci-layout:out/root:v1 --key cosign.pub
-
-Exit codes: 0 success; 1 the input was judged and failed; 2 usage or environment error.";
-
-#[derive(Debug, Parser)]
-#[command(name = "kbundle", version, about = ABOUT, after_help = EXAMPLES)]
-pub struct Cli {
-    /// More log output on stderr: -v info, -vv debug, -vvv trace (RUST_LOG overrides)
-    #[arg(short = 'v', action = ArgAction::Count, global = true)]
-    pub log_level: u8,
-
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Validate manifests against Kubernetes schemas, CRDs and Config Sync rules
-    #[command(after_long_help = VALIDATE_EXAMPLES)]
-    Validate(ValidateArgs),
-    /// Write a reproducible tar or tar.gz of manifests
-    #[command(after_long_help = BUNDLE_EXAMPLES)]
-    Bundle(BundleArgs),
-    /// Validate, bundle and push manifests as an OCI image; prints REF@sha256:…
-    #[command(after_long_help = PUSH_EXAMPLES)]
-    Push(Box<PushArgs>),
-    /// Fetch a bundle and unpack it the way Config Sync does
-    #[command(after_long_help = PULL_EXAMPLES)]
-    Pull(PullArgs),
-    /// Make a cosign-compatible key pair (cosign.key, cosign.pub)
-    #[command(after_long_help = KEYGEN_EXAMPLES)]
-    Keygen(KeygenArgs),
-    /// Sign an image digest the way cosign does (sha256-<hex>.sig beside it)
-    #[command(after_long_help = SIGN_EXAMPLES)]
-    Sign(SignArgs),
-    /// Check an image's cosign signatures; exit 0 when at least one holds
-    #[command(after_long_help = VERIFY_EXAMPLES)]
-    Verify(VerifyArgs),
-    /// Verify a bundle, then copy it and its signatures to another repository or tag
-    #[command(after_long_help = PROMOTE_EXAMPLES)]
-    Promote(PromoteArgs),
-    /// Point a RootSync/RepoSync (or Flux OCIRepository, kustomize images) at a new digest
-    #[command(after_long_help = BUMP_EXAMPLES)]
-    Bump(BumpArgs),
-}
-
-const BUMP_EXAMPLES: &str = "\
-Examples:
-  kbundle bump --file clusters/prod/root-sync.yaml \\
-      --image us-docker.pkg.dev/p/config/root:v2@sha256:…
-      Sets spec.oci.image; comments, key order, quoting and the other documents stay
-      byte-identical. Prints what changed, or `up to date`.
-
-Exit codes: 0 changed or up to date; 2 no target in the file, or another error.";
-
-const KEYGEN_EXAMPLES: &str = "\
-Examples:
-  COSIGN_PASSWORD=... kbundle keygen              writes cosign.key (0600) and cosign.pub
-  kbundle keygen --output-key-prefix release      writes release.key and release.pub
-
-The private key is encrypted like cosign's (scrypt N=65536 + nacl/secretbox) with
-COSIGN_PASSWORD (set but empty means no password), or a password asked on the terminal.";
-
-const SIGN_EXAMPLES: &str = "\
-Examples:
-  kbundle sign us-docker.pkg.dev/p/config/root:v1 --key cosign.key
-  kbundle sign oci-layout:out/root:v1 --key cosign.key --annotation approved-by=release
-      A second signature (another key, an approval) is added beside the first.
-
-The signature covers the digest the tag points at now; `cosign verify --key cosign.pub
---insecure-ignore-tlog` accepts it. Exit codes: 0 signed (or already signed); 2 error.";
-
-const VERIFY_EXAMPLES: &str = "\
-Examples:
-  kbundle verify us-docker.pkg.dev/p/config/root:v1 --key cosign.pub
-  kbundle verify oci-layout:out/root:v1 --key keys/ --annotation approved-by=release -o json
-
-Exit codes: 0 at least one signature holds; 1 none does (each reason is printed); 2 error.";
-
-const PROMOTE_EXAMPLES: &str = "\
-Examples:
-  kbundle promote us-docker.pkg.dev/p/staging/root:v1 us-docker.pkg.dev/p/prod/root:v1 \\
-      --key release.pub
-      Verify, copy the image and its .sig (mounting blobs on the same registry), tag, verify.
-
-Exit codes: 0 promoted; 1 the source is unsigned or wrongly signed (nothing copied); 2 error.";
-
-const BUNDLE_EXAMPLES: &str = "\
-Examples:
-  kbundle bundle examples/ -o bundle.tar.gz
-      The same files give the same bytes on any machine: sorted entries, zeroed times and
-      owners, modes 0644/0755, directories before their files.
-  kbundle bundle manifests/ --ignore '*.md' --ignore 'tests/' -o bundle.tar";
-
-const PUSH_EXAMPLES: &str = "\
-Examples:
-  kbundle push examples/ --image oci-layout:out/bundle:v1
-      Validate, then write the image into an OCI layout folder; no registry needed.
-  kbundle push manifests/ --image us-docker.pkg.dev/proj/config/root:v1
-      Push to a registry with the docker config's credentials; prints REF:TAG@sha256:….
-  echo \"$TOKEN\" | kbundle push manifests/ --image localhost:5000/root:v1 --username ci --password-stdin
-  kbundle push manifests/ --artifact flux --image ghcr.io/org/fleet:main --annotation team=web
-
-The tag is written last: a push that fails midway leaves no tag on incomplete content.
-Exit codes: 0 pushed; 1 the manifests are invalid (nothing pushed); 2 usage, credential or
-registry error.";
-
-const PULL_EXAMPLES: &str = "\
-Examples:
-  kbundle pull us-docker.pkg.dev/proj/config/root:v1 -o root/
-  kbundle pull oci-layout:out/bundle:v1 -o /tmp/bundle
-
-Paths outside DIR (absolute, `..`, escaping links) are refused. Nothing is left behind in DIR
-when the pull fails.";
-
-const VALIDATE_EXAMPLES: &str = "\
-Examples:
-  kbundle validate examples/
-      Validate every .yaml, .yml and .json file under examples/ against the embedded
-      Kubernetes 1.37 schemas, the CRDs found among them, and Config Sync's rules.
-  kbundle validate --kubernetes-version 1.31 --strict deploy.yaml
-      Validate against 1.31 and refuse properties the schema does not know.
-  kbundle validate --crd crds/ -o json --summary manifests/ > report.json
-      Use CustomResourceDefinitions from crds/ and write kubeconform-style JSON.
-  kbundle validate --schema-location default \\
-      --schema-location 'https://example.com/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json' .
-      Fall back to a CRD catalog for kinds the embedded schemas do not know.
-  helm template chart/ | kbundle validate -o github
-      Read stdin and print GitHub Actions annotations.
-
-Exit codes: 0 all valid; 1 any resource invalid or in error; 2 usage or environment error.";
 
 /// `kbundle validate`: kubeconform's flags, with the same meanings.
 #[derive(Debug, Args)]
@@ -475,44 +332,67 @@ fn parse_annotation(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Parses the command line, runs the command, and maps the result to an exit code.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.log_level);
-    let result = match cli.command {
-        Command::Validate(args) => crate::commands::validate::run(args),
-        Command::Bundle(args) => crate::commands::bundle::run(args),
-        Command::Push(args) => crate::commands::push::run(*args),
-        Command::Pull(args) => crate::commands::pull::run(args),
-        Command::Keygen(args) => crate::commands::keygen::run(args),
-        Command::Sign(args) => crate::commands::sign::run(args),
-        Command::Verify(args) => crate::commands::verify::run(args),
-        Command::Promote(args) => crate::commands::promote::run(args),
-        Command::Bump(args) => crate::commands::bump::run(args),
-    };
-    match result {
-        Ok(Outcome::Passed) => ExitCode::SUCCESS,
-        Ok(Outcome::Failed) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("kbundle: error: {e}");
-            ExitCode::from(2)
-        }
-    }
+/// How `publish` signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SignMode {
+    /// With a cosign key (--key, or a pair generated in .kbundle/)
+    #[default]
+    Key,
+    /// With a Fulcio certificate (not available yet)
+    Keyless,
+    /// Do not sign
+    None,
 }
 
-fn init_logging(verbosity: u8) {
-    let default = match verbosity {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+/// `kbundle publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Folders or files to publish
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Where to push; the default needs no registry
+    #[arg(
+        long,
+        value_name = "REF",
+        default_value = "oci-layout:.kbundle/oci:latest"
+    )]
+    pub image: ImageRef,
+
+    /// What kind of OCI artifact to make
+    #[arg(long, value_enum, default_value_t = ArtifactKind::Configsync)]
+    pub artifact: ArtifactKind,
+
+    /// Extra manifest annotation KEY=VALUE (repeatable)
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_annotation)]
+    pub annotation: Vec<(String, String)>,
+
+    /// How to sign the pushed digest
+    #[arg(long, value_enum, default_value_t = SignMode::Key)]
+    pub sign: SignMode,
+
+    /// cosign private key [default: .kbundle/cosign.key, generated when missing]
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// RootSync/RepoSync (or Flux, kustomize) file to point at the new digest
+    #[arg(long, value_name = "PATH")]
+    pub fleet_file: Option<PathBuf>,
+
+    /// How the fleet file names the image
+    #[arg(long, value_enum, default_value_t = crate::gitops::Pin::Both)]
+    pub pin: crate::gitops::Pin,
+
+    /// Where to write the JSON validation report
+    #[arg(long, value_name = "FILE", default_value = ".kbundle/report.json")]
+    pub report: PathBuf,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }

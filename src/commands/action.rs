@@ -1,0 +1,147 @@
+//! Running as the GitHub Action: the step's inputs (`INPUT_<NAME>`, upper case, hyphens kept)
+//! become a command line.
+
+use std::ffi::OsString;
+
+use crate::error::{Error, Result};
+use crate::github::actions;
+
+/// Every input `action.yml` declares; a test checks the two agree.
+pub const INPUTS: [&str; 19] = [
+    "command",
+    "paths",
+    "image",
+    "artifact",
+    "kubernetes-version",
+    "strict",
+    "workload-identity-provider",
+    "service-account",
+    "sign",
+    "key",
+    "key-password",
+    "fleet-repo",
+    "fleet-file",
+    "fleet-base",
+    "github-token",
+    "app-id",
+    "app-private-key",
+    "comment",
+    "annotations",
+];
+
+/// Inputs that hold secrets: masked before anything else is printed.
+const SECRETS: [&str; 4] = ["key-password", "github-token", "app-private-key", "key"];
+
+/// Inputs whose features later releases bring; setting them now is an error, not a no-op.
+const NOT_YET: [&str; 5] = [
+    "workload-identity-provider",
+    "service-account",
+    "fleet-repo",
+    "app-id",
+    "app-private-key",
+];
+
+fn input(name: &str) -> String {
+    std::env::var(format!("INPUT_{}", name.to_uppercase()))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+fn truthy(name: &str) -> bool {
+    matches!(input(name).to_lowercase().as_str(), "true" | "yes" | "1")
+}
+
+/// Builds `kbundle <command> …` from the inputs. Secrets are masked first; a key given as
+/// PEM text is written to a private file in the runner's temp folder.
+pub fn argv_from_inputs() -> Result<Vec<OsString>> {
+    for name in SECRETS {
+        let value = input(name);
+        if !value.is_empty() && (name != "key" || value.contains("-----BEGIN")) {
+            actions::mask(&value);
+        }
+    }
+    for name in NOT_YET {
+        if !input(name).is_empty() {
+            return Err(Error::new(format!(
+                "input {name} is not available in this kbundle version yet; remove it"
+            )));
+        }
+    }
+    let command = match input("command").as_str() {
+        "" => "publish".to_owned(),
+        c => c.to_owned(),
+    };
+    let mut argv: Vec<OsString> = vec!["kbundle".into(), command.clone().into()];
+    let flag = |argv: &mut Vec<OsString>, name: &str, flag: &str| {
+        let v = input(name);
+        if !v.is_empty() {
+            argv.push(flag.into());
+            argv.push(v.into());
+        }
+    };
+    let paths: Vec<String> = input("paths")
+        .split(['\n', ','])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    match command.as_str() {
+        "validate" => {
+            flag(&mut argv, "kubernetes-version", "--kubernetes-version");
+            if truthy("strict") {
+                argv.push("--strict".into());
+            }
+            argv.push("--summary".into());
+            if input("annotations") != "false" {
+                argv.extend(["-o".into(), "github".into()]);
+            }
+        }
+        "publish" => {
+            flag(&mut argv, "image", "--image");
+            flag(&mut argv, "artifact", "--artifact");
+            flag(&mut argv, "kubernetes-version", "--kubernetes-version");
+            flag(&mut argv, "sign", "--sign");
+            flag(&mut argv, "fleet-file", "--fleet-file");
+            if truthy("strict") {
+                argv.push("--strict".into());
+            }
+            let key = input("key");
+            if key.contains("-----BEGIN") {
+                argv.push("--key".into());
+                argv.push(write_key(&key)?.into());
+            } else if !key.is_empty() {
+                argv.extend(["--key".into(), key.into()]);
+            }
+            let password = input("key-password");
+            if !password.is_empty() {
+                // SAFETY: called from `main` before any other thread exists.
+                unsafe { std::env::set_var("COSIGN_PASSWORD", password) };
+            }
+        }
+        other => {
+            return Err(Error::new(format!(
+                "input command: {other:?} cannot run from inputs yet; use publish or validate, or call the image with `args:`"
+            )));
+        }
+    }
+    argv.extend(paths.into_iter().map(OsString::from));
+    Ok(argv)
+}
+
+/// Writes a PEM key from an input to a 0600 file that the runner's temp cleanup removes.
+fn write_key(pem: &str) -> Result<String> {
+    let dir = std::env::var_os("RUNNER_TEMP")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let file = tempfile::Builder::new()
+        .prefix("kbundle-key-")
+        .suffix(".key")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
+    let (_, path) = file
+        .keep()
+        .map_err(|e| Error::new(format!("cannot keep the key file: {e}")))?;
+    super::write_atomically(&path, pem.as_bytes(), Some(0o600))?;
+    Ok(path.display().to_string())
+}

@@ -1,0 +1,3 @@
+//! Adapter: GitHub. For now the Actions runner protocol (inputs, outputs, summaries, masks).
+
+pub mod actions;

@@ -1,0 +1,266 @@
+//! The binary run exactly as the Actions runner runs it: no arguments, `INPUT_*`,
+//! `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`, `GITHUB_EVENT_PATH`; and `publish`'s offline default.
+
+mod support;
+
+use std::path::Path;
+
+use support::{Registry, examples, skopeo};
+
+const TOKEN: &str = "ghs_s3cretTokenValue000000000000000000";
+const PASSWORD: &str = "key-pa55word";
+
+fn fixture(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// Output entries `name<<DELIM … DELIM` of a GITHUB_OUTPUT file.
+fn outputs(text: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let (name, delim) = line.split_once("<<").expect("heredoc form");
+        let mut value = Vec::new();
+        for l in lines.by_ref() {
+            if l == delim {
+                break;
+            }
+            value.push(l);
+        }
+        out.insert(name.to_owned(), value.join("\n"));
+    }
+    out
+}
+
+#[test]
+fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    // A key pair made by keygen, handed over as the secret's PEM text.
+    let keygen = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env("COSIGN_PASSWORD", PASSWORD)
+        .args(["keygen", "--output-key-prefix", "ci"])
+        .output()
+        .expect("keygen");
+    assert!(keygen.status.success());
+    let pem = std::fs::read_to_string(work.path().join("ci.key")).expect("key");
+    let fleet = work.path().join("root-sync.yaml");
+    std::fs::copy(examples().join("config-sync/root-sync.yaml"), &fleet).expect("copy");
+    let output = work.path().join("github_output");
+    let summary = work.path().join("step_summary");
+    let image = format!("{}/kbundle/root:v1", registry.addr);
+
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", work.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", fixture("github/pull_request.json"))
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "acme/config")
+        .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e")
+        .env("RUNNER_TEMP", work.path())
+        .env("INPUT_COMMAND", "publish")
+        .env("INPUT_PATHS", examples())
+        .env("INPUT_IMAGE", &image)
+        .env("INPUT_KEY", &pem)
+        .env("INPUT_KEY-PASSWORD", PASSWORD)
+        .env("INPUT_FLEET-FILE", &fleet)
+        .env("INPUT_GITHUB-TOKEN", TOKEN)
+        .env("INPUT_STRICT", "true")
+        .env("INPUT_SIGN", "key")
+        .env("INPUT_COMMENT", "true")
+        .env("INPUT_ANNOTATIONS", "true")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+
+    // Secrets are masked before anything else and never printed otherwise.
+    let first: Vec<&str> = stdout.lines().take(2).collect();
+    assert!(
+        first.contains(&format!("::add-mask::{PASSWORD}").as_str()),
+        "{stdout}"
+    );
+    assert!(
+        first.contains(&format!("::add-mask::{TOKEN}").as_str()),
+        "{stdout}"
+    );
+    let unmasked = stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for secret in [PASSWORD, TOKEN] {
+        assert!(
+            !unmasked.contains(secret) && !stderr.contains(secret),
+            "{secret} leaked"
+        );
+    }
+    assert!(
+        stdout.contains("::group::validate") && stdout.contains("::endgroup::"),
+        "{stdout}"
+    );
+
+    let outputs = outputs(&std::fs::read_to_string(&output).expect("outputs"));
+    let digest = outputs["digest"].clone();
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{outputs:?}"
+    );
+    assert_eq!(outputs["image"], format!("{image}@{digest}"));
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(work.path().join(&outputs["report"])).expect("report"),
+    )
+    .expect("json");
+    assert_eq!(report["summary"]["valid"], 12);
+    assert!(
+        std::fs::read_to_string(&summary)
+            .expect("summary")
+            .contains("kbundle validate")
+    );
+
+    // The registry holds the image and its signature; the fleet file points at the digest.
+    let inspect = skopeo(&["inspect", &format!("docker://{image}")]);
+    assert!(inspect.status.success());
+    let verify = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .args(["verify", &image, "--key", "ci.pub"])
+        .output()
+        .expect("verify");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(&fleet)
+            .expect("fleet")
+            .contains(&digest)
+    );
+}
+
+#[test]
+fn validate_from_inputs_annotates_and_fails() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", work.path().join("summary"))
+        .env("INPUT_COMMAND", "validate")
+        .env("INPUT_PATHS", fixture("validate/invalid-replicas.yaml"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("::error file=") && stdout.contains("line=6,col=13"),
+        "{stdout}"
+    );
+    assert!(
+        std::fs::read_to_string(work.path().join("summary"))
+            .expect("summary")
+            .contains("| File |")
+    );
+}
+
+#[test]
+fn inputs_for_features_not_there_yet_are_refused() {
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .env("GITHUB_ACTIONS", "true")
+        .env("INPUT_FLEET-REPO", "acme/fleet")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fleet-repo"));
+}
+
+#[test]
+fn action_yml_declares_exactly_the_inputs_the_binary_reads() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"))
+        .expect("action.yml");
+    let stream = kbundle::manifest::parse_stream(&text);
+    assert!(stream.error.is_none(), "{:?}", stream.error);
+    let doc = &stream.documents[0].value;
+    let mut declared: Vec<String> = doc["inputs"]
+        .as_object()
+        .expect("inputs")
+        .keys()
+        .cloned()
+        .collect();
+    let mut read: Vec<String> = kbundle::commands::action::INPUTS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    declared.sort();
+    read.sort();
+    assert_eq!(declared, read);
+    for output in [
+        "digest",
+        "image",
+        "pull-request-url",
+        "pull-request-number",
+        "report",
+    ] {
+        assert!(
+            doc["outputs"].get(output).is_some(),
+            "output {output} missing"
+        );
+    }
+    assert_eq!(doc["runs"]["using"], "docker");
+}
+
+#[test]
+fn publish_offline_default_needs_no_registry_and_no_account() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env_remove("COSIGN_PASSWORD")
+        .env_remove("GITHUB_ACTIONS")
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .args(["publish"])
+        .arg(examples())
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for step in ["✓ validate", "✓ push", "✓ sign"] {
+        assert!(stderr.contains(step), "{stderr}");
+    }
+    let layout = work.path().join(".kbundle/oci");
+    assert!(
+        skopeo(&["inspect", &format!("oci:{}:latest", layout.display())])
+            .status
+            .success()
+    );
+    let verify = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .args([
+            "verify",
+            "oci-layout:.kbundle/oci:latest",
+            "--key",
+            ".kbundle/cosign.pub",
+        ])
+        .output()
+        .expect("verify");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
