@@ -131,8 +131,10 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
 
 /// Writes a PEM key from an input to a 0600 file that the runner's temp cleanup removes.
 fn write_key(pem: &str) -> Result<String> {
+    // In a container action RUNNER_TEMP names the host's folder, which is not mounted.
     let dir = std::env::var_os("RUNNER_TEMP")
         .map(std::path::PathBuf::from)
+        .filter(|d| d.is_dir())
         .unwrap_or_else(std::env::temp_dir);
     let file = tempfile::Builder::new()
         .prefix("kbundle-key-")

@@ -1,0 +1,43 @@
+# kbundle: the GitHub Action's container, and a plain CLI image (ghcr.io/kbundle/kbundle).
+#
+# Builder and runtime are pinned by tag here. Release builds pin both by digest as well
+# (FROM rust:1.95-slim-bookworm@sha256:… / gcr.io/distroless/cc-debian12@sha256:…) so the
+# same tag always yields the same image; update the digests deliberately (Dependabot or
+# Renovate can do it).
+
+# ---- build --------------------------------------------------------------------------
+FROM rust:1.95-slim-bookworm AS builder
+
+# Nothing to install: the rust slim images already ship gcc, libc6-dev and binutils, which is
+# all the C code in the dependency tree (mimalloc, ring, aws-lc-sys via the cc crate) and
+# `strip` need.
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked \
+ && strip --strip-all target/release/kbundle \
+ && install -D -m 0755 target/release/kbundle /out/kbundle \
+ && /out/kbundle --version
+
+# ---- runtime ------------------------------------------------------------------------
+# distroless/cc: glibc, libgcc_s (the binary links only those) and CA certificates; no shell,
+# no package manager.
+# The root variant on purpose, not :nonroot. GitHub runs a Docker action as the image's user
+# and mounts the workspace and the GITHUB_OUTPUT/GITHUB_STEP_SUMMARY files, owned by the
+# runner's account, into the container; GitHub's Dockerfile guidance is that Docker actions
+# must run as root and set no USER. To run `kbundle webhook` in a cluster as non-root, set
+# runAsUser: 65532 (distroless's `nonroot` user, present in this image too) in the pod's
+# securityContext.
+# distroless publishes no version tags, only latest/nonroot/debug; releases pin the digest.
+# hadolint ignore=DL3007
+FROM gcr.io/distroless/cc-debian12:latest
+
+LABEL org.opencontainers.image.title="kbundle" \
+      org.opencontainers.image.description="Validate, bundle, sign and ship Kubernetes manifests the GitOps way" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://github.com/kbundle/kbundle"
+
+COPY --from=builder /out/kbundle /usr/local/bin/kbundle
+
+# No CMD: with no arguments inside Actions the binary reads its INPUT_* variables;
+# `with: args:` (docker:// form) or `docker run IMAGE validate …` give it a command line.
+ENTRYPOINT ["/usr/local/bin/kbundle"]
