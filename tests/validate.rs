@@ -368,3 +368,12 @@ fn rootsync_schemas_come_from_the_embedded_config_sync_crds() {
         "{text}"
     );
 }
+
+#[test]
+fn the_examples_validate_strictly_and_kbundleignore_is_honoured() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let (code, v) = json(&["--strict", examples.to_str().unwrap_or(".")]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["summary"]["valid"], 12);
+    assert_eq!(v["summary"]["errors"], 0, "examples/workflows is listed in .kbundleignore");
+}

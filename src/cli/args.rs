@@ -12,7 +12,8 @@ use crate::validate::schema::{KubeVersion, SchemaLocation};
 /// `kbundle validate`: kubeconform's flags, with the same meanings.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Files or folders to validate (recursively: .yaml, .yml, .json; hidden folders skipped);
+    /// Files or folders to validate (recursively: .yaml, .yml, .json; hidden folders and what a
+    /// folder's .kbundleignore names are skipped);
     /// `-` or none reads stdin
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,

@@ -36,8 +36,9 @@ fn is_manifest(path: &Path) -> bool {
 }
 
 /// Expands paths into inputs: `-` (or no path) is stdin, folders are walked recursively for
-/// `.yaml`, `.yml` and `.json` files in a stable order, and files whose path matches one of
-/// `ignore` are left out (kubeconform's `-ignore-filename-pattern`).
+/// `.yaml`, `.yml` and `.json` files in a stable order (hidden folders and what the folder's
+/// `.kbundleignore` names are skipped), and files whose path matches one of `ignore` are left
+/// out (kubeconform's `-ignore-filename-pattern`).
 pub fn discover(paths: &[PathBuf], ignore: &[Regex]) -> Result<Vec<Input>, InputError> {
     if paths.is_empty() {
         return Ok(vec![Input::Stdin]);
@@ -63,6 +64,8 @@ pub fn discover(paths: &[PathBuf], ignore: &[Regex]) -> Result<Vec<Input>, Input
             }
             continue;
         }
+        // What a bundle of this folder would leave out is not validated either.
+        let (kbundleignore, _) = ignore::gitignore::Gitignore::new(path.join(".kbundleignore"));
         let walker = walkdir::WalkDir::new(path)
             .follow_links(true)
             .sort_by_file_name()
@@ -76,7 +79,10 @@ pub fn discover(paths: &[PathBuf], ignore: &[Regex]) -> Result<Vec<Input>, Input
                 message: e.io_error().map_or_else(|| e.to_string(), io_reason),
             })?;
             let p = entry.path();
-            if entry.file_type().is_file() && is_manifest(p) && !ignored(p) {
+            let left_out = kbundleignore
+                .matched_path_or_any_parents(p, entry.file_type().is_dir())
+                .is_ignore();
+            if entry.file_type().is_file() && is_manifest(p) && !ignored(p) && !left_out {
                 inputs.push(Input::File(p.to_path_buf()));
             }
         }
