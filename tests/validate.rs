@@ -375,5 +375,8 @@ fn the_examples_validate_strictly_and_kbundleignore_is_honoured() {
     let (code, v) = json(&["--strict", examples.to_str().unwrap_or(".")]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["summary"]["valid"], 12);
-    assert_eq!(v["summary"]["errors"], 0, "examples/workflows is listed in .kbundleignore");
+    assert_eq!(
+        v["summary"]["errors"], 0,
+        "examples/workflows is listed in .kbundleignore"
+    );
 }

@@ -320,10 +320,53 @@ pub struct BumpArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
-    /// Open a pull request on this GitHub repository instead of editing the local file
-    /// (not available yet)
+    /// Open (or update) a pull request on this GitHub repository instead of editing the local
+    /// file; --file is then the path in that repository. Needs GITHUB_TOKEN (contents and
+    /// pull-requests write); honours GITHUB_API_URL
     #[arg(long, value_name = "OWNER/NAME")]
     pub repo: Option<String>,
+
+    /// With --repo: the branch the pull request merges into [default: the default branch]
+    #[arg(long, value_name = "BRANCH", requires = "repo")]
+    pub base: Option<String>,
+
+    /// With --repo: the branch kbundle commits to and force-updates [default: kbundle/<file-stem>]
+    #[arg(long, value_name = "BRANCH", requires = "repo")]
+    pub branch: Option<String>,
+
+    /// With --repo: add this label to the pull request (repeatable)
+    #[arg(long, value_name = "LABEL", requires = "repo")]
+    pub label: Vec<String>,
+
+    /// With --repo: request a review from this user (repeatable)
+    #[arg(long, value_name = "LOGIN", requires = "repo")]
+    pub reviewer: Vec<String>,
+
+    /// With --repo: request a review from this team of the owner organisation (repeatable)
+    #[arg(long, value_name = "TEAM-SLUG", requires = "repo")]
+    pub team_reviewer: Vec<String>,
+
+    /// With --repo: open the pull request as a draft
+    #[arg(long, requires = "repo")]
+    pub draft: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CommentArgs {
+    /// Files or folders to validate, as `validate` takes them; `-` or none reads stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    /// The repository of the pull request. Needs GITHUB_TOKEN (pull-requests write)
+    #[arg(long, value_name = "OWNER/NAME", env = "GITHUB_REPOSITORY")]
+    pub repo: String,
+
+    /// The pull request [default: pull_request.number of the event in GITHUB_EVENT_PATH]
+    #[arg(long, value_name = "N")]
+    pub pr: Option<u64>,
 }
 
 fn parse_annotation(s: &str) -> Result<(String, String), String> {

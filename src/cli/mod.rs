@@ -66,7 +66,21 @@ pub enum Command {
     /// Point a RootSync/RepoSync (or Flux OCIRepository, kustomize images) at a new digest
     #[command(after_long_help = BUMP_EXAMPLES)]
     Bump(BumpArgs),
+    /// Post the validation report as one sticky pull request comment (updated in place)
+    #[command(after_long_help = COMMENT_EXAMPLES)]
+    Comment(CommentArgs),
 }
+
+const COMMENT_EXAMPLES: &str = "\
+Examples:
+  kbundle comment --repo org/config --pr 42 manifests/
+      Validate manifests/ and post the markdown report on pull request #42, or update the
+      comment kbundle posted before (found by a hidden marker). Needs GITHUB_TOKEN.
+  kbundle comment manifests/
+      In a pull_request workflow: the repository and number come from GITHUB_REPOSITORY and
+      GITHUB_EVENT_PATH.
+
+Exit codes: 0 all valid; 1 invalid (after commenting); 2 usage, token or GitHub error.";
 
 const PUBLISH_EXAMPLES: &str = "\
 Examples:
@@ -87,6 +101,11 @@ Examples:
       --image us-docker.pkg.dev/p/config/root:v2@sha256:…
       Sets spec.oci.image; comments, key order, quoting and the other documents stay
       byte-identical. Prints what changed, or `up to date`.
+  kbundle bump --repo org/fleet --file clusters/prod/root-sync.yaml \\
+      --image us-docker.pkg.dev/p/config/root:v2@sha256:… --label deploy --reviewer alice
+      Commit the change to branch kbundle/root-sync and open (or update) its pull request.
+      Needs GITHUB_TOKEN; outputs pull-request-number, pull-request-url, operation.
+      GitHub App tokens (--app-id) are not supported yet: pass an installation token.
 
 Exit codes: 0 changed or up to date; 2 no target in the file, or another error.";
 
@@ -192,6 +211,7 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => crate::commands::verify::run(args),
         Command::Promote(args) => crate::commands::promote::run(args),
         Command::Bump(args) => crate::commands::bump::run(args),
+        Command::Comment(args) => crate::commands::comment::run(args),
         Command::Publish(args) => crate::commands::publish::run(*args),
     };
     match result {

@@ -1,14 +1,15 @@
-//! `kbundle bump`: point a fleet file at a new image digest.
+//! `kbundle bump`: point a fleet file at a new image digest, locally or in a pull request.
 
 use crate::cli::BumpArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::gitops;
+use crate::github::actions;
+use crate::github::api::Repo;
+use crate::github::pull_request::{self, Operation, Plan, Proposal};
+use crate::gitops::{self, Change};
 
 pub fn run(args: BumpArgs) -> Result<Outcome> {
     if let Some(repo) = &args.repo {
-        return Err(Error::new(format!(
-            "--repo {repo}: pull requests are not available yet; edit the file locally (drop --repo) and commit it"
-        )));
+        return in_pull_request(&args, repo);
     }
     let path = &args.file;
     let text = std::fs::read_to_string(path)
@@ -33,4 +34,129 @@ pub fn run(args: BumpArgs) -> Result<Outcome> {
         );
     }
     Ok(Outcome::Passed)
+}
+
+fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
+    let path = args
+        .file
+        .to_str()
+        .map(|p| p.trim_start_matches("./").replace('\\', "/"))
+        .filter(|p| !p.is_empty() && !p.starts_with('/'))
+        .ok_or_else(|| {
+            Error::new(format!(
+                "--file {}: with --repo, give the path inside the repository (relative, UTF-8)",
+                args.file.display()
+            ))
+        })?;
+    let branch = match &args.branch {
+        Some(b) => b.clone(),
+        None => {
+            let stem = args
+                .file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("fleet");
+            format!("kbundle/{stem}")
+        }
+    };
+    let runtime = super::runtime()?;
+    // octocrab starts its service tasks when it is built: it needs the runtime entered.
+    let _entered = runtime.enter();
+    let client = Repo::connect(repo)?;
+    let plan = Plan {
+        path: &path,
+        base: args.base.as_deref(),
+        branch: &branch,
+        labels: &args.label,
+        reviewers: &args.reviewer,
+        team_reviewers: &args.team_reviewer,
+        draft: args.draft,
+    };
+    let propose = |text: &str| -> Result<Proposal> {
+        let edit = gitops::bump(text, &args.image, args.pin, args.name.as_deref())
+            .map_err(|e| Error::new(format!("{repo}: {path}: {e}")))?;
+        let (title, body) = describe(&path, &edit.changes, args.image.digest.as_ref());
+        Ok(Proposal {
+            text: (!edit.changes.is_empty()).then_some(edit.text),
+            title,
+            body,
+        })
+    };
+    let outcome = runtime.block_on(pull_request::open_or_update(&client, &plan, propose))?;
+
+    match (&outcome.operation, &outcome.pull) {
+        (Operation::UpToDate, _) | (_, None) => {
+            println!("up to date: {repo} {path} on {}", outcome.base);
+            set_outputs(None, outcome.operation)?;
+        }
+        (op, Some(pull)) => {
+            let note = if *op == Operation::Unchanged {
+                " (left alone)"
+            } else {
+                ""
+            };
+            println!("{}: {}{note}", op.as_str(), pull.html_url);
+            set_outputs(Some((pull.number, &pull.html_url)), *op)?;
+        }
+    }
+    Ok(Outcome::Passed)
+}
+
+fn set_outputs(pull: Option<(u64, &str)>, operation: Operation) -> Result<()> {
+    let fail = |e: std::io::Error| Error::new(format!("$GITHUB_OUTPUT: {e}"));
+    let (number, url) = pull.map_or((String::new(), ""), |(n, u)| (n.to_string(), u));
+    actions::set_output("pull-request-number", &number).map_err(fail)?;
+    actions::set_output("pull-request-url", url).map_err(fail)?;
+    // `up to date` has no pull request: for the action's output it is unchanged.
+    let op = match operation {
+        Operation::UpToDate => "unchanged",
+        other => other.as_str(),
+    };
+    actions::set_output("operation", op).map_err(fail)
+}
+
+/// The pull request's title and body.
+fn describe(path: &str, changes: &[Change], digest: &str) -> (String, String) {
+    let short = digest
+        .split_once(':')
+        .map_or(digest, |(_, hex)| hex)
+        .get(..12)
+        .unwrap_or(digest);
+    let title = match changes {
+        [c] if !c.name.is_empty() => format!("Bump {} {} to {short}", c.kind, c.name),
+        [c] => format!("Bump {} to {short}", c.kind),
+        [c, ..] => format!(
+            "Bump {} {} and {} more to {short}",
+            c.kind,
+            c.name,
+            changes.len() - 1
+        ),
+        [] => format!("Bump {path} to {short}"),
+    };
+    let mut body = format!("Points `{path}` at the new image digest `{digest}`.\n\n");
+    body.push_str("| resource | field | old | new |\n|---|---|---|---|\n");
+    for c in changes {
+        let old = if c.old.is_empty() { "(none)" } else { &c.old };
+        body.push_str(&format!(
+            "| {} {} | `{}` | `{old}` | `{}` |\n",
+            c.kind, c.name, c.field, c.new
+        ));
+    }
+    if let Some(link) = source_commit() {
+        body.push_str(&format!("\nBuilt from {link}.\n"));
+    }
+    body.push_str("\n<sub>Opened by kbundle bump; pushing to this branch is overwritten by the next bump.</sub>\n");
+    (title, body)
+}
+
+/// `GITHUB_SERVER_URL/GITHUB_REPOSITORY/commit/GITHUB_SHA` when running in Actions.
+fn source_commit() -> Option<String> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let server = var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
+    Some(format!(
+        "{}/{}/commit/{}",
+        server.trim_end_matches('/'),
+        var("GITHUB_REPOSITORY")?,
+        var("GITHUB_SHA")?
+    ))
 }

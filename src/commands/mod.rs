@@ -3,6 +3,7 @@
 pub mod action;
 pub mod bump;
 pub mod bundle;
+pub mod comment;
 pub mod keygen;
 pub mod promote;
 pub mod publish;

@@ -1,3 +1,6 @@
-//! Adapter: GitHub. For now the Actions runner protocol (inputs, outputs, summaries, masks).
+//! Adapter: GitHub: the Actions runner protocol (inputs, outputs, summaries, masks) and the
+//! REST API (pull requests, sticky comments) through octocrab.
 
 pub mod actions;
+pub mod api;
+pub mod pull_request;

@@ -1,0 +1,84 @@
+//! `kbundle comment`: the validation report as one sticky pull request comment.
+
+use crate::cli::CommentArgs;
+use crate::error::{Error, Outcome, Result};
+use crate::github::api::Repo;
+use crate::manifest::discover;
+use crate::report::{Format, Settings, render};
+
+/// Finds kbundle's comment again; GitHub does not render it.
+pub const MARKER: &str = "<!-- kbundle:validate -->";
+
+/// GitHub refuses comment bodies over 65536 characters.
+const COMMENT_LIMIT: usize = 65_000;
+
+pub fn run(args: CommentArgs) -> Result<Outcome> {
+    let number = match args.pr {
+        Some(n) => n,
+        None => event_pr()?,
+    };
+    let inputs = discover(&args.paths, &[]).map_err(|e| Error::new(e.to_string()))?;
+    let report = super::validate::judge(&args.rules, &inputs, false)?;
+    let mut md = Vec::new();
+    render(&report, Format::Markdown, Settings::default(), &mut md)
+        .map_err(|e| Error::new(format!("cannot render the report: {e}")))?;
+    let body = body(&String::from_utf8_lossy(&md));
+
+    let runtime = super::runtime()?;
+    // octocrab starts its service tasks when it is built: it needs the runtime entered.
+    let _entered = runtime.enter();
+    let repo = Repo::connect(&args.repo)?;
+    let (verb, comment) = runtime.block_on(async {
+        let existing = repo
+            .issue_comments(number)
+            .await?
+            .into_iter()
+            .find(|c| c.body.as_deref().is_some_and(|b| b.contains(MARKER)));
+        match existing {
+            Some(c) if c.body.as_deref() == Some(body.as_str()) => Ok(("unchanged", c)),
+            Some(c) => Ok(("updated", repo.update_comment(c.id, &body).await?)),
+            None => Ok(("created", repo.create_comment(number, &body).await?)),
+        }
+    })?;
+    println!("{verb}: {}", comment.html_url);
+    let fail = |e: std::io::Error| Error::new(format!("$GITHUB_OUTPUT: {e}"));
+    crate::github::actions::set_output("comment-url", &comment.html_url).map_err(fail)?;
+    Ok(Outcome::from_passed(report.passed()))
+}
+
+/// The marker, then the report, cut to fit GitHub's comment limit.
+fn body(markdown: &str) -> String {
+    let mut text = format!("{MARKER}\n{markdown}");
+    if text.len() > COMMENT_LIMIT {
+        let mut cut = COMMENT_LIMIT - 200;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("\n\n… (cut to fit GitHub's comment limit; see the job summary)\n");
+    }
+    text
+}
+
+/// `pull_request.number` (or `number`) of the event in `GITHUB_EVENT_PATH`.
+fn event_pr() -> Result<u64> {
+    let path = std::env::var_os("GITHUB_EVENT_PATH")
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| {
+            Error::new("--pr is missing and GITHUB_EVENT_PATH is not set; pass --pr NUMBER")
+        })?;
+    let shown = std::path::Path::new(&path).display().to_string();
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::new(format!("GITHUB_EVENT_PATH {shown}: {e}")))?;
+    let event: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::new(format!("GITHUB_EVENT_PATH {shown}: {e}")))?;
+    event
+        .pointer("/pull_request/number")
+        .or_else(|| event.pointer("/number"))
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| {
+            Error::new(format!(
+                "GITHUB_EVENT_PATH {shown}: the event is not about a pull request; pass --pr NUMBER"
+            ))
+        })
+}

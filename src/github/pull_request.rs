@@ -1,0 +1,147 @@
+//! One pull request per branch that carries a single-file change: commit through the Git
+//! data API (blob, tree, commit, ref), then create or update the open pull request.
+//! Running it twice never opens a second pull request.
+
+use super::api::{NewPull, Pull, Repo};
+use crate::error::Result;
+
+/// Where the change goes and who looks at it.
+pub struct Plan<'a> {
+    /// The file, relative to the repository root.
+    pub path: &'a str,
+    /// The branch the pull request merges into; `None` means the default branch.
+    pub base: Option<&'a str>,
+    /// The branch kbundle owns and force-updates.
+    pub branch: &'a str,
+    pub labels: &'a [String],
+    pub reviewers: &'a [String],
+    pub team_reviewers: &'a [String],
+    pub draft: bool,
+}
+
+/// What to write, decided from the file's text at the base.
+pub struct Proposal {
+    /// The new text; `None` when the file is already up to date.
+    pub text: Option<String>,
+    pub title: String,
+    pub body: String,
+}
+
+/// What happened to the pull request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Created,
+    Updated,
+    /// An open pull request exists and was left alone.
+    Unchanged,
+    /// Nothing to change and no pull request open.
+    UpToDate,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Created => "created",
+            Operation::Updated => "updated",
+            Operation::Unchanged => "unchanged",
+            Operation::UpToDate => "up to date",
+        }
+    }
+}
+
+pub struct Outcome {
+    pub operation: Operation,
+    pub pull: Option<Pull>,
+    pub base: String,
+}
+
+/// Reads `plan.path` at the base, asks `propose` what to change, and carries it out.
+pub async fn open_or_update(
+    repo: &Repo,
+    plan: &Plan<'_>,
+    propose: impl FnOnce(&str) -> Result<Proposal>,
+) -> Result<Outcome> {
+    let base = match plan.base {
+        Some(b) => b.to_owned(),
+        None => repo.default_branch().await?,
+    };
+    let head = repo.branch_head(&base).await?.ok_or_else(|| {
+        crate::error::Error::new(format!(
+            "GitHub {}: --base {base}: no such branch",
+            repo.full_name()
+        ))
+    })?;
+    let text = repo.file(plan.path, &head).await?;
+    let proposal = propose(&text)?;
+    let open = repo.open_pull(plan.branch).await?;
+
+    let Some(new_text) = proposal.text else {
+        let operation = match open {
+            Some(_) => Operation::Unchanged,
+            None => Operation::UpToDate,
+        };
+        return Ok(Outcome {
+            operation,
+            pull: open,
+            base,
+        });
+    };
+
+    let base_tree = repo.commit_tree(&head).await?;
+    let branch_head = repo.branch_head(plan.branch).await?;
+    let message = format!("{}\n\n{}", proposal.title, proposal.body);
+    let (commit, tree) = repo
+        .commit_file(&head, &base_tree, plan.path, &new_text, &message)
+        .await?;
+    // The branch already holds exactly this content: keep its commit (and the reviews on it).
+    let same = match &branch_head {
+        Some(sha) => repo.commit_tree(sha).await? == tree,
+        None => false,
+    };
+    if !same {
+        repo.set_branch(plan.branch, &commit, branch_head.is_some())
+            .await?;
+    }
+
+    let (operation, pull) = match open {
+        Some(pull)
+            if same
+                && pull.title == proposal.title
+                && pull.body.as_deref() == Some(proposal.body.as_str()) =>
+        {
+            (Operation::Unchanged, pull)
+        }
+        Some(pull) => {
+            let pull = repo
+                .update_pull(pull.number, &proposal.title, &proposal.body)
+                .await?;
+            (Operation::Updated, pull)
+        }
+        None => {
+            let pull = repo
+                .create_pull(&NewPull {
+                    title: &proposal.title,
+                    head: plan.branch,
+                    base: &base,
+                    body: &proposal.body,
+                    draft: plan.draft,
+                })
+                .await?;
+            (Operation::Created, pull)
+        }
+    };
+    if operation != Operation::Unchanged {
+        if !plan.labels.is_empty() {
+            repo.add_labels(pull.number, plan.labels).await?;
+        }
+        if !plan.reviewers.is_empty() || !plan.team_reviewers.is_empty() {
+            repo.request_reviewers(pull.number, plan.reviewers, plan.team_reviewers)
+                .await?;
+        }
+    }
+    Ok(Outcome {
+        operation,
+        pull: Some(pull),
+        base,
+    })
+}

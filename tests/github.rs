@@ -1,0 +1,291 @@
+//! Contract tests: every request `bump --repo` and `comment` send is checked against GitHub's
+//! own OpenAPI description, served by Prism. One Prism serves the whole file (it takes ~25 s
+//! to load the 13 MB description).
+
+#[path = "support/prism.rs"]
+mod prism;
+
+use std::sync::LazyLock;
+
+use base64::Engine;
+use prism::{Exchange, Prism, Proxy};
+
+static PRISM: LazyLock<Prism> = LazyLock::new(Prism::start);
+
+const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn kbundle(api: &str, args: &[&str], output: &std::path::Path) -> (i32, String, String) {
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .args(args)
+        .env("GITHUB_TOKEN", "ghp_contracttesttoken")
+        .env("GITHUB_API_URL", api)
+        .env("GITHUB_OUTPUT", output)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "octo-org/app")
+        .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_EVENT_PATH")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every exchange got a 2xx from Prism and Prism reported no request violation.
+fn assert_conformed(exchanges: &[Exchange]) {
+    assert!(!exchanges.is_empty(), "no request reached Prism");
+    let refused: Vec<_> = exchanges.iter().filter(|e| e.status >= 300).collect();
+    assert!(refused.is_empty(), "Prism refused requests: {refused:#?}");
+    let violations = PRISM.request_violations();
+    assert!(violations.is_empty(), "Prism: {violations:#?}");
+}
+
+fn requests(exchanges: &[Exchange]) -> Vec<String> {
+    exchanges
+        .iter()
+        .map(|e| format!("{} {}", e.method, e.path.split('?').next().unwrap_or("")))
+        .collect()
+}
+
+/// A RootSync for Prism's contents example (a README), base64 as the contents API sends it.
+fn root_sync_base64() -> String {
+    let root_sync = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/config-sync/root-sync.yaml"),
+    )
+    .expect("example");
+    base64::engine::general_purpose::STANDARD.encode(&root_sync)
+}
+
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+    exchanges: Vec<Exchange>,
+    outputs: String,
+}
+
+/// `bump --repo` through a proxy that serves a RootSync as the file, plus `rewrite`.
+fn bump(
+    extra: &[&str],
+    rewrite: impl Fn(&str, &str, &mut serde_json::Value) -> Option<u16> + Send + Sync + 'static,
+) -> Run {
+    let encoded = root_sync_base64();
+    let proxy = Proxy::start(
+        &PRISM.url,
+        Box::new(move |method, path, json| {
+            if method == "GET" && path.contains("/contents/") {
+                json["content"] = serde_json::Value::String(encoded.clone());
+                json["encoding"] = "base64".into();
+                json["type"] = "file".into();
+                return None;
+            }
+            rewrite(method, path, json)
+        }),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = dir.path().join("github_output");
+    let image = format!("us-docker.pkg.dev/example-project/config/root:v2@{DIGEST}");
+    let mut args = vec![
+        "bump",
+        "--repo",
+        "octo-org/fleet",
+        "--file",
+        "clusters/prod/root-sync.yaml",
+        "--image",
+        &image,
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = kbundle(&proxy.url, &args, &output);
+    Run {
+        code,
+        out,
+        err,
+        exchanges: proxy.exchanges(),
+        outputs: std::fs::read_to_string(&output).unwrap_or_default(),
+    }
+}
+
+#[test]
+fn bump_updates_the_open_pull_request_contract_checked_against_prism() {
+    // Prism's examples say the branch exists and a pull request from it is open.
+    let run = bump(
+        &[
+            "--label",
+            "deploy",
+            "--reviewer",
+            "octocat",
+            "--team-reviewer",
+            "platform",
+        ],
+        |_, _, _| None,
+    );
+    let exchanges = &run.exchanges;
+    assert_eq!(
+        run.code, 0,
+        "stdout: {}\nstderr: {}\n{exchanges:#?}",
+        run.out, run.err
+    );
+    assert_conformed(exchanges);
+    let made = requests(exchanges);
+    for expected in [
+        "GET /repos/octo-org/fleet",
+        "GET /repos/octo-org/fleet/git/ref/heads%2Fmaster",
+        "GET /repos/octo-org/fleet/contents/clusters%2Fprod%2Froot-sync.yaml",
+        "POST /repos/octo-org/fleet/git/blobs",
+        "POST /repos/octo-org/fleet/git/trees",
+        "POST /repos/octo-org/fleet/git/commits",
+        "PATCH /repos/octo-org/fleet/git/refs/heads%2Fkbundle%2Froot-sync",
+        "GET /repos/octo-org/fleet/pulls",
+        "PATCH /repos/octo-org/fleet/pulls/1347",
+        "POST /repos/octo-org/fleet/issues/1347/labels",
+        "POST /repos/octo-org/fleet/pulls/1347/requested_reviewers",
+    ] {
+        assert!(
+            made.contains(&expected.to_owned()),
+            "{expected} missing: {made:#?}"
+        );
+    }
+    let update = exchanges
+        .iter()
+        .find(|e| e.method == "PATCH" && e.path.ends_with("/pulls/1347"))
+        .expect("the pull request was updated");
+    for needle in [
+        "Bump RootSync root-sync to 0123456789ab",
+        "root:latest",
+        "https://github.com/octo-org/app/commit/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    ] {
+        assert!(
+            update.request_body.contains(needle),
+            "{needle}: {}",
+            update.request_body
+        );
+    }
+    assert!(
+        run.out
+            .contains("updated: https://github.com/octocat/Hello-World/pull/1347"),
+        "{}",
+        run.out
+    );
+    for needle in [
+        "pull-request-number<<",
+        "\n1347\n",
+        "pull-request-url<<",
+        "\nhttps://github.com/octocat/Hello-World/pull/1347\n",
+        "operation<<",
+        "\nupdated\n",
+    ] {
+        assert!(
+            run.outputs.contains(needle),
+            "{needle:?} not in {}",
+            run.outputs
+        );
+    }
+}
+
+#[test]
+fn bump_creates_branch_and_draft_pull_request_contract_checked_against_prism() {
+    // Prism validated the requests; the proxy then says the branch and pull request are new.
+    let run = bump(
+        &["--base", "main", "--branch", "deploy/prod", "--draft"],
+        |method, path, json| {
+            if method == "GET" && path.ends_with("/git/ref/heads%2Fdeploy%2Fprod") {
+                *json = serde_json::json!({"message": "Not Found"});
+                return Some(404);
+            }
+            if method == "GET" && path.ends_with("/pulls") {
+                *json = serde_json::json!([]);
+            }
+            None
+        },
+    );
+    let exchanges = &run.exchanges;
+    assert_eq!(
+        run.code, 0,
+        "stdout: {}\nstderr: {}\n{exchanges:#?}",
+        run.out, run.err
+    );
+    assert_conformed(exchanges);
+    let made = requests(exchanges);
+    assert!(
+        !made.contains(&"GET /repos/octo-org/fleet".to_owned()),
+        "--base given: {made:#?}"
+    );
+    let create_ref = exchanges
+        .iter()
+        .find(|e| e.method == "POST" && e.path == "/repos/octo-org/fleet/git/refs")
+        .expect("the branch was created");
+    assert!(
+        create_ref
+            .request_body
+            .contains("\"refs/heads/deploy/prod\""),
+        "{}",
+        create_ref.request_body
+    );
+    let create_pull = exchanges
+        .iter()
+        .find(|e| e.method == "POST" && e.path == "/repos/octo-org/fleet/pulls")
+        .expect("the pull request was created");
+    for needle in [
+        "\"head\":\"deploy/prod\"",
+        "\"base\":\"main\"",
+        "\"draft\":true",
+    ] {
+        assert!(
+            create_pull.request_body.contains(needle),
+            "{needle}: {}",
+            create_pull.request_body
+        );
+    }
+    assert!(run.out.starts_with("created: "), "{}", run.out);
+    assert!(run.outputs.contains("\ncreated\n"), "{}", run.outputs);
+}
+
+#[test]
+fn comment_posts_the_report_contract_checked_against_prism() {
+    let proxy = Proxy::start(&PRISM.url, Box::new(|_, _, _| None));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = dir.path().join("github_output");
+    let manifest = dir.path().join("cm.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: app\ndata:\n  a: b\n",
+    )
+    .expect("write");
+    let (code, out, err) = kbundle(
+        &proxy.url,
+        &[
+            "comment",
+            "--repo",
+            "octo-org/app",
+            "--pr",
+            "42",
+            manifest.to_str().expect("utf-8"),
+        ],
+        &output,
+    );
+    let exchanges = proxy.exchanges();
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}\n{exchanges:#?}");
+    assert_conformed(&exchanges);
+    assert_eq!(
+        requests(&exchanges),
+        [
+            "GET /repos/octo-org/app/issues/42/comments",
+            "POST /repos/octo-org/app/issues/42/comments"
+        ],
+    );
+    assert!(
+        exchanges[1]
+            .request_body
+            .contains("<!-- kbundle:validate -->"),
+        "{}",
+        exchanges[1].request_body
+    );
+    assert!(out.starts_with("created: https://github.com/"), "{out}");
+}
