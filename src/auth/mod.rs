@@ -1,5 +1,17 @@
 //! Registry credentials: where they come from (the docker config and its credential helpers) and
-//! the `Secret` wrapper that keeps them out of logs and error messages.
+//! Google access tokens (`google`), and the `Secret` wrapper that keeps them out of logs and
+//! error messages.
 
 pub mod docker;
+pub mod google;
 pub mod secret;
+
+/// Which credentials `--auth` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthMode {
+    /// The docker config's credentials (and credential helpers)
+    Docker,
+    /// A Google access token (GOOGLE_APPLICATION_CREDENTIALS, --workload-identity-provider,
+    /// the metadata server) as user oauth2accesstoken
+    Google,
+}

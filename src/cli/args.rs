@@ -144,6 +144,29 @@ pub struct RegistryArgs {
     /// Read the registry password from stdin
     #[arg(long, requires = "username")]
     pub password_stdin: bool,
+
+    /// Where registry credentials come from [default: google for *-docker.pkg.dev, gcr.io and
+    /// *.gcr.io (falling back to docker when no Google credentials exist), else docker]
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub auth: Option<crate::auth::AuthMode>,
+
+    /// Exchange the GitHub Actions OIDC token through this Workload Identity provider
+    /// (projects/N/locations/global/workloadIdentityPools/POOL/providers/PROVIDER); implies
+    /// --auth google
+    #[arg(long, value_name = "PROVIDER")]
+    pub workload_identity_provider: Option<String>,
+
+    /// Service account to impersonate with the federated token (EMAIL)
+    #[arg(long, value_name = "EMAIL", requires = "workload_identity_provider")]
+    pub service_account: Option<String>,
+
+    /// Google STS base URL [default: https://sts.googleapis.com]
+    #[arg(long, value_name = "URL")]
+    pub sts_endpoint: Option<String>,
+
+    /// Google IAM Credentials base URL [default: https://iamcredentials.googleapis.com]
+    #[arg(long, value_name = "URL")]
+    pub iamcredentials_endpoint: Option<String>,
 }
 
 /// `kbundle push`.

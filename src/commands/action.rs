@@ -33,13 +33,7 @@ pub const INPUTS: [&str; 19] = [
 const SECRETS: [&str; 4] = ["key-password", "github-token", "app-private-key", "key"];
 
 /// Inputs whose features later releases bring; setting them now is an error, not a no-op.
-const NOT_YET: [&str; 5] = [
-    "workload-identity-provider",
-    "service-account",
-    "fleet-repo",
-    "app-id",
-    "app-private-key",
-];
+const NOT_YET: [&str; 3] = ["fleet-repo", "app-id", "app-private-key"];
 
 fn input(name: &str) -> String {
     std::env::var(format!("INPUT_{}", name.to_uppercase()))
@@ -103,6 +97,12 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
             flag(&mut argv, "kubernetes-version", "--kubernetes-version");
             flag(&mut argv, "sign", "--sign");
             flag(&mut argv, "fleet-file", "--fleet-file");
+            flag(
+                &mut argv,
+                "workload-identity-provider",
+                "--workload-identity-provider",
+            );
+            flag(&mut argv, "service-account", "--service-account");
             if truthy("strict") {
                 argv.push("--strict".into());
             }

@@ -17,14 +17,18 @@ use std::io::{IsTerminal, Read};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::auth::AuthMode;
 use crate::auth::docker::{self, Credential};
+use crate::auth::google;
 use crate::auth::secret::Secret;
 use crate::cli::RegistryArgs;
 use crate::error::{Error, Result};
 use crate::oci::{Connect, ImageRef};
 
-/// How to reach the registry of `image`: `--username` with the password from stdin, else
-/// the docker config's credentials for that host, else anonymous.
+/// How to reach the registry of `image`: `--username` with the password from stdin; else, for
+/// Google registries (or `--auth google`, `--workload-identity-provider`), a Google access token
+/// as user `oauth2accesstoken`; else the docker config's credentials for that host, else
+/// anonymous.
 fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
     let ImageRef::Registry(reference) = image else {
         return Ok(Connect::default());
@@ -46,8 +50,41 @@ fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
                 password: Secret::new(password),
             })
         }
-        None => docker::lookup(reference.registry())
-            .map_err(|e| Error::new(format!("{}: {e}", reference.registry())))?,
+        None => {
+            let host = reference.registry();
+            let google = match args.auth {
+                Some(AuthMode::Google) => true,
+                Some(AuthMode::Docker) => false,
+                None => {
+                    args.workload_identity_provider.is_some() || google::is_google_registry(host)
+                }
+            };
+            let token = if google {
+                google::access_token(&google::Options {
+                    workload_identity_provider: args.workload_identity_provider.clone(),
+                    service_account: args.service_account.clone(),
+                    sts_endpoint: args.sts_endpoint.clone(),
+                    iamcredentials_endpoint: args.iamcredentials_endpoint.clone(),
+                })
+                .map_err(|e| Error::new(format!("{host}: {e}")))?
+            } else {
+                None
+            };
+            match token {
+                Some(token) => Some(Credential::Basic {
+                    username: "oauth2accesstoken".to_owned(),
+                    password: token.token,
+                }),
+                None if args.auth == Some(AuthMode::Google) => {
+                    return Err(Error::new(format!(
+                        "{host}: --auth google: no Google credentials found; set \
+                         GOOGLE_APPLICATION_CREDENTIALS, pass --workload-identity-provider, \
+                         or run where the GCE/GKE metadata server answers"
+                    )));
+                }
+                None => docker::lookup(host).map_err(|e| Error::new(format!("{host}: {e}")))?,
+            }
+        }
     };
     Ok(Connect {
         plain_http: args.plain_http,

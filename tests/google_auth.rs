@@ -1,0 +1,356 @@
+//! Google Artifact Registry login without keys, against a local fake of the Google and GitHub
+//! endpoints (`support/google_fake.rs`) and a real registry that accepts `oauth2accesstoken`
+//! with the token the fake issues.
+
+#[path = "support/google_fake.rs"]
+mod google_fake;
+mod support;
+
+use google_fake::{
+    ACCESS_TOKEN, Behaviour, FEDERATED_TOKEN, GoogleFake, PROVIDER, REQUEST_TOKEN, SERVICE_ACCOUNT,
+};
+use support::{Registry, examples, skopeo};
+
+const ENV_CLEARED: [&str; 8] = [
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GITHUB_ACTIONS",
+    "GCE_METADATA_HOST",
+    "GITHUB_SHA",
+    "GITHUB_REPOSITORY",
+    "GITHUB_OUTPUT",
+];
+
+fn kbundle(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    cmd.args(args)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("DOCKER_CONFIG", "/nonexistent-docker-config");
+    for name in ENV_CLEARED {
+        cmd.env_remove(name);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run kbundle");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// No token appears anywhere except in the runner's `::add-mask::` commands.
+fn assert_no_tokens(stdout: &str, stderr: &str) {
+    let unmasked: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for token in [
+        REQUEST_TOKEN,
+        FEDERATED_TOKEN,
+        ACCESS_TOKEN,
+        "fake-id-token",
+    ] {
+        assert!(
+            !unmasked.contains(token) && !stderr.contains(token),
+            "{token} leaked:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+/// The external_account file google-github-actions/auth writes, pointed at the fake.
+fn external_account_file(fake: &GoogleFake, provider: &str, sa: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let json = serde_json::json!({
+        "type": "external_account",
+        "audience": format!("//iam.googleapis.com/{PROVIDER}"),
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "token_url": format!("{}/v1/token", fake.url),
+        "service_account_impersonation_url": format!(
+            "{}/v1/projects/-/serviceAccounts/{sa}:generateAccessToken", fake.url
+        ),
+        "credential_source": {
+            "url": format!("{}&audience=https://iam.googleapis.com/{provider}", fake.oidc_request_url()),
+            "headers": {"Authorization": format!("Bearer {REQUEST_TOKEN}")},
+            "format": {"type": "json", "subject_token_field_name": "value"}
+        }
+    });
+    std::fs::write(file.path(), json.to_string()).expect("write credentials");
+    file
+}
+
+fn examples_path() -> String {
+    examples().to_str().unwrap_or(".").to_owned()
+}
+
+#[test]
+fn fake_external_account_file_pushes_to_a_registry_with_the_impersonated_token() {
+    let fake = GoogleFake::start(Behaviour::default());
+    let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
+    let image = format!("{}/kbundle/google:v1", registry.addr);
+    let creds = external_account_file(&fake, PROVIDER, SERVICE_ACCOUNT);
+    let creds_path = creds.path().to_str().expect("utf-8 path");
+    let (code, stdout, stderr) = kbundle(
+        &[
+            "push",
+            &examples_path(),
+            "--image",
+            &image,
+            "--auth",
+            "google",
+        ],
+        &[("GOOGLE_APPLICATION_CREDENTIALS", creds_path)],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_no_tokens(&stdout, &stderr);
+    let seen = fake.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            "GET /oidc/token".to_owned(),
+            "POST /v1/token".to_owned(),
+            format!("POST /v1/projects/-/serviceAccounts/{SERVICE_ACCOUNT}:generateAccessToken"),
+        ]
+    );
+    let out = skopeo(&[
+        "inspect",
+        "--creds",
+        &format!("oauth2accesstoken:{ACCESS_TOKEN}"),
+        &format!("docker://{image}"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn direct_args<'a>(fake: &'a GoogleFake, image: &'a str, sa: &'a str) -> Vec<&'a str> {
+    vec![
+        "push",
+        "--image",
+        image,
+        "--workload-identity-provider",
+        PROVIDER,
+        "--service-account",
+        sa,
+        "--sts-endpoint",
+        &fake.url,
+        "--iamcredentials-endpoint",
+        &fake.url,
+    ]
+}
+
+#[test]
+fn fake_actions_oidc_workload_identity_masks_tokens_and_pushes() {
+    let fake = GoogleFake::start(Behaviour::default());
+    let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
+    let image = format!("{}/kbundle/direct:v1", registry.addr);
+    let path = examples_path();
+    let mut args = direct_args(&fake, &image, SERVICE_ACCOUNT);
+    args.insert(1, &path);
+    let request_url = fake.oidc_request_url();
+    let (code, stdout, stderr) = kbundle(
+        &args,
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    for token in [REQUEST_TOKEN, FEDERATED_TOKEN, ACCESS_TOKEN] {
+        assert!(
+            stdout.contains(&format!("::add-mask::{token}\n")),
+            "{token} not masked:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("::add-mask::eyJhbGciOiJSUzI1NiJ9.fake-id-token-0.sig"));
+    // Each mask comes before the line that reports the push.
+    let last_mask = stdout.rfind("::add-mask::").expect("masks");
+    let pushed = stdout.find(&image).expect("pushed reference");
+    assert!(last_mask < pushed, "{stdout}");
+    assert_no_tokens(&stdout, &stderr);
+}
+
+fn refused(behaviour: Behaviour, provider: &str, sa: &str) -> (i32, String, String) {
+    let fake = GoogleFake::start(behaviour);
+    // Nothing listens here: the login must fail before any registry request.
+    let image = "127.0.0.1:9/kbundle/refused:v1".to_owned();
+    let path = examples_path();
+    let args = [
+        "push",
+        path.as_str(),
+        "--image",
+        &image,
+        "--workload-identity-provider",
+        provider,
+        "--service-account",
+        sa,
+        "--sts-endpoint",
+        &fake.url,
+        "--iamcredentials-endpoint",
+        &fake.url,
+    ];
+    let request_url = fake.oidc_request_url();
+    let out = kbundle(
+        &args,
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+        ],
+    );
+    assert_no_tokens(&out.1, &out.2);
+    out
+}
+
+#[test]
+fn fake_sts_wrong_audience_shows_googles_message_and_the_audience() {
+    // The ID token is requested for another provider than the one the STS audience names.
+    let fake = GoogleFake::start(Behaviour::default());
+    let other = "projects/123456789/locations/global/workloadIdentityPools/github/providers/other";
+    let creds = external_account_file(&fake, other, SERVICE_ACCOUNT);
+    let creds_path = creds.path().to_str().expect("utf-8 path");
+    let (code, stdout, stderr) = kbundle(
+        &[
+            "push",
+            &examples_path(),
+            "--image",
+            "127.0.0.1:9/kbundle/refused:v1",
+            "--auth",
+            "google",
+        ],
+        &[("GOOGLE_APPLICATION_CREDENTIALS", creds_path)],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "The audience in ID Token [https://iam.googleapis.com/{other}] does not match the expected audience"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("audience //iam.googleapis.com/{PROVIDER}")),
+        "{stderr}"
+    );
+    assert_no_tokens(&stdout, &stderr);
+}
+
+#[test]
+fn fake_sts_unknown_provider_is_refused() {
+    let other = "projects/123456789/locations/global/workloadIdentityPools/github/providers/other";
+    let (code, stdout, stderr) = refused(
+        Behaviour {
+            provider: other.to_owned(),
+            ..Behaviour::default()
+        },
+        PROVIDER,
+        SERVICE_ACCOUNT,
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("The target service indicated by the \"audience\" parameters is invalid"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(PROVIDER), "{stderr}");
+}
+
+#[test]
+fn fake_sts_expired_id_token_fails_with_googles_message() {
+    let (code, stdout, stderr) = refused(
+        Behaviour {
+            expired: true,
+            ..Behaviour::default()
+        },
+        PROVIDER,
+        SERVICE_ACCOUNT,
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(stderr.contains("ID Token expired"), "{stderr}");
+    assert!(
+        stderr.contains("invalid_grant") || stderr.contains("HTTP 400"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(PROVIDER), "{stderr}");
+}
+
+#[test]
+fn fake_iam_missing_permission_names_the_service_account() {
+    let (code, stdout, stderr) = refused(
+        Behaviour {
+            deny: true,
+            ..Behaviour::default()
+        },
+        PROVIDER,
+        SERVICE_ACCOUNT,
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Permission 'iam.serviceAccounts.getAccessToken' denied"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(SERVICE_ACCOUNT), "{stderr}");
+}
+
+#[test]
+fn fake_actions_without_id_token_permission_says_so() {
+    let path = examples_path();
+    let (code, stdout, stderr) = kbundle(
+        &[
+            "push",
+            &path,
+            "--image",
+            "us-docker.pkg.dev/p/config/root:v1",
+            "--workload-identity-provider",
+            PROVIDER,
+        ],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(stderr.contains("id-token: write"), "{stderr}");
+}
+
+#[test]
+fn fake_metadata_server_token_is_used_for_google_auth() {
+    let fake = GoogleFake::start(Behaviour::default());
+    let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
+    let image = format!("{}/kbundle/metadata:v1", registry.addr);
+    let host = fake.url.trim_start_matches("http://").to_owned();
+    let (code, stdout, stderr) = kbundle(
+        &[
+            "push",
+            &examples_path(),
+            "--image",
+            &image,
+            "--auth",
+            "google",
+        ],
+        &[("GCE_METADATA_HOST", &host)],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(
+        *fake.seen.lock().unwrap(),
+        ["GET /computeMetadata/v1/instance/service-accounts/default/token"]
+    );
+}
+
+#[test]
+fn fake_auth_google_without_any_source_is_a_usage_error() {
+    // A metadata host that refuses connections: no source at all.
+    let (code, stdout, stderr) = kbundle(
+        &[
+            "push",
+            &examples_path(),
+            "--image",
+            "127.0.0.1:9/kbundle/none:v1",
+            "--auth",
+            "google",
+        ],
+        &[("GCE_METADATA_HOST", "127.0.0.1:9")],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(stderr.contains("no Google credentials found"), "{stderr}");
+}

@@ -1,0 +1,332 @@
+//! A local stand-in for the Google and GitHub endpoints kbundle's Google login talks to: the
+//! Actions OIDC token endpoint, STS `/v1/token`, IAM Credentials `generateAccessToken` and the
+//! metadata server. It checks the request fields and headers exactly as documented and answers
+//! the way Google does, refusals included.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+pub const REQUEST_TOKEN: &str = "fake-actions-request-token-5a1c";
+pub const FEDERATED_TOKEN: &str = "fake-federated-token-77e0";
+pub const ACCESS_TOKEN: &str = "ya29.fake-access-token-3f9b";
+pub const PROVIDER: &str =
+    "projects/123456789/locations/global/workloadIdentityPools/github/providers/kbundle";
+pub const SERVICE_ACCOUNT: &str = "pusher@example-project.iam.gserviceaccount.com";
+
+/// How the fake behaves.
+#[derive(Debug, Clone)]
+pub struct Behaviour {
+    /// The provider STS accepts ID tokens for.
+    pub provider: String,
+    /// The service account the federated identity may impersonate.
+    pub service_account: String,
+    /// STS says the ID token has expired.
+    pub expired: bool,
+    /// IAM denies `iam.serviceAccounts.getAccessToken`.
+    pub deny: bool,
+}
+
+impl Default for Behaviour {
+    fn default() -> Behaviour {
+        Behaviour {
+            provider: PROVIDER.to_owned(),
+            service_account: SERVICE_ACCOUNT.to_owned(),
+            expired: false,
+            deny: false,
+        }
+    }
+}
+
+/// The running fake; its thread lives as long as the test process.
+pub struct GoogleFake {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// Every request seen, as `METHOD PATH`.
+    pub seen: Arc<Mutex<Vec<String>>>,
+}
+
+struct State {
+    behaviour: Behaviour,
+    /// ID tokens handed out, with the audience each was requested for.
+    jwts: Mutex<BTreeMap<String, String>>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl GoogleFake {
+    pub fn start(behaviour: Behaviour) -> GoogleFake {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let state = Arc::new(State {
+            behaviour,
+            jwts: Mutex::new(BTreeMap::new()),
+            seen: seen.clone(),
+        });
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = state.clone();
+                std::thread::spawn(move || serve(stream, &state));
+            }
+        });
+        GoogleFake { url, seen }
+    }
+
+    /// What `ACTIONS_ID_TOKEN_REQUEST_URL` is set to.
+    pub fn oidc_request_url(&self) -> String {
+        format!("{}/oidc/token?api-version=2.0", self.url)
+    }
+}
+
+struct Request {
+    method: String,
+    path: String,
+    query: BTreeMap<String, String>,
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+fn read_request(stream: &TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let target = parts.next()?.to_owned();
+    let mut headers = BTreeMap::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+    }
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    Some(Request {
+        method,
+        path: decode(path),
+        query: parse_form(query),
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn parse_form(s: &str) -> BTreeMap<String, String> {
+    s.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn respond(mut stream: TcpStream, status: u16, body: &str) {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        _ => "Not Found",
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+}
+
+fn oauth_error(error: &str, description: &str) -> String {
+    serde_json::json!({"error": error, "error_description": description}).to_string()
+}
+
+fn serve(stream: TcpStream, state: &State) {
+    let Some(request) = read_request(&stream) else {
+        return;
+    };
+    state
+        .seen
+        .lock()
+        .unwrap()
+        .push(format!("{} {}", request.method, request.path));
+    let (status, body) = answer(&request, state);
+    respond(stream, status, &body);
+}
+
+fn answer(r: &Request, state: &State) -> (u16, String) {
+    let b = &state.behaviour;
+    let header = |name: &str| r.headers.get(name).map(String::as_str).unwrap_or("");
+    match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/oidc/token") => {
+            if header("authorization") != format!("Bearer {REQUEST_TOKEN}") {
+                return (401, r#"{"message":"Bad credentials"}"#.to_owned());
+            }
+            if r.query.get("api-version").map(String::as_str) != Some("2.0") {
+                return (400, r#"{"message":"api-version missing"}"#.to_owned());
+            }
+            let Some(audience) = r.query.get("audience") else {
+                return (400, r#"{"message":"audience missing"}"#.to_owned());
+            };
+            let mut jwts = state.jwts.lock().unwrap();
+            let jwt = format!("eyJhbGciOiJSUzI1NiJ9.fake-id-token-{}.sig", jwts.len());
+            jwts.insert(jwt.clone(), audience.clone());
+            (
+                200,
+                serde_json::json!({"count": 1, "value": jwt}).to_string(),
+            )
+        }
+        ("POST", "/v1/token") => {
+            if !header("content-type").starts_with("application/x-www-form-urlencoded") {
+                return (
+                    400,
+                    oauth_error("invalid_request", "fake: expected a form-encoded body"),
+                );
+            }
+            let form = parse_form(&r.body);
+            let expect = [
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ),
+                ("scope", SCOPE),
+                (
+                    "requested_token_type",
+                    "urn:ietf:params:oauth:token-type:access_token",
+                ),
+                ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt"),
+            ];
+            for (k, v) in expect {
+                if form.get(k).map(String::as_str) != Some(v) {
+                    return (
+                        400,
+                        oauth_error("invalid_request", &format!("fake: {k} must be {v}")),
+                    );
+                }
+            }
+            let expected_audience = format!("//iam.googleapis.com/{}", b.provider);
+            let audience = form.get("audience").cloned().unwrap_or_default();
+            if audience != expected_audience {
+                return (
+                    400,
+                    oauth_error(
+                        "invalid_target",
+                        "The target service indicated by the \"audience\" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn't exist.",
+                    ),
+                );
+            }
+            let subject = form.get("subject_token").cloned().unwrap_or_default();
+            let Some(token_audience) = state.jwts.lock().unwrap().get(&subject).cloned() else {
+                return (
+                    400,
+                    oauth_error("invalid_grant", "Unable to parse the ID Token."),
+                );
+            };
+            let wanted = format!("https://iam.googleapis.com/{}", b.provider);
+            if token_audience != wanted {
+                return (
+                    400,
+                    oauth_error(
+                        "invalid_grant",
+                        &format!(
+                            "The audience in ID Token [{token_audience}] does not match the expected audience {wanted}."
+                        ),
+                    ),
+                );
+            }
+            if b.expired {
+                return (400, oauth_error("invalid_grant", "ID Token expired."));
+            }
+            (
+                200,
+                serde_json::json!({
+                    "access_token": FEDERATED_TOKEN,
+                    "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                    "token_type": "Bearer",
+                    "expires_in": 3599
+                })
+                .to_string(),
+            )
+        }
+        ("POST", path) if path.ends_with(":generateAccessToken") => {
+            let sa = path
+                .strip_prefix("/v1/projects/-/serviceAccounts/")
+                .and_then(|p| p.strip_suffix(":generateAccessToken"))
+                .unwrap_or("");
+            if header("authorization") != format!("Bearer {FEDERATED_TOKEN}") {
+                return (
+                    401,
+                    r#"{"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}}"#.to_owned(),
+                );
+            }
+            let body: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+            if !header("content-type").starts_with("application/json")
+                || body != serde_json::json!({"scope": [SCOPE], "lifetime": "3600s"})
+            {
+                return (
+                    400,
+                    r#"{"error":{"code":400,"message":"fake: expected {\"scope\":[cloud-platform],\"lifetime\":\"3600s\"} as JSON","status":"INVALID_ARGUMENT"}}"#.to_owned(),
+                );
+            }
+            if b.deny || sa != b.service_account {
+                return (
+                    403,
+                    r#"{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).","status":"PERMISSION_DENIED"}}"#.to_owned(),
+                );
+            }
+            (
+                200,
+                serde_json::json!({"accessToken": ACCESS_TOKEN, "expireTime": "2099-01-01T00:00:00Z"})
+                    .to_string(),
+            )
+        }
+        ("GET", "/computeMetadata/v1/instance/service-accounts/default/token") => {
+            if header("metadata-flavor") != "Google" {
+                return (403, r#"{"error":"missing Metadata-Flavor"}"#.to_owned());
+            }
+            (
+                200,
+                serde_json::json!({"access_token": ACCESS_TOKEN, "expires_in": 3599, "token_type": "Bearer"})
+                    .to_string(),
+            )
+        }
+        _ => (404, r#"{"error":"not found"}"#.to_owned()),
+    }
+}
