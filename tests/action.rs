@@ -78,7 +78,8 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
         .env("INPUT_GITHUB-TOKEN", TOKEN)
         .env("INPUT_STRICT", "true")
         .env("INPUT_SIGN", "key")
-        .env("INPUT_COMMENT", "true")
+        // The comment goes to the GitHub API: tests/github.rs checks it against Prism.
+        .env("INPUT_COMMENT", "false")
         .env("INPUT_ANNOTATIONS", "true")
         .output()
         .expect("run");
@@ -181,11 +182,11 @@ fn inputs_for_features_not_there_yet_are_refused() {
     let out = assert_cmd::Command::cargo_bin("kbundle")
         .expect("binary")
         .env("GITHUB_ACTIONS", "true")
-        .env("INPUT_FLEET-REPO", "acme/fleet")
+        .env("INPUT_APP-ID", "12345")
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("fleet-repo"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("app-id"));
 }
 
 #[test]

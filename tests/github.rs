@@ -289,3 +289,106 @@ fn comment_posts_the_report_contract_checked_against_prism() {
     );
     assert!(out.starts_with("created: https://github.com/"), "{out}");
 }
+
+#[test]
+fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checked_against_prism() {
+    const TOKEN: &str = "ghs_publishContractToken0000000000000000";
+    let encoded = root_sync_base64();
+    let proxy = Proxy::start(
+        &PRISM.url,
+        Box::new(move |method, path, json| {
+            if method == "GET" && path.contains("/contents/") {
+                json["content"] = serde_json::Value::String(encoded.clone());
+                json["encoding"] = "base64".into();
+                json["type"] = "file".into();
+            }
+            None
+        }),
+    );
+    let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = tempfile::tempdir().expect("tempdir");
+    let output = work.path().join("github_output");
+    let summary = work.path().join("step_summary");
+    let image = format!("oci-layout:{}:v1", work.path().join("oci").display());
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", work.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_API_URL", &proxy.url)
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env(
+            "GITHUB_EVENT_PATH",
+            manifest_dir.join("tests/fixtures/github/pull_request.json"),
+        )
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "octo-org/app")
+        .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e")
+        .env("RUNNER_TEMP", work.path())
+        .env("INPUT_COMMAND", "publish")
+        .env("INPUT_PATHS", manifest_dir.join("examples"))
+        .env("INPUT_IMAGE", &image)
+        .env("INPUT_KEY", "")
+        .env("INPUT_KEY-PASSWORD", "")
+        .env("INPUT_FLEET-REPO", "octocat/Hello-World")
+        .env("INPUT_FLEET-FILE", "clusters/prod/root-sync.yaml")
+        .env("INPUT_GITHUB-TOKEN", TOKEN)
+        .env("INPUT_COMMENT", "true")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let exchanges = proxy.exchanges();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout: {stdout}\nstderr: {stderr}\n{exchanges:#?}"
+    );
+    assert_conformed(&exchanges);
+    let made = requests(&exchanges);
+    for expected in [
+        "GET /repos/octo-org/app/issues/42/comments",
+        "POST /repos/octo-org/app/issues/42/comments",
+        "GET /repos/octocat/Hello-World/contents/clusters%2Fprod%2Froot-sync.yaml",
+        "PATCH /repos/octocat/Hello-World/git/refs/heads%2Fkbundle%2Froot-sync",
+        "PATCH /repos/octocat/Hello-World/pulls/1347",
+    ] {
+        assert!(
+            made.contains(&expected.to_owned()),
+            "{expected} missing: {made:#?}"
+        );
+    }
+    let outputs = std::fs::read_to_string(&output).expect("outputs");
+    for needle in [
+        "digest<<",
+        "\nsha256:",
+        "image<<",
+        "pull-request-url<<",
+        "\nhttps://github.com/octocat/Hello-World/pull/1347\n",
+        "pull-request-number<<",
+        "\n1347\n",
+    ] {
+        assert!(outputs.contains(needle), "{needle:?} not in {outputs}");
+    }
+    assert_eq!(
+        outputs.matches("pull-request-url<<").count(),
+        1,
+        "{outputs}"
+    );
+    assert!(outputs.contains("\noci-layout:"), "{outputs}");
+    // The token is masked and otherwise never printed.
+    for line in stdout.lines().chain(stderr.lines()) {
+        assert!(
+            !line.contains(TOKEN) || line == format!("::add-mask::{TOKEN}"),
+            "{line}"
+        );
+    }
+    assert!(
+        stdout.starts_with(&format!("::add-mask::{TOKEN}\n")),
+        "{stdout}"
+    );
+}

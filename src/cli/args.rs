@@ -446,9 +446,25 @@ pub struct PublishArgs {
     #[arg(long, value_name = "PATH")]
     pub fleet_file: Option<PathBuf>,
 
+    /// Open (or update) a pull request on this GitHub repository instead of editing the local
+    /// file; --fleet-file is then the path in that repository. Needs GITHUB_TOKEN (contents and
+    /// pull-requests write)
+    #[arg(long, value_name = "OWNER/NAME", requires = "fleet_file")]
+    pub fleet_repo: Option<String>,
+
+    /// With --fleet-repo: the branch the pull request merges into [default: the default branch]
+    #[arg(long, value_name = "BRANCH", requires = "fleet_repo")]
+    pub fleet_base: Option<String>,
+
     /// How the fleet file names the image
     #[arg(long, value_enum, default_value_t = crate::gitops::Pin::Both)]
     pub pin: crate::gitops::Pin,
+
+    /// On a pull_request or pull_request_target event (GITHUB_EVENT_NAME), post or update one
+    /// comment with the validation report on that pull request of GITHUB_REPOSITORY. Needs
+    /// GITHUB_TOKEN (pull-requests write); without one, or on other events, nothing is posted
+    #[arg(long)]
+    pub comment: bool,
 
     /// Where to write the JSON validation report
     #[arg(long, value_name = "FILE", default_value = ".kbundle/report.json")]

@@ -33,7 +33,7 @@ pub const INPUTS: [&str; 19] = [
 const SECRETS: [&str; 4] = ["key-password", "github-token", "app-private-key", "key"];
 
 /// Inputs whose features later releases bring; setting them now is an error, not a no-op.
-const NOT_YET: [&str; 3] = ["fleet-repo", "app-id", "app-private-key"];
+const NOT_YET: [&str; 2] = ["app-id", "app-private-key"];
 
 fn input(name: &str) -> String {
     std::env::var(format!("INPUT_{}", name.to_uppercase()))
@@ -97,6 +97,15 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
             flag(&mut argv, "kubernetes-version", "--kubernetes-version");
             flag(&mut argv, "sign", "--sign");
             flag(&mut argv, "fleet-file", "--fleet-file");
+            flag(&mut argv, "fleet-repo", "--fleet-repo");
+            flag(&mut argv, "fleet-base", "--fleet-base");
+            // On unless switched off: `docker://` steps get no default from action.yml.
+            if !matches!(
+                input("comment").to_lowercase().as_str(),
+                "false" | "no" | "0"
+            ) {
+                argv.push("--comment".into());
+            }
             flag(
                 &mut argv,
                 "workload-identity-provider",
@@ -117,6 +126,11 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
             if !password.is_empty() {
                 // SAFETY: called from `main` before any other thread exists.
                 unsafe { std::env::set_var("COSIGN_PASSWORD", password) };
+            }
+            let token = input("github-token");
+            if !token.is_empty() {
+                // SAFETY: called from `main` before any other thread exists.
+                unsafe { std::env::set_var("GITHUB_TOKEN", token) };
             }
         }
         other => {

@@ -1,5 +1,7 @@
 //! `kbundle bump`: point a fleet file at a new image digest, locally or in a pull request.
 
+use std::path::Path;
+
 use crate::cli::BumpArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::github::actions;
@@ -37,21 +39,51 @@ pub fn run(args: BumpArgs) -> Result<Outcome> {
 }
 
 fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
-    let path = args
-        .file
-        .to_str()
-        .map(|p| p.trim_start_matches("./").replace('\\', "/"))
-        .filter(|p| !p.is_empty() && !p.starts_with('/'))
-        .ok_or_else(|| {
-            Error::new(format!(
-                "--file {}: with --repo, give the path inside the repository (relative, UTF-8)",
-                args.file.display()
-            ))
-        })?;
-    let branch = match &args.branch {
-        Some(b) => b.clone(),
+    let fleet = Fleet {
+        repo,
+        file: &args.file,
+        file_flag: "--file",
+        image: &args.image,
+        pin: args.pin,
+        name: args.name.as_deref(),
+        base: args.base.as_deref(),
+        branch: args.branch.as_deref(),
+        labels: &args.label,
+        reviewers: &args.reviewer,
+        team_reviewers: &args.team_reviewer,
+        draft: args.draft,
+    };
+    let outcome = open_or_update(&fleet)?;
+    println!("{}", describe_outcome(&fleet, &outcome)?);
+    Ok(Outcome::Passed)
+}
+
+/// A fleet file in another repository, changed through a pull request.
+pub(super) struct Fleet<'a> {
+    /// `OWNER/NAME`
+    pub repo: &'a str,
+    /// The path inside `repo`.
+    pub file: &'a Path,
+    /// The option that named `file`, for messages.
+    pub file_flag: &'a str,
+    pub image: &'a gitops::NewImage,
+    pub pin: gitops::Pin,
+    pub name: Option<&'a str>,
+    pub base: Option<&'a str>,
+    pub branch: Option<&'a str>,
+    pub labels: &'a [String],
+    pub reviewers: &'a [String],
+    pub team_reviewers: &'a [String],
+    pub draft: bool,
+}
+
+/// Opens or updates the fleet pull request and sets the pull-request-* and operation outputs.
+pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
+    let path = repo_path(fleet)?;
+    let branch = match fleet.branch {
+        Some(b) => b.to_owned(),
         None => {
-            let stem = args
+            let stem = fleet
                 .file
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -59,23 +91,24 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
             format!("kbundle/{stem}")
         }
     };
+    let repo = fleet.repo;
     let runtime = super::runtime()?;
     // octocrab starts its service tasks when it is built: it needs the runtime entered.
     let _entered = runtime.enter();
     let client = Repo::connect(repo)?;
     let plan = Plan {
         path: &path,
-        base: args.base.as_deref(),
+        base: fleet.base,
         branch: &branch,
-        labels: &args.label,
-        reviewers: &args.reviewer,
-        team_reviewers: &args.team_reviewer,
-        draft: args.draft,
+        labels: fleet.labels,
+        reviewers: fleet.reviewers,
+        team_reviewers: fleet.team_reviewers,
+        draft: fleet.draft,
     };
     let propose = |text: &str| -> Result<Proposal> {
-        let edit = gitops::bump(text, &args.image, args.pin, args.name.as_deref())
+        let edit = gitops::bump(text, fleet.image, fleet.pin, fleet.name)
             .map_err(|e| Error::new(format!("{repo}: {path}: {e}")))?;
-        let (title, body) = describe(&path, &edit.changes, args.image.digest.as_ref());
+        let (title, body) = describe(&path, &edit.changes, fleet.image.digest.as_ref());
         Ok(Proposal {
             text: (!edit.changes.is_empty()).then_some(edit.text),
             title,
@@ -83,11 +116,19 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
         })
     };
     let outcome = runtime.block_on(pull_request::open_or_update(&client, &plan, propose))?;
-
     match (&outcome.operation, &outcome.pull) {
+        (Operation::UpToDate, _) | (_, None) => set_outputs(None, outcome.operation)?,
+        (op, Some(pull)) => set_outputs(Some((pull.number, &pull.html_url)), *op)?,
+    }
+    Ok(outcome)
+}
+
+/// One line saying what happened: `updated: URL`, `up to date: REPO PATH on BASE`.
+pub(super) fn describe_outcome(fleet: &Fleet, outcome: &pull_request::Outcome) -> Result<String> {
+    let path = repo_path(fleet)?;
+    Ok(match (&outcome.operation, &outcome.pull) {
         (Operation::UpToDate, _) | (_, None) => {
-            println!("up to date: {repo} {path} on {}", outcome.base);
-            set_outputs(None, outcome.operation)?;
+            format!("up to date: {} {path} on {}", fleet.repo, outcome.base)
         }
         (op, Some(pull)) => {
             let note = if *op == Operation::Unchanged {
@@ -95,11 +136,25 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
             } else {
                 ""
             };
-            println!("{}: {}{note}", op.as_str(), pull.html_url);
-            set_outputs(Some((pull.number, &pull.html_url)), *op)?;
+            format!("{}: {}{note}", op.as_str(), pull.html_url)
         }
-    }
-    Ok(Outcome::Passed)
+    })
+}
+
+/// The fleet file's path inside the repository: relative, UTF-8, with forward slashes.
+fn repo_path(fleet: &Fleet) -> Result<String> {
+    fleet
+        .file
+        .to_str()
+        .map(|p| p.trim_start_matches("./").replace('\\', "/"))
+        .filter(|p| !p.is_empty() && !p.starts_with('/'))
+        .ok_or_else(|| {
+            Error::new(format!(
+                "{} {}: give the path inside the repository (relative, UTF-8)",
+                fleet.file_flag,
+                fleet.file.display()
+            ))
+        })
 }
 
 fn set_outputs(pull: Option<(u64, &str)>, operation: Operation) -> Result<()> {

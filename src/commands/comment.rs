@@ -4,7 +4,7 @@ use crate::cli::CommentArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::github::api::Repo;
 use crate::manifest::discover;
-use crate::report::{Format, Settings, render};
+use crate::report::{Format, Report, Settings, render};
 
 /// Finds kbundle's comment again; GitHub does not render it.
 pub const MARKER: &str = "<!-- kbundle:validate -->";
@@ -19,15 +19,22 @@ pub fn run(args: CommentArgs) -> Result<Outcome> {
     };
     let inputs = discover(&args.paths, &[]).map_err(|e| Error::new(e.to_string()))?;
     let report = super::validate::judge(&args.rules, &inputs, false)?;
+    println!("{}", upsert(&args.repo, number, &report)?);
+    Ok(Outcome::from_passed(report.passed()))
+}
+
+/// Creates, updates or leaves alone the sticky comment with `report` on pull request
+/// `number`; sets the comment-url output and says what happened (`created: URL`).
+pub(super) fn upsert(repo: &str, number: u64, report: &Report) -> Result<String> {
     let mut md = Vec::new();
-    render(&report, Format::Markdown, Settings::default(), &mut md)
+    render(report, Format::Markdown, Settings::default(), &mut md)
         .map_err(|e| Error::new(format!("cannot render the report: {e}")))?;
     let body = body(&String::from_utf8_lossy(&md));
 
     let runtime = super::runtime()?;
     // octocrab starts its service tasks when it is built: it needs the runtime entered.
     let _entered = runtime.enter();
-    let repo = Repo::connect(&args.repo)?;
+    let repo = Repo::connect(repo)?;
     let (verb, comment) = runtime.block_on(async {
         let existing = repo
             .issue_comments(number)
@@ -40,10 +47,9 @@ pub fn run(args: CommentArgs) -> Result<Outcome> {
             None => Ok(("created", repo.create_comment(number, &body).await?)),
         }
     })?;
-    println!("{verb}: {}", comment.html_url);
     let fail = |e: std::io::Error| Error::new(format!("$GITHUB_OUTPUT: {e}"));
     crate::github::actions::set_output("comment-url", &comment.html_url).map_err(fail)?;
-    Ok(Outcome::from_passed(report.passed()))
+    Ok(format!("{verb}: {}", comment.html_url))
 }
 
 /// The marker, then the report, cut to fit GitHub's comment limit.
@@ -61,7 +67,7 @@ fn body(markdown: &str) -> String {
 }
 
 /// `pull_request.number` (or `number`) of the event in `GITHUB_EVENT_PATH`.
-fn event_pr() -> Result<u64> {
+pub(super) fn event_pr() -> Result<u64> {
     let path = std::env::var_os("GITHUB_EVENT_PATH")
         .filter(|p| !p.is_empty())
         .ok_or_else(|| {

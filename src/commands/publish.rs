@@ -23,6 +23,9 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     write_report(&args.report, &report)?;
     summarize(&report)?;
     drop(group);
+    if args.comment {
+        comment(&report)?;
+    }
     let s = report.summary();
     if !report.passed() {
         super::push::explain_failure(&report)?;
@@ -65,27 +68,78 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     }
 
     // bump
+    let mut pull_request = false;
     if let Some(file) = &args.fleet_file {
         let started = Instant::now();
         let image: crate::gitops::NewImage = pinned
             .parse()
             .map_err(|e: String| Error::new(format!("--fleet-file: {e}")))?;
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
-        let edit = crate::gitops::bump(&text, &image, args.pin, None)
-            .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
-        let what = if edit.changes.is_empty() {
-            format!("{} up to date", file.display())
-        } else {
-            super::write_atomically(file, edit.text.as_bytes(), None)?;
-            format!("{} now points at {digest}", file.display())
+        let what = match &args.fleet_repo {
+            Some(repo) => {
+                let fleet = super::bump::Fleet {
+                    repo,
+                    file,
+                    file_flag: "--fleet-file",
+                    image: &image,
+                    pin: args.pin,
+                    name: None,
+                    base: args.fleet_base.as_deref(),
+                    branch: None,
+                    labels: &[],
+                    reviewers: &[],
+                    team_reviewers: &[],
+                    draft: false,
+                };
+                let group = actions::group("bump");
+                let outcome = super::bump::open_or_update(&fleet)?;
+                drop(group);
+                pull_request = true;
+                super::bump::describe_outcome(&fleet, &outcome)?
+            }
+            None => {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
+                let edit = crate::gitops::bump(&text, &image, args.pin, None)
+                    .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
+                if edit.changes.is_empty() {
+                    format!("{} up to date", file.display())
+                } else {
+                    super::write_atomically(file, edit.text.as_bytes(), None)?;
+                    format!("{} now points at {digest}", file.display())
+                }
+            }
         };
         step("bump", &what, started);
     }
-    set_output("pull-request-url", "")?;
-    set_output("pull-request-number", "")?;
+    if !pull_request {
+        set_output("pull-request-url", "")?;
+        set_output("pull-request-number", "")?;
+    }
     println!("{pinned}");
     Ok(Outcome::Passed)
+}
+
+/// The sticky validation comment, on pull request events when a token is there.
+fn comment(report: &Report) -> Result<()> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let event = var("GITHUB_EVENT_NAME").unwrap_or_default();
+    if !matches!(event.as_str(), "pull_request" | "pull_request_target") {
+        return Ok(());
+    }
+    if var("GITHUB_TOKEN").is_none() {
+        eprintln!("  comment   skipped (no GitHub token)");
+        return Ok(());
+    }
+    let repo = var("GITHUB_REPOSITORY").ok_or_else(|| {
+        Error::new(
+            "--comment: GITHUB_REPOSITORY is not set; it names the pull request's repository",
+        )
+    })?;
+    let started = Instant::now();
+    let number = super::comment::event_pr()?;
+    let what = super::comment::upsert(&repo, number, report)?;
+    step("comment", &what, started);
+    Ok(())
 }
 
 fn step(name: &str, what: &str, started: Instant) {
