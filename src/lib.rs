@@ -1,7 +1,7 @@
 //! kbundle: validate, bundle, sign and ship Kubernetes manifests the GitOps way.
 //!
 //! Layers (imports point down only): `cli` and `commands` at the top; the pure domain
-//! modules `manifest`, `validate`, `report`, `bundle` and `gitops`; adapters (`oci`, `auth`, `signing`, `http`)
+//! modules `manifest`, `validate`, `report`, `bundle` and `gitops`; adapters (`oci`, `auth`, `signing`, `http`, `webhook`)
 //! at the edge.
 
 pub mod auth;
@@ -17,3 +17,4 @@ pub mod oci;
 pub mod report;
 pub mod signing;
 pub mod validate;
+pub mod webhook;

@@ -20,6 +20,7 @@ Examples:
   kbundle push examples/ --image oci-layout:out/root:v1
   kbundle sign oci-layout:out/root:v1 --key cosign.key
   kbundle verify oci-layout:out/root:v1 --key cosign.pub
+  kbundle webhook --tls-cert tls.crt --tls-key tls.key --key cosign.pub
 
 Exit codes: 0 success; 1 the input was judged and failed; 2 usage or environment error.";
 
@@ -69,7 +70,26 @@ pub enum Command {
     /// Post the validation report as one sticky pull request comment (updated in place)
     #[command(after_long_help = COMMENT_EXAMPLES)]
     Comment(CommentArgs),
+    /// Serve the Config Sync admission webhook that refuses unsigned images
+    #[command(after_long_help = WEBHOOK_EXAMPLES)]
+    Webhook(Box<WebhookArgs>),
 }
+
+const WEBHOOK_EXAMPLES: &str = "\
+Examples:
+  kbundle webhook --tls-cert tls.crt --tls-key tls.key --key cosign.pub
+      Serve POST /validate on 0.0.0.0:10250: when Config Sync sets a RootSync or RepoSync's
+      configsync.gke.io/image-to-sync annotation to a new IMAGE@sha256:…, allow it only if a
+      cosign signature on that digest verifies with one of the keys.
+  kbundle webhook --listen 127.0.0.1:8443 --tls-cert tls.crt --tls-key tls.key --key keys/ \\
+      --annotation approved-by=release --plain-http
+      A folder of *.pub keys, a required signed annotation, an in-cluster HTTP registry.
+
+Also serves GET /healthz, /readyz and /metrics (Prometheus). Logs are JSON lines on stderr.
+The certificate files are re-read when they change (cert-manager). Registry credentials: the
+docker config (DOCKER_CONFIG), and Google's metadata server for Artifact Registry on GKE.
+Deployment manifests: deploy/webhook/ (kustomize). Exit codes: 0 stopped by SIGTERM/SIGINT;
+2 usage or startup error (bad key, certificate, address).";
 
 const COMMENT_EXAMPLES: &str = "\
 Examples:
@@ -200,7 +220,8 @@ pub fn main() -> ExitCode {
         }
     }
     let cli = Cli::parse_from(argv);
-    init_logging(cli.log_level);
+    // A server's log is read by machines (kubectl logs, log collectors): JSON, from info up.
+    init_logging(cli.log_level, matches!(cli.command, Command::Webhook(_)));
     let result = match cli.command {
         Command::Validate(args) => crate::commands::validate::run(args),
         Command::Bundle(args) => crate::commands::bundle::run(args),
@@ -213,6 +234,7 @@ pub fn main() -> ExitCode {
         Command::Bump(args) => crate::commands::bump::run(args),
         Command::Comment(args) => crate::commands::comment::run(args),
         Command::Publish(args) => crate::commands::publish::run(*args),
+        Command::Webhook(args) => crate::commands::webhook::run(*args),
     };
     match result {
         Ok(Outcome::Passed) => ExitCode::SUCCESS,
@@ -224,8 +246,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbosity: u8) {
+fn init_logging(verbosity: u8, server: bool) {
     let default = match verbosity {
+        0 if server => "info",
         0 => "warn",
         1 => "info",
         2 => "debug",
@@ -233,10 +256,13 @@ fn init_logging(verbosity: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_target(false);
+    if server {
+        log.json().with_current_span(false).init();
+    } else {
+        log.without_time().init();
+    }
 }

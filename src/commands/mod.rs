@@ -12,6 +12,7 @@ pub mod push;
 pub mod sign;
 pub mod validate;
 pub mod verify;
+pub mod webhook;
 
 use std::io::{IsTerminal, Read};
 

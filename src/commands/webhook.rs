@@ -1,0 +1,58 @@
+//! `kbundle webhook`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use oci_client::Reference;
+
+use crate::cli::WebhookArgs;
+use crate::error::{Error, Outcome, Result};
+use crate::oci::ImageRef;
+use crate::webhook::{self, Config, ConnectFn, Policy};
+
+pub fn run(args: WebhookArgs) -> Result<Outcome> {
+    if args.registry.username.is_some() {
+        return Err(Error::new(
+            "--username: the webhook reads no password from stdin; mount a docker config and set \
+             DOCKER_CONFIG, or use Workload Identity on GKE",
+        ));
+    }
+    let timeout = Duration::try_from_secs_f64(args.timeout)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .ok_or_else(|| Error::new("--timeout: give a positive number of seconds"))?;
+    let keys = super::verify::load_keys(&args.keys)?;
+    let required = super::verify::required(&args.keys);
+    tracing::info!(keys = keys.len(), "loaded the public keys");
+    let registry = args.registry;
+    // Looked up per review: the registry is the annotation's, and tokens expire.
+    let connect: Arc<ConnectFn> = Arc::new(move |reference: &Reference| {
+        super::connect(&ImageRef::Registry(reference.clone()), &registry).map_err(|e| e.0)
+    });
+    let config = Config {
+        listen: args.listen,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        policy: Policy {
+            keys,
+            required,
+            connect,
+            fail_open: args.fail_open,
+            timeout,
+        },
+        cache_size: args.cache_size,
+        cache_ttl: Duration::from_secs(args.cache_ttl),
+        grace: Duration::from_secs(args.grace),
+    };
+    if config.policy.fail_open {
+        tracing::warn!("--fail-open: images are allowed unverified while the registry is unreachable");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;
+    runtime
+        .block_on(webhook::run(config, webhook::server::termination()))
+        .map_err(Error::new)?;
+    Ok(Outcome::Passed)
+}

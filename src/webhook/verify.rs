@@ -1,0 +1,147 @@
+//! The decision for an image Config Sync is about to sync: its cosign signatures checked
+//! exactly as `kbundle verify` checks them (`signing::signatures` + `signing::judge`), with
+//! verified digests cached and the registry's silence told apart from a bad signature.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use oci_client::{Reference, RegistryOperation};
+
+use super::admission::{Decision, PinnedImage, Reason};
+use super::cache::VerifiedCache;
+use crate::oci::{Connect, ImageRef, OciError, Store};
+use crate::signing::cosign::{self, Verdict};
+use crate::signing::keys::PublicKey;
+use crate::signing::{self, SignError};
+
+/// How to reach the registry of a reference: credentials looked up per registry host. It may
+/// block (a metadata server round trip, a docker credential helper), so it runs off the
+/// async workers.
+pub type ConnectFn = dyn Fn(&Reference) -> Result<Connect, String> + Send + Sync;
+
+/// What signatures must satisfy, and how to fetch them.
+pub struct Policy {
+    pub keys: Vec<PublicKey>,
+    /// Annotations every accepted signature's payload must carry (`--annotation`).
+    pub required: BTreeMap<String, String>,
+    pub connect: Arc<ConnectFn>,
+    /// Allow, with a warning, when the registry cannot be asked.
+    pub fail_open: bool,
+    /// The longest a check may take before the answer is "unreachable": below the API server's
+    /// webhook timeout, so the message is ours and not a generic timeout.
+    pub timeout: Duration,
+}
+
+pub struct Verifier {
+    policy: Policy,
+    cache: VerifiedCache,
+}
+
+/// Why signatures could not be judged: the registry did not answer usefully.
+struct Unreachable(String);
+
+impl Verifier {
+    pub fn new(policy: Policy, cache: VerifiedCache) -> Verifier {
+        Verifier { policy, cache }
+    }
+
+    pub async fn decide(&self, image: &PinnedImage) -> Decision {
+        let name = image.name();
+        if self.cache.contains(&name) {
+            return Decision::allow(Reason::Cached, format!("{name}: signature verified"));
+        }
+        let checked = tokio::time::timeout(self.policy.timeout, self.check(image))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Unreachable(format!(
+                    "the registry did not answer within {}s",
+                    self.policy.timeout.as_secs_f64()
+                )))
+            });
+        match checked {
+            Ok(Ok(good)) => {
+                self.cache.insert(name.clone());
+                tracing::info!(image = %image.annotation, "verified: {good}");
+                Decision::allow(Reason::Verified, format!("{name}: {good}"))
+            }
+            Ok(Err(why)) => {
+                let message = format!(
+                    "image {} (digest {}) is not signed by a trusted key: {why}",
+                    image.annotation, image.digest
+                );
+                tracing::warn!(image = %image.annotation, "denied: {why}");
+                Decision::deny(Reason::Unsigned, message)
+            }
+            Err(Unreachable(why)) if self.policy.fail_open => {
+                let message = format!(
+                    "image {} (digest {}) allowed unverified (--fail-open): cannot check its signatures: {why}",
+                    image.annotation, image.digest
+                );
+                tracing::warn!(image = %image.annotation, "allowed unverified (--fail-open): {why}");
+                Decision::allow(Reason::FailOpen, message.clone()).with_warning(message)
+            }
+            Err(Unreachable(why)) => {
+                let message = format!(
+                    "image {} (digest {}): cannot check its signatures, so it is refused: {why}",
+                    image.annotation, image.digest
+                );
+                tracing::warn!(image = %image.annotation, "denied, registry unreachable: {why}");
+                Decision::deny(Reason::Unreachable, message)
+            }
+        }
+    }
+
+    /// Ok(Ok(what held)), Ok(Err(why none held)), or Err when the registry could not be asked.
+    async fn check(&self, image: &PinnedImage) -> Result<Result<String, String>, Unreachable> {
+        let connect = self.policy.connect.clone();
+        let reference = image.reference.clone();
+        let credentials = tokio::task::spawn_blocking(move || connect(&reference))
+            .await
+            .map_err(|e| Unreachable(format!("credential lookup failed: {e}")))?
+            .map_err(Unreachable)?;
+        let store = Store::for_pull(&ImageRef::Registry(image.reference.clone()), credentials)
+            .map_err(|e| Unreachable(e.to_string()))?;
+        store
+            .login(RegistryOperation::Pull)
+            .await
+            .map_err(|e| Unreachable(e.to_string()))?;
+        let layers = match signing::signatures(&store, &image.digest).await {
+            Ok(layers) => layers,
+            Err(SignError::Store(OciError::Remote { message, .. })) => {
+                return Err(Unreachable(message));
+            }
+            // Corrupt or unreadable signature data was served: judged, not a network failure.
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        if layers.is_empty() {
+            return Ok(Err(format!(
+                "no signatures (looked for tag {}); sign it with `kbundle sign` or `cosign sign`",
+                cosign::signature_tag(&image.digest)
+            )));
+        }
+        let verdicts =
+            signing::judge(&layers, &image.digest, &self.policy.keys, &self.policy.required);
+        Ok(summary(&verdicts))
+    }
+}
+
+fn summary(verdicts: &[Verdict]) -> Result<String, String> {
+    if let Some(good) = verdicts.iter().find(|v| v.result.is_ok()) {
+        return Ok(format!(
+            "signature {} of {} verified",
+            good.layer,
+            verdicts.len()
+        ));
+    }
+    let reasons: Vec<String> = verdicts
+        .iter()
+        .filter_map(|v| {
+            v.result
+                .as_ref()
+                .err()
+                .map(|why| format!("signature {}: {why}", v.layer))
+        })
+        .collect();
+    Err(reasons.join("; "))
+}
