@@ -144,6 +144,12 @@ impl Webhook {
         (status, response.text().await.expect("body"))
     }
 
+    /// The first stderr line so far that contains `needle`.
+    pub fn log_line(&self, needle: &str) -> Option<String> {
+        let lines = self.logs.0.lock().expect("logs");
+        lines.iter().find(|l| l.contains(needle)).cloned()
+    }
+
     /// Waits (bounded) until a stderr line contains `needle`, and returns it.
     pub fn wait_for_log(&self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
