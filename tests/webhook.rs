@@ -17,9 +17,13 @@ use serde_json::Value;
 use support::Registry;
 use webhook_support::{Certs, Webhook, kbundle, message, push, response, review};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cosign/signed-images");
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/cosign/signed-images"
+);
 /// The digest the cosign fixture's signature covers.
-const COSIGN_DIGEST: &str = "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00";
+const COSIGN_DIGEST: &str =
+    "sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00";
 
 fn store(image: &str) -> Store {
     let image: ImageRef = image.parse().expect("image reference");
@@ -145,7 +149,10 @@ async fn signed_images_are_allowed_and_every_bad_signature_is_denied_with_its_re
     assert!(message(&ok).contains("verified"), "{ok}");
 
     let cosign = ask("cosign/fixture", COSIGN_DIGEST, "v1beta1").await;
-    assert_eq!(cosign["allowed"], true, "the real cosign's signature: {cosign}");
+    assert_eq!(
+        cosign["allowed"], true,
+        "the real cosign's signature: {cosign}"
+    );
 
     for (repo, why) in [
         ("kb/unsigned", "no signatures"),
@@ -157,8 +164,14 @@ async fn signed_images_are_allowed_and_every_bad_signature_is_denied_with_its_re
         assert_eq!(denied["status"]["code"], 403);
         let text = message(&denied);
         assert!(text.contains(why), "{repo}: {text}");
-        assert!(text.contains(&format!("{r}/{repo}:v1@{digest}")), "names the image: {text}");
-        assert!(text.contains(&format!("digest {digest}")), "names the digest: {text}");
+        assert!(
+            text.contains(&format!("{r}/{repo}:v1@{digest}")),
+            "names the image: {text}"
+        );
+        assert!(
+            text.contains(&format!("digest {digest}")),
+            "names the digest: {text}"
+        );
     }
 
     // Again: from the cache this time, as the metrics show.
@@ -192,13 +205,22 @@ async fn registry_down_denies_a_new_image_but_an_unchanged_one_never_asks() {
     let (_certs, webhook) = start(d, &["--key", "cosign.pub", "--timeout", "5"]);
     let current = format!("{image}@{digest}");
     let (_, answer) = webhook
-        .post("/validate", review(&image, &current, &current, "v1", "same"))
+        .post(
+            "/validate",
+            review(&image, &current, &current, "v1", "same"),
+        )
         .await;
     let same = response(&answer, "v1", "same");
-    assert_eq!(same["allowed"], true, "unchanged needs no registry: {answer}");
+    assert_eq!(
+        same["allowed"], true,
+        "unchanged needs no registry: {answer}"
+    );
 
     let (_, answer) = webhook
-        .post("/validate", review(&image, &current, "earlier@sha256:x", "v1", "new"))
+        .post(
+            "/validate",
+            review(&image, &current, "earlier@sha256:x", "v1", "new"),
+        )
         .await;
     let new = response(&answer, "v1", "new");
     assert_eq!(new["allowed"], false, "{answer}");
@@ -215,7 +237,10 @@ async fn registry_down_denies_a_new_image_but_an_unchanged_one_never_asks() {
     let allowed = response(&answer, "v1", "open");
     assert_eq!(allowed["allowed"], true, "{answer}");
     assert!(
-        allowed["warnings"][0].as_str().unwrap_or_default().contains("--fail-open"),
+        allowed["warnings"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("--fail-open"),
         "{answer}"
     );
 }
@@ -237,17 +262,27 @@ async fn malformed_requests_and_wrong_paths_get_well_formed_denials() {
     assert_eq!(denied["allowed"], false);
     assert!(message(denied).contains("not JSON"), "{answer}");
 
-    let wrong_kind = r#"{"apiVersion":"admission.k8s.io/v1","kind":"Nonsense","request":{"uid":"u-7"}}"#;
+    let wrong_kind =
+        r#"{"apiVersion":"admission.k8s.io/v1","kind":"Nonsense","request":{"uid":"u-7"}}"#;
     let (_, answer) = webhook.post("/validate", wrong_kind.to_owned()).await;
     let denied = response(&answer, "v1", "u-7");
     assert_eq!(denied["allowed"], false);
     assert!(message(denied).contains("AdmissionReview"), "{answer}");
 
-    let bad = review("r.example/root", "r.example/root@sha256:beef", "", "v1beta1", "u-8");
+    let bad = review(
+        "r.example/root",
+        "r.example/root@sha256:beef",
+        "",
+        "v1beta1",
+        "u-8",
+    );
     let (_, answer) = webhook.post("/validate", bad).await;
     let denied = response(&answer, "v1beta1", "u-8");
     assert_eq!(denied["allowed"], false);
-    assert!(message(denied).contains("configsync.gke.io/image-to-sync"), "{answer}");
+    assert!(
+        message(denied).contains("configsync.gke.io/image-to-sync"),
+        "{answer}"
+    );
 
     let elsewhere = review("r.example/root", "x", "y", "v1", "u-9");
     let (status, answer) = webhook.post("/mutate", elsewhere).await;
@@ -276,13 +311,21 @@ async fn handshake(
     .with_no_client_auth();
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
     tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(rustls_pki_types::ServerName::try_from("localhost").expect("name"), tcp)
+        .connect(
+            rustls_pki_types::ServerName::try_from("localhost").expect("name"),
+            tcp,
+        )
         .await
         .expect("handshake")
 }
 
 fn presented(stream: &tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> Vec<u8> {
-    stream.get_ref().1.peer_certificates().expect("peer certificates")[0].to_vec()
+    stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .expect("peer certificates")[0]
+        .to_vec()
 }
 
 async fn healthz(stream: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> String {
@@ -317,7 +360,10 @@ async fn a_rotated_certificate_reaches_new_handshakes_and_open_connections_stay(
         if presented(&fresh) == second.leaf_der {
             break;
         }
-        assert!(Instant::now() < deadline, "the new certificate was never served");
+        assert!(
+            Instant::now() < deadline,
+            "the new certificate was never served"
+        );
         // Polling a condition, bounded: each try is a new handshake, which is what triggers
         // the server's (rate-limited) look at the files.
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -336,7 +382,10 @@ async fn a_rotated_certificate_reaches_new_handshakes_and_open_connections_stay(
         if let Some(line) = webhook.log_line("still serving the previous certificate") {
             break line;
         }
-        assert!(Instant::now() < deadline, "the broken certificate was never noticed");
+        assert!(
+            Instant::now() < deadline,
+            "the broken certificate was never noticed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(line.contains("tls.crt"), "{line}");
@@ -353,7 +402,13 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     let silent_addr = silent.local_addr().expect("addr").to_string();
     let (_certs, mut webhook) = start(dir.path(), &["--key", "cosign.pub", "--timeout", "3"]);
     let image = format!("{silent_addr}/kb/root:v1");
-    let body = review(&image, &format!("{image}@sha256:{}", "a".repeat(64)), "", "v1", "in-flight");
+    let body = review(
+        &image,
+        &format!("{image}@sha256:{}", "a".repeat(64)),
+        "",
+        "v1",
+        "in-flight",
+    );
     let client = webhook.client.clone();
     let url = webhook.url("/validate");
     let request = tokio::spawn(async move { client.post(url).body(body).send().await });
@@ -380,7 +435,10 @@ async fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
         .expect("json");
     let denied = response(&answer, "v1", "in-flight");
     assert_eq!(denied["allowed"], false, "{answer}");
-    assert!(message(denied).contains("did not answer within 3s"), "{answer}");
+    assert!(
+        message(denied).contains("did not answer within 3s"),
+        "{answer}"
+    );
     let status = webhook.child.wait().expect("wait");
     assert_eq!(status.code(), Some(0), "exits cleanly");
     webhook.wait_for_log("\"stopped\"");

@@ -45,7 +45,9 @@ pub fn run(args: WebhookArgs) -> Result<Outcome> {
         grace: Duration::from_secs(args.grace),
     };
     if config.policy.fail_open {
-        tracing::warn!("--fail-open: images are allowed unverified while the registry is unreachable");
+        tracing::warn!(
+            "--fail-open: images are allowed unverified while the registry is unreachable"
+        );
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

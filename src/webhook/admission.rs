@@ -137,7 +137,9 @@ impl PinnedImage {
             .parse()
             .map_err(|e| format!("annotation {IMAGE_TO_SYNC}={value:?}: {e}"))?;
         let parsed = Reference::try_from(image).map_err(|e| {
-            format!("annotation {IMAGE_TO_SYNC}={value:?}: {image:?} is not an image reference ({e})")
+            format!(
+                "annotation {IMAGE_TO_SYNC}={value:?}: {image:?} is not an image reference ({e})"
+            )
         })?;
         let reference = Reference::with_digest(
             parsed.registry().to_owned(),

@@ -56,7 +56,9 @@ mod tests {
         for i in 0..100 {
             cache.insert(format!("x{i}"));
         }
-        let kept = (0..100).filter(|i| cache.contains(&format!("x{i}"))).count();
+        let kept = (0..100)
+            .filter(|i| cache.contains(&format!("x{i}")))
+            .count();
         assert!(kept <= 2, "bounded: {kept} entries kept");
     }
 

@@ -125,7 +125,9 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
             let (review, _) = admission::read(&body);
             let decision = Decision::deny(
                 Reason::Malformed,
-                format!("kbundle webhook has no {path:?}; point the ValidatingWebhookConfiguration at /validate"),
+                format!(
+                    "kbundle webhook has no {path:?}; point the ValidatingWebhookConfiguration at /validate"
+                ),
             );
             state.metrics.review(&decision, 0.0);
             answer(&review, &decision)
@@ -144,7 +146,10 @@ async fn review(state: &State, req: Request<Incoming>) -> Response<Body> {
     let (review, decision) = match read_body(req).await {
         Err(e) => (
             Review::default(),
-            Decision::deny(Reason::Malformed, format!("cannot read the request body: {e}")),
+            Decision::deny(
+                Reason::Malformed,
+                format!("cannot read the request body: {e}"),
+            ),
         ),
         Ok(body) => match admission::read(&body) {
             (review, Step::Answer(decision)) => (review, decision),

@@ -120,8 +120,12 @@ impl Verifier {
                 cosign::signature_tag(&image.digest)
             )));
         }
-        let verdicts =
-            signing::judge(&layers, &image.digest, &self.policy.keys, &self.policy.required);
+        let verdicts = signing::judge(
+            &layers,
+            &image.digest,
+            &self.policy.keys,
+            &self.policy.required,
+        );
         Ok(summary(&verdicts))
     }
 }

@@ -160,7 +160,11 @@ impl Webhook {
                 return line.clone();
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "no log line with {needle:?}:\n{}", lines.join("\n"));
+            assert!(
+                !left.is_zero(),
+                "no log line with {needle:?}:\n{}",
+                lines.join("\n")
+            );
             lines = arrived.wait_timeout(lines, left).expect("logs").0;
         }
     }
@@ -189,7 +193,10 @@ pub fn review(image: &str, new: &str, old: &str, version: &str, uid: &str) -> St
         .replace("\"IMAGE@DIGEST\"", &format!("{new:?}"))
         .replace("OLD_IMAGE_TO_SYNC", old)
         .replace("\"IMAGE\"", &format!("{image:?}"))
-        .replace("admission.k8s.io/v1\"", &format!("admission.k8s.io/{version}\""))
+        .replace(
+            "admission.k8s.io/v1\"",
+            &format!("admission.k8s.io/{version}\""),
+        )
         .replace("705ab4f5-6393-11e8-b7cc-42010a800002", uid)
 }
 
@@ -226,7 +233,11 @@ pub fn push(image: &str, dir: &Path) -> String {
 
 /// The response part of an answer, after checking the envelope.
 pub fn response<'a>(answer: &'a Value, version: &str, uid: &str) -> &'a Value {
-    assert_eq!(answer["apiVersion"], format!("admission.k8s.io/{version}"), "{answer}");
+    assert_eq!(
+        answer["apiVersion"],
+        format!("admission.k8s.io/{version}"),
+        "{answer}"
+    );
     assert_eq!(answer["kind"], "AdmissionReview", "{answer}");
     assert_eq!(answer["response"]["uid"], uid, "{answer}");
     &answer["response"]

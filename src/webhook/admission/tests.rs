@@ -32,7 +32,10 @@ fn a_changed_annotation_asks_for_the_digest_after_the_last_at() {
         panic!("expected a verification, got {step:?}");
     };
     assert_eq!(pinned.digest.as_str(), DIGEST);
-    assert_eq!(pinned.name(), format!("us-docker.pkg.dev/p/config/root@{DIGEST}"));
+    assert_eq!(
+        pinned.name(),
+        format!("us-docker.pkg.dev/p/config/root@{DIGEST}")
+    );
 }
 
 #[test]
@@ -61,9 +64,12 @@ fn unchanged_or_absent_annotations_are_allowed_without_verifying() {
 
 #[test]
 fn create_has_no_old_object_and_is_verified() {
-    let mut value: Value =
-        serde_json::from_str(&review("r.example/root", &format!("r.example/root@{DIGEST}"), "x"))
-            .expect("json");
+    let mut value: Value = serde_json::from_str(&review(
+        "r.example/root",
+        &format!("r.example/root@{DIGEST}"),
+        "x",
+    ))
+    .expect("json");
     value["request"]["operation"] = "CREATE".into();
     value["request"]["oldObject"] = Value::Null;
     assert!(matches!(step(&value.to_string()), Step::Verify(_)));
@@ -81,13 +87,17 @@ fn malformed_input_is_denied_with_a_reason_and_the_uid_when_there_is_one() {
     assert_eq!(review.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
     let Step::Answer(d) = step else { panic!() };
     assert!(!d.allowed && d.reason == Reason::Malformed);
-    assert!(d.message.contains(IMAGE_TO_SYNC) && d.message.contains("sha256"), "{d:?}");
+    assert!(
+        d.message.contains(IMAGE_TO_SYNC) && d.message.contains("sha256"),
+        "{d:?}"
+    );
 
     let (_, step) = read(review_with("no-digest-here").as_bytes());
     assert!(matches!(step, Step::Answer(d) if !d.allowed && d.message.contains("no @sha256:")));
 
-    let (review, step) =
-        read(br#"{"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"u1"}}"#);
+    let (review, step) = read(
+        br#"{"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"u1"}}"#,
+    );
     assert_eq!(review.uid, "u1");
     assert!(matches!(step, Step::Answer(d) if !d.allowed && d.message.contains("apiVersion")));
 }
@@ -100,12 +110,16 @@ fn review_with(new: &str) -> String {
 fn other_kinds_and_operations_are_let_through_with_a_warning() {
     let mut value: Value =
         serde_json::from_str(&review_with(&format!("r.example/root@{DIGEST}"))).expect("json");
-    value["request"]["kind"] = serde_json::json!({"group": "apps", "version": "v1", "kind": "Deployment"});
-    let Step::Answer(d) = step(&value.to_string()) else { panic!() };
+    value["request"]["kind"] =
+        serde_json::json!({"group": "apps", "version": "v1", "kind": "Deployment"});
+    let Step::Answer(d) = step(&value.to_string()) else {
+        panic!()
+    };
     assert!(d.allowed && d.reason == Reason::NotSubject);
     assert!(d.warnings[0].contains("apps/Deployment"), "{d:?}");
 
-    value["request"]["kind"] = serde_json::json!({"group": "configsync.gke.io", "version": "v1beta1", "kind": "RepoSync"});
+    value["request"]["kind"] =
+        serde_json::json!({"group": "configsync.gke.io", "version": "v1beta1", "kind": "RepoSync"});
     value["request"]["operation"] = "DELETE".into();
     assert!(matches!(step(&value.to_string()), Step::Answer(d) if d.allowed));
 }
