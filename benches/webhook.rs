@@ -113,7 +113,11 @@ fn main() {
             &["--key", "cosign.pub", "--cache-size", "0"][..],
             &changed,
         ),
-        ("unchanged annotation", &["--key", "cosign.pub"][..], &unchanged),
+        (
+            "unchanged annotation",
+            &["--key", "cosign.pub"][..],
+            &unchanged,
+        ),
     ] {
         let webhook = Webhook::start(d, &certs, flags);
         runtime.block_on(async {
@@ -132,7 +136,9 @@ fn main() {
         });
     }
 
-    println!("\n`kbundle webhook`: {total} reviews, {connections} concurrent HTTPS connections (HTTP/1.1, keep-alive), loopback registry\n");
+    println!(
+        "\n`kbundle webhook`: {total} reviews, {connections} concurrent HTTPS connections (HTTP/1.1, keep-alive), loopback registry\n"
+    );
     println!("| scenario | reviews/s | p50 ms | p90 ms | p99 ms | max ms | not allowed |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for row in &rows {

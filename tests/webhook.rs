@@ -484,3 +484,40 @@ fn deploy_manifests_validate_strictly() {
         );
     }
 }
+
+#[test]
+fn startup_problems_exit_2_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (code, _, err) = kbundle(&["keygen"], d);
+    assert_eq!(code, 0, "{err}");
+    let certs = Certs::new("startup");
+    certs.install(d);
+    std::fs::write(d.join("garbage.crt"), "not a certificate").expect("write");
+    let other = Certs::new("other");
+    std::fs::write(d.join("other.key"), &other.key_pem).expect("write");
+    let base = ["webhook", "--listen", "127.0.0.1:0", "--key", "cosign.pub"];
+    for (extra, needle) in [
+        (
+            ["--tls-cert", "missing.crt", "--tls-key", "tls.key"],
+            "--tls-cert missing.crt",
+        ),
+        (
+            ["--tls-cert", "garbage.crt", "--tls-key", "tls.key"],
+            "no PEM certificate",
+        ),
+        (
+            ["--tls-cert", "tls.crt", "--tls-key", "other.key"],
+            "--tls-key other.key",
+        ),
+    ] {
+        let args: Vec<&str> = base.iter().chain(extra.iter()).copied().collect();
+        let (code, _, err) = kbundle(&args, d);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(
+            !err.contains("PRIVATE KEY"),
+            "no key material in errors: {err}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -27,6 +27,9 @@ use super::verify::Verifier;
 const MAX_BODY: usize = 4 << 20;
 /// A client that has not finished its handshake by then is not the API server.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Nor is one that takes longer to send a request's headers; without it an idle or trickling
+/// connection would be held forever.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct State {
     pub verifier: Verifier,
@@ -76,7 +79,11 @@ pub async fn serve(
                     return;
                 }
             };
-            let builder = auto::Builder::new(TokioExecutor::new());
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
             let service = service_fn(move |req| route(state.clone(), req));
             let connection = builder.serve_connection(TokioIo::new(tls), service);
             if let Err(e) = watcher.watch(connection).await {
