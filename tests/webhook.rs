@@ -6,7 +6,6 @@ mod support;
 mod webhook_support;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -15,7 +14,9 @@ use kbundle::oci::{Connect, ImageRef, Store};
 use kbundle::signing::{self, cosign::SignatureLayer};
 use serde_json::Value;
 use support::Registry;
-use webhook_support::{Certs, Webhook, kbundle, message, push, response, review};
+use webhook_support::{
+    Certs, Webhook, handshake, healthz, kbundle, message, presented, push, response, review,
+};
 
 const FIXTURES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -289,54 +290,6 @@ async fn malformed_requests_and_wrong_paths_get_well_formed_denials() {
     assert_eq!(status, 200);
     let denied = response(&answer, "v1", "u-9");
     assert!(message(denied).contains("/validate"), "{answer}");
-}
-
-/// A TLS client for one handshake: what certificate did the server present?
-async fn handshake(
-    addr: &str,
-    roots: &[&Certs],
-) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    let mut store = rustls::RootCertStore::empty();
-    for certs in roots {
-        let der = rustls_pki_types::pem::PemObject::from_pem_slice(certs.ca_pem.as_bytes())
-            .expect("ca der");
-        store.add(der).expect("add root");
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(store)
-    .with_no_client_auth();
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(
-            rustls_pki_types::ServerName::try_from("localhost").expect("name"),
-            tcp,
-        )
-        .await
-        .expect("handshake")
-}
-
-fn presented(stream: &tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> Vec<u8> {
-    stream
-        .get_ref()
-        .1
-        .peer_certificates()
-        .expect("peer certificates")[0]
-        .to_vec()
-}
-
-async fn healthz(stream: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n")
-        .await
-        .expect("write");
-    let mut buf = vec![0; 4096];
-    let n = stream.read(&mut buf).await.expect("read");
-    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
