@@ -169,6 +169,12 @@ async fn review(state: &State, req: Request<Incoming>) -> Response<Body> {
     if decision.reason == Reason::Malformed {
         tracing::warn!(uid = %review.uid, "denied a malformed review: {}", decision.message);
     }
+    tracing::debug!(
+        uid = %review.uid,
+        allowed = decision.allowed,
+        reason = decision.reason.label(),
+        "answered a review"
+    );
     state
         .metrics
         .review(&decision, started.elapsed().as_secs_f64());
