@@ -2,9 +2,9 @@
 //! exactly as `kbundle verify` checks them (`signing::signatures` + `signing::judge`), with
 //! verified digests cached and the registry's silence told apart from a bad signature.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use oci_client::{Reference, RegistryOperation};
 
@@ -36,6 +36,41 @@ pub struct Policy {
 pub struct Verifier {
     policy: Policy,
     cache: VerifiedCache,
+    stores: Stores,
+}
+
+/// Logged-in registry clients by repository, reused for a few minutes: a new one costs a TLS
+/// trust store, a handshake and a token exchange, several times the check itself. Short-lived
+/// because the credentials in it expire (a Google token is fetched with at least 5 minutes
+/// left).
+#[derive(Default)]
+struct Stores(Mutex<HashMap<String, (Instant, Arc<Store>)>>);
+
+const STORE_REUSE: Duration = Duration::from_secs(240);
+const STORES_KEPT: usize = 64;
+
+impl Stores {
+    fn get(&self, repository: &str) -> Option<Arc<Store>> {
+        let stores = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match stores.get(repository) {
+            Some((made, store)) if made.elapsed() < STORE_REUSE => Some(store.clone()),
+            _ => None,
+        }
+    }
+
+    fn forget(&self, reference: &Reference) {
+        let mut stores = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        stores.remove(&repository(reference));
+    }
+
+    fn put(&self, repository: String, store: Arc<Store>) {
+        let mut stores = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        stores.retain(|_, (made, _)| made.elapsed() < STORE_REUSE);
+        if stores.len() >= STORES_KEPT {
+            stores.clear();
+        }
+        stores.insert(repository, (Instant::now(), store));
+    }
 }
 
 /// Why signatures could not be judged: the registry did not answer usefully.
@@ -43,7 +78,11 @@ struct Unreachable(String);
 
 impl Verifier {
     pub fn new(policy: Policy, cache: VerifiedCache) -> Verifier {
-        Verifier { policy, cache }
+        Verifier {
+            policy,
+            cache,
+            stores: Stores::default(),
+        }
     }
 
     pub async fn decide(&self, image: &PinnedImage) -> Decision {
@@ -94,23 +133,15 @@ impl Verifier {
 
     /// Ok(Ok(what held)), Ok(Err(why none held)), or Err when the registry could not be asked.
     async fn check(&self, image: &PinnedImage) -> Result<Result<String, String>, Unreachable> {
-        let connect = self.policy.connect.clone();
-        let reference = image.reference.clone();
-        let credentials = tokio::task::spawn_blocking(move || connect(&reference))
-            .await
-            .map_err(|e| Unreachable(format!("credential lookup failed: {e}")))?
-            .map_err(Unreachable)?;
-        let store = Store::for_pull(&ImageRef::Registry(image.reference.clone()), credentials)
-            .map_err(|e| Unreachable(e.to_string()))?;
-        store
-            .login(RegistryOperation::Pull)
-            .await
-            .map_err(|e| Unreachable(e.to_string()))?;
+        let store = self.store(&image.reference).await?;
         let layers = match signing::signatures(&store, &image.digest).await {
             Ok(layers) => layers,
             Err(SignError::Store(OciError::Remote { message, .. })) => {
+                // The next review starts afresh: new connection, new credentials.
+                self.stores.forget(&image.reference);
                 return Err(Unreachable(message));
             }
+            Err(SignError::Store(OciError::Content { message, .. })) => return Ok(Err(message)),
             // Corrupt or unreadable signature data was served: judged, not a network failure.
             Err(e) => return Ok(Err(e.to_string())),
         };
@@ -128,6 +159,35 @@ impl Verifier {
         );
         Ok(summary(&verdicts))
     }
+}
+
+impl Verifier {
+    /// A logged-in client for the image's repository, reused or made anew.
+    async fn store(&self, reference: &Reference) -> Result<Arc<Store>, Unreachable> {
+        let repository = repository(reference);
+        if let Some(store) = self.stores.get(&repository) {
+            return Ok(store);
+        }
+        let connect = self.policy.connect.clone();
+        let owned = reference.clone();
+        let credentials = tokio::task::spawn_blocking(move || connect(&owned))
+            .await
+            .map_err(|e| Unreachable(format!("credential lookup failed: {e}")))?
+            .map_err(Unreachable)?;
+        let store = Store::for_pull(&ImageRef::Registry(reference.clone()), credentials)
+            .map_err(|e| Unreachable(e.to_string()))?;
+        store
+            .login(RegistryOperation::Pull)
+            .await
+            .map_err(|e| Unreachable(e.to_string()))?;
+        let store = Arc::new(store);
+        self.stores.put(repository, store.clone());
+        Ok(store)
+    }
+}
+
+fn repository(reference: &Reference) -> String {
+    format!("{}/{}", reference.registry(), reference.repository())
 }
 
 fn summary(verdicts: &[Verdict]) -> Result<String, String> {
