@@ -146,7 +146,7 @@ fn main() {
     }
 
     println!(
-        "\n`kbundle webhook`: {total} reviews, {connections} concurrent HTTPS connections (HTTP/1.1, keep-alive), loopback registry\n"
+        "\n`kbundle webhook`: {total} reviews, {connections} concurrent HTTPS connections (HTTP/1.1, opened before timing), loopback registry\n"
     );
     println!("| scenario | reviews/s | p50 ms | p90 ms | p99 ms | max ms | not allowed |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
