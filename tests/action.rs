@@ -49,7 +49,7 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
     assert!(keygen.status.success());
     let pem = std::fs::read_to_string(work.path().join("ci.key")).expect("key");
     let fleet = work.path().join("root-sync.yaml");
-    std::fs::copy(examples().join("config-sync/root-sync.yaml"), &fleet).expect("copy");
+    std::fs::copy(examples().join("fleet/root-sync.yaml"), &fleet).expect("copy");
     let output = work.path().join("github_output");
     let summary = work.path().join("step_summary");
     let image = format!("{}/kbundle/root:v1", registry.addr);
@@ -124,7 +124,7 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
         &std::fs::read_to_string(work.path().join(&outputs["report"])).expect("report"),
     )
     .expect("json");
-    assert_eq!(report["summary"]["valid"], 12);
+    assert_eq!(report["summary"]["valid"], 11);
     assert!(
         std::fs::read_to_string(&summary)
             .expect("summary")

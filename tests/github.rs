@@ -56,8 +56,7 @@ fn requests(exchanges: &[Exchange]) -> Vec<String> {
 /// A RootSync for Prism's contents example (a README), base64 as the contents API sends it.
 fn root_sync_base64() -> String {
     let root_sync = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples/config-sync/root-sync.yaml"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
     )
     .expect("example");
     base64::engine::general_purpose::STANDARD.encode(&root_sync)

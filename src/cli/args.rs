@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueHint};
 
 use crate::bundle::ArtifactKind;
 use crate::oci::ImageRef;
@@ -61,7 +61,7 @@ pub struct RuleArgs {
 
     /// CustomResourceDefinitions (a file or a folder) to validate custom resources with;
     /// CRDs among the validated files are used too
-    #[arg(long, value_name = "FILE_OR_DIR")]
+    #[arg(long, value_name = "FILE_OR_DIR", value_hint = ValueHint::AnyPath)]
     pub crd: Vec<PathBuf>,
 
     /// Kinds to skip, comma-separated: `Secret` or `apps/v1/Deployment`
@@ -89,7 +89,7 @@ pub struct RuleArgs {
     pub workers: Option<u16>,
 
     /// Folder caching schemas downloaded over HTTP [default: ~/.cache/kbundle/schemas]
-    #[arg(long, value_name = "DIR", env = "KBUNDLE_CACHE")]
+    #[arg(long, value_name = "DIR", env = "KBUNDLE_CACHE", value_hint = ValueHint::DirPath)]
     pub cache: Option<PathBuf>,
 }
 
@@ -415,8 +415,19 @@ pub enum SignMode {
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// Folders or files to publish
-    #[arg(value_name = "PATH", default_value = ".")]
+    #[arg(value_name = "PATH", default_value = ".", value_hint = ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
+
+    /// Settings file: publish's long flag names as keys (`paths` for the folders), e.g.
+    /// `image: REF`, `strict: true`, `annotation: {team: web}`. Relative paths in it are
+    /// relative to its folder; a flag on the command line replaces the file's setting
+    /// [default: ./kbundle.yaml when it exists]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = "KBUNDLE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Read no settings file, not even --config or KBUNDLE_CONFIG
+    #[arg(long)]
+    pub no_config: bool,
 
     /// Where to push; the default needs no registry
     #[arg(
@@ -439,12 +450,18 @@ pub struct PublishArgs {
     pub sign: SignMode,
 
     /// cosign private key [default: .kbundle/cosign.key, generated when missing]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub key: Option<PathBuf>,
 
     /// RootSync/RepoSync (or Flux, kustomize) file to point at the new digest
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub fleet_file: Option<PathBuf>,
+
+    /// The image the fleet file names, as REGISTRY/REPOSITORY[:TAG]; it gets the pushed digest.
+    /// [default: --image]. Needed when --image is an oci-layout folder, which a cluster cannot
+    /// pull: name the repository the bundle will be promoted to (the digest stays the same)
+    #[arg(long, value_name = "REF", requires = "fleet_file")]
+    pub fleet_image: Option<String>,
 
     /// Open (or update) a pull request on this GitHub repository instead of editing the local
     /// file; --fleet-file is then the path in that repository. Needs GITHUB_TOKEN (contents and
@@ -467,7 +484,12 @@ pub struct PublishArgs {
     pub comment: bool,
 
     /// Where to write the JSON validation report
-    #[arg(long, value_name = "FILE", default_value = ".kbundle/report.json")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = ".kbundle/report.json",
+        value_hint = ValueHint::FilePath
+    )]
     pub report: PathBuf,
 
     #[command(flatten)]

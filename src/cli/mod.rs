@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
-use clap::{ArgAction, Parser, Subcommand};
+use clap::{ArgAction, CommandFactory, Parser, Subcommand};
 
 mod args;
+pub mod config;
 
 pub use args::*;
 
@@ -199,6 +200,16 @@ pub fn main() -> ExitCode {
             }
         }
     }
+    // Settings from kbundle.yaml go in only where the command line left a flag unset.
+    let command = Cli::command();
+    let given = command.clone().get_matches_from(argv.clone());
+    let argv = match config::apply(argv, &given, &command) {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("kbundle: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cli = Cli::parse_from(argv);
     init_logging(cli.log_level);
     let result = match cli.command {

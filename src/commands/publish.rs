@@ -15,6 +15,16 @@ use crate::signing::{self, keys};
 const DEFAULT_KEY: &str = ".kbundle/cosign.key";
 
 pub fn run(args: PublishArgs) -> Result<Outcome> {
+    // A fleet file that cannot take the result is found out before anything is pushed.
+    if args.fleet_file.is_some() {
+        let placeholder = Digest::of(b"");
+        fleet_image(
+            &args,
+            &super::push::pinned(&args.image, &placeholder),
+            &placeholder,
+        )?;
+    }
+
     // validate
     let started = Instant::now();
     let group = actions::group("validate");
@@ -71,9 +81,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     let mut pull_request = false;
     if let Some(file) = &args.fleet_file {
         let started = Instant::now();
-        let image: crate::gitops::NewImage = pinned
-            .parse()
-            .map_err(|e: String| Error::new(format!("--fleet-file: {e}")))?;
+        let image = fleet_image(&args, &pinned, &digest)?;
         let what = match &args.fleet_repo {
             Some(repo) => {
                 let fleet = super::bump::Fleet {
@@ -117,6 +125,37 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     }
     println!("{pinned}");
     Ok(Outcome::Passed)
+}
+
+/// What the fleet file should name: `--fleet-image` with the pushed digest, or the pushed image.
+fn fleet_image(
+    args: &PublishArgs,
+    pinned: &str,
+    digest: &Digest,
+) -> Result<crate::gitops::NewImage> {
+    match &args.fleet_image {
+        Some(name) => {
+            if name.contains('@') {
+                return Err(Error::new(format!(
+                    "--fleet-image {name}: leave the digest out; publish adds the one it pushed"
+                )));
+            }
+            format!("{name}@{digest}")
+                .parse()
+                .map_err(|e: String| Error::new(format!("--fleet-image: {e}")))
+        }
+        None if matches!(args.image, crate::oci::ImageRef::Layout { .. }) => {
+            Err(Error::new(format!(
+                "--fleet-file: --image {} is an OCI layout folder, which a cluster cannot pull; \
+             add --fleet-image REGISTRY/REPOSITORY[:TAG] naming where the bundle will be \
+             promoted (`kbundle promote` keeps the digest)",
+                args.image
+            )))
+        }
+        None => pinned
+            .parse()
+            .map_err(|e: String| Error::new(format!("--fleet-file: {e}"))),
+    }
 }
 
 /// The sticky validation comment, on pull request events when a token is there.
