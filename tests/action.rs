@@ -265,3 +265,74 @@ fn publish_offline_default_needs_no_registry_and_no_account() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+/// A stand-in for api.github.com that refuses every request the way GitHub refuses a fork
+/// pull request's read-only token (403, "Resource not accessible by integration"); returns
+/// its base URL. Only the status matters here; tests/github.rs checks request shapes.
+fn refusing_github() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let _ = stream.read(&mut buf);
+            let body = r#"{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest","status":"403"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn a_comment_github_refuses_is_a_warning_and_publish_still_succeeds() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let output = work.path().join("github_output");
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", work.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_API_URL", refusing_github())
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", fixture("github/pull_request.json"))
+        .env("GITHUB_REPOSITORY", "acme/config")
+        .env("RUNNER_TEMP", work.path())
+        .env("INPUT_COMMAND", "publish")
+        .env("INPUT_PATHS", examples())
+        .env("INPUT_GITHUB-TOKEN", TOKEN)
+        .env("INPUT_SIGN", "none")
+        .env("INPUT_COMMENT", "true")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let warning = stdout
+        .lines()
+        .find(|l| l.starts_with("::warning title=kbundle comment::"))
+        .unwrap_or_else(|| panic!("no warning in {stdout}"));
+    assert!(warning.contains("was not posted on #"), "{warning}");
+    assert!(
+        warning.contains("Resource not accessible by integration"),
+        "{warning}"
+    );
+    assert!(
+        !stdout
+            .replace(&format!("::add-mask::{TOKEN}"), "")
+            .contains(TOKEN)
+    );
+    assert!(!stderr.contains(TOKEN));
+    assert!(
+        outputs(&std::fs::read_to_string(&output).expect("outputs"))["digest"]
+            .starts_with("sha256:")
+    );
+}
