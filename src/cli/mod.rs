@@ -91,6 +91,13 @@ Examples:
   kbundle publish manifests/ --image us-docker.pkg.dev/p/config/root:v2 --key cosign.key \\
       --fleet-file fleet/clusters/prod/root-sync.yaml
       Push to a registry, sign, then point the fleet's RootSync at the new digest.
+  kbundle publish
+      With ./kbundle.yaml holding the settings (publish's long flag names as keys):
+        paths: [manifests]
+        image: us-docker.pkg.dev/p/config/root:v2
+        strict: true
+        fleet-file: fleet/clusters/prod/root-sync.yaml
+      A flag on the command line replaces the file's setting; --no-config ignores the file.
 
 In GitHub Actions, `kbundle` with no arguments reads the action's inputs (INPUT_*), writes
 the outputs digest, image and report to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY.
