@@ -52,6 +52,7 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
         reviewers: &args.reviewer,
         team_reviewers: &args.team_reviewer,
         draft: args.draft,
+        github: &args.github,
     };
     let outcome = open_or_update(&fleet)?;
     println!("{}", describe_outcome(&fleet, &outcome)?);
@@ -75,6 +76,7 @@ pub(super) struct Fleet<'a> {
     pub reviewers: &'a [String],
     pub team_reviewers: &'a [String],
     pub draft: bool,
+    pub github: &'a crate::cli::GitHubAuthArgs,
 }
 
 /// Opens or updates the fleet pull request and sets the pull-request-* and operation outputs.
@@ -92,10 +94,9 @@ pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
         }
     };
     let repo = fleet.repo;
+    let credentials = super::github_credentials(fleet.github)?;
     let runtime = super::runtime()?;
-    // octocrab starts its service tasks when it is built: it needs the runtime entered.
-    let _entered = runtime.enter();
-    let client = Repo::connect(repo)?;
+    let client = runtime.block_on(Repo::connect(repo, &credentials))?;
     let plan = Plan {
         path: &path,
         base: fleet.base,
@@ -116,6 +117,7 @@ pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
         })
     };
     let outcome = runtime.block_on(pull_request::open_or_update(&client, &plan, propose))?;
+    drop(client);
     match (&outcome.operation, &outcome.pull) {
         (Operation::UpToDate, _) | (_, None) => set_outputs(None, outcome.operation)?,
         (op, Some(pull)) => set_outputs(Some((pull.number, &pull.html_url)), *op)?,

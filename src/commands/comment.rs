@@ -2,7 +2,7 @@
 
 use crate::cli::CommentArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::github::api::Repo;
+use crate::github::api::{Credentials, Repo};
 use crate::manifest::discover;
 use crate::report::{Format, Report, Settings, render};
 
@@ -19,23 +19,27 @@ pub fn run(args: CommentArgs) -> Result<Outcome> {
     };
     let inputs = discover(&args.paths, &[]).map_err(|e| Error::new(e.to_string()))?;
     let report = super::validate::judge(&args.rules, &inputs, false)?;
-    println!("{}", upsert(&args.repo, number, &report)?);
+    let credentials = super::github_credentials(&args.github)?;
+    println!("{}", upsert(&args.repo, &credentials, number, &report)?);
     Ok(Outcome::from_passed(report.passed()))
 }
 
 /// Creates, updates or leaves alone the sticky comment with `report` on pull request
 /// `number`; sets the comment-url output and says what happened (`created: URL`).
-pub(super) fn upsert(repo: &str, number: u64, report: &Report) -> Result<String> {
+pub(super) fn upsert(
+    repo: &str,
+    credentials: &Credentials,
+    number: u64,
+    report: &Report,
+) -> Result<String> {
     let mut md = Vec::new();
     render(report, Format::Markdown, Settings::default(), &mut md)
         .map_err(|e| Error::new(format!("cannot render the report: {e}")))?;
     let body = body(&String::from_utf8_lossy(&md));
 
     let runtime = super::runtime()?;
-    // octocrab starts its service tasks when it is built: it needs the runtime entered.
-    let _entered = runtime.enter();
-    let repo = Repo::connect(repo)?;
     let (verb, comment) = runtime.block_on(async {
+        let repo = Repo::connect(repo, credentials).await?;
         let existing = repo
             .issue_comments(number)
             .await?

@@ -7,6 +7,7 @@ use crate::bundle::Digest;
 use crate::cli::{PublishArgs, SignMode};
 use crate::error::{Error, Outcome, Result};
 use crate::github::actions;
+use crate::github::api::Credentials;
 use crate::oci::Store;
 use crate::report::{Format, Report, Settings};
 use crate::signing::{self, keys};
@@ -89,6 +90,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     reviewers: &[],
                     team_reviewers: &[],
                     draft: false,
+                    github: &args.github,
                 };
                 let group = actions::group("bump");
                 let outcome = super::bump::open_or_update(&fleet)?;
@@ -137,7 +139,7 @@ fn comment(report: &Report) -> Result<()> {
     })?;
     let started = Instant::now();
     let number = super::comment::event_pr()?;
-    let what = super::comment::upsert(&repo, number, report)?;
+    let what = super::comment::upsert(&repo, &Credentials::Token, number, report)?;
     step("comment", &what, started);
     Ok(())
 }

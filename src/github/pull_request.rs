@@ -2,7 +2,8 @@
 //! data API (blob, tree, commit, ref), then create or update the open pull request.
 //! Running it twice never opens a second pull request.
 
-use super::api::{NewPull, Pull, Repo};
+use super::api::Repo;
+use super::{NewPull, Pull};
 use crate::error::Result;
 
 /// Where the change goes and who looks at it.
