@@ -118,28 +118,31 @@ pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
     };
     let outcome = runtime.block_on(pull_request::open_or_update(&client, &plan, propose))?;
     drop(client);
-    match (&outcome.operation, &outcome.pull) {
-        (Operation::UpToDate, _) | (_, None) => set_outputs(None, outcome.operation)?,
-        (op, Some(pull)) => set_outputs(Some((pull.number, &pull.html_url)), *op)?,
-    }
+    let pull = outcome
+        .pull
+        .as_ref()
+        .map(|p| (p.number, p.html_url.as_str()));
+    set_outputs(pull, outcome.operation)?;
     Ok(outcome)
 }
 
 /// One line saying what happened: `updated: URL`, `up to date: REPO PATH on BASE`.
 pub(super) fn describe_outcome(fleet: &Fleet, outcome: &pull_request::Outcome) -> Result<String> {
     let path = repo_path(fleet)?;
-    Ok(match (&outcome.operation, &outcome.pull) {
-        (Operation::UpToDate, _) | (_, None) => {
-            format!("up to date: {} {path} on {}", fleet.repo, outcome.base)
+    let repo = fleet.repo;
+    let base = &outcome.base;
+    Ok(match (outcome.operation, &outcome.pull) {
+        (Operation::Vanished, Some(pull)) => format!(
+            "unchanged: {} left alone: {repo} {path} on {base} already points at the image",
+            pull.html_url
+        ),
+        (Operation::Unchanged, Some(pull)) => {
+            format!("unchanged: {} already proposes this change", pull.html_url)
         }
-        (op, Some(pull)) => {
-            let note = if *op == Operation::Unchanged {
-                " (left alone)"
-            } else {
-                ""
-            };
-            format!("{}: {}{note}", op.as_str(), pull.html_url)
+        (Operation::Created | Operation::Updated, Some(pull)) => {
+            format!("{}: {}", outcome.operation.output(), pull.html_url)
         }
+        _ => format!("up to date: {repo} {path} on {base}, no pull request needed"),
     })
 }
 
@@ -164,12 +167,7 @@ fn set_outputs(pull: Option<(u64, &str)>, operation: Operation) -> Result<()> {
     let (number, url) = pull.map_or((String::new(), ""), |(n, u)| (n.to_string(), u));
     actions::set_output("pull-request-number", &number).map_err(fail)?;
     actions::set_output("pull-request-url", url).map_err(fail)?;
-    // `up to date` has no pull request: for the action's output it is unchanged.
-    let op = match operation {
-        Operation::UpToDate => "unchanged",
-        other => other.as_str(),
-    };
-    actions::set_output("operation", op).map_err(fail)
+    actions::set_output("operation", operation.output()).map_err(fail)
 }
 
 /// The pull request's title and body.

@@ -44,8 +44,8 @@ impl Repo {
         Ok(c.tree.sha)
     }
 
-    /// A file's text at a commit or branch.
-    pub async fn file(&self, path: &str, at: &str) -> Result<String> {
+    /// A file's text at a commit or branch; `None` when there is no such file.
+    pub async fn file(&self, path: &str, at: &str) -> Result<Option<String>> {
         #[derive(Deserialize)]
         struct Contents {
             #[serde(rename = "type")]
@@ -60,7 +60,12 @@ impl Repo {
             self.route(&format!("/contents/{}", encode(path))),
             encode(at)
         );
-        let value: serde_json::Value = self.get(&format!("read {path} at {at}"), route).await?;
+        tracing::debug!("GET {route}");
+        let value: serde_json::Value = match self.client.get(route, None::<&()>).await {
+            Ok(v) => v,
+            Err(e) if matches!(super::api::status(&e), Some((404, _))) => return Ok(None),
+            Err(e) => return Err(self.fail(&format!("read {path} at {at}"), e)),
+        };
         let c: Contents = serde_json::from_value(value).map_err(|_| {
             Error::new(format!(
                 "GitHub {}: {path} at {at} is a folder, not a file",
@@ -84,7 +89,7 @@ impl Repo {
                     self.full_name()
                 ))
             })?;
-        String::from_utf8(bytes).map_err(|_| {
+        String::from_utf8(bytes).map(Some).map_err(|_| {
             Error::new(format!(
                 "GitHub {}: {path} is not UTF-8 text",
                 self.full_name()
@@ -166,20 +171,20 @@ impl Repo {
     }
 
     /// Points `refs/heads/<branch>` at `sha`: creates it, or force-updates it when `exists`.
-    pub async fn set_branch(&self, branch: &str, sha: &str, exists: bool) -> Result<()> {
-        if exists {
+    /// A conflict (409, or 422 because someone created the branch meanwhile) is returned as
+    /// [`RefUpdate::Conflict`] for the caller to retry on fresh state.
+    pub async fn set_branch(&self, branch: &str, sha: &str, exists: bool) -> Result<RefUpdate> {
+        let result = if exists {
             #[derive(Serialize)]
             struct Update<'a> {
                 sha: &'a str,
                 force: bool,
             }
-            let _: GitRef = self
-                .patch(
-                    &format!("update branch {branch}"),
-                    self.route(&format!("/git/refs/{}", encode(&format!("heads/{branch}")))),
-                    &Update { sha, force: true },
-                )
-                .await?;
+            let route = self.route(&format!("/git/refs/{}", encode(&format!("heads/{branch}"))));
+            tracing::debug!("PATCH {route}");
+            self.client
+                .patch::<GitRef, _, _>(route, Some(&Update { sha, force: true }))
+                .await
         } else {
             #[derive(Serialize)]
             struct Create<'a> {
@@ -187,17 +192,31 @@ impl Repo {
                 name: String,
                 sha: &'a str,
             }
-            let _: GitRef = self
-                .post(
-                    &format!("create branch {branch}"),
-                    self.route("/git/refs"),
-                    &Create {
-                        name: format!("refs/heads/{branch}"),
-                        sha,
-                    },
-                )
-                .await?;
+            let route = self.route("/git/refs");
+            tracing::debug!("POST {route}");
+            let body = Create {
+                name: format!("refs/heads/{branch}"),
+                sha,
+            };
+            self.client.post::<_, GitRef>(route, Some(&body)).await
+        };
+        match result {
+            Ok(_) => Ok(RefUpdate::Done),
+            Err(e) => match super::api::status(&e) {
+                Some((409, message)) => Ok(RefUpdate::Conflict(format!("409 {message}"))),
+                Some((422, message)) if !exists && message.contains("already exists") => {
+                    Ok(RefUpdate::Conflict(format!("422 {message}")))
+                }
+                _ => Err(self.fail(&format!("update branch {branch}"), e)),
+            },
         }
-        Ok(())
     }
+}
+
+/// How a branch update went.
+#[derive(Debug)]
+pub enum RefUpdate {
+    Done,
+    /// GitHub refused because the branch or its base moved meanwhile; the status and message.
+    Conflict(String),
 }

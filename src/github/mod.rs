@@ -4,7 +4,7 @@
 pub mod actions;
 pub mod api;
 pub mod app;
-mod git;
+pub mod git;
 pub mod pull_request;
 mod pulls;
 
