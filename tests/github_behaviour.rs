@@ -39,6 +39,10 @@ struct Run {
 }
 
 fn kbundle(fake: &GitHubFake, args: &[&str]) -> Run {
+    kbundle_env(fake, args, &[])
+}
+
+fn kbundle_env(fake: &GitHubFake, args: &[&str], env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = dir.path().join("github_output");
     let out = assert_cmd::Command::cargo_bin("kbundle")
@@ -51,6 +55,7 @@ fn kbundle(fake: &GitHubFake, args: &[&str]) -> Run {
         .env_remove("GITHUB_EVENT_PATH")
         .env_remove("GITHUB_SHA")
         .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .output()
         .expect("run");
     Run {
@@ -357,4 +362,166 @@ fn the_sticky_comment_is_found_on_a_later_page_and_updated_in_place_against_loca
     assert_eq!(state.comments.len(), 121);
     assert!(ours[0].body.contains("replicas"), "{}", ours[0].body);
     assert_eq!(state.count("PATCH /repos/acme/config/issues/comments/"), 1);
+}
+
+/// `kbundle validate -o json --summary` on `manifest`, written to `report`.
+fn validate_to(manifest: &str, report: &Path) {
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .args(["validate", "-o", "json", "--summary", manifest])
+        .output()
+        .expect("validate");
+    std::fs::write(report, &out.stdout).expect("write report");
+}
+
+#[test]
+fn the_pull_request_says_old_and_new_digest_source_validation_and_signature_against_local_fake() {
+    let fake = fleet();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    validate_to(examples.to_str().expect("utf-8"), &report);
+    let source = [
+        ("GITHUB_SERVER_URL", "https://github.example.com"),
+        ("GITHUB_REPOSITORY", "acme/config"),
+        ("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e"),
+    ];
+    let bump_with_report = |digest: &str| {
+        let image = image(digest);
+        kbundle_env(
+            &fake,
+            &[
+                "bump",
+                "--repo",
+                "acme/fleet",
+                "--file",
+                FILE,
+                "--image",
+                &image,
+                "--report",
+                report.to_str().expect("utf-8"),
+            ],
+            &source,
+        )
+    };
+    let run = bump_with_report(V2);
+    assert_eq!(run.code, 0, "{}", run.err);
+    let body = fake.state().pulls[0].body.clone();
+    for needle in [
+        format!(
+            "- **Digest:** none (`us-docker.pkg.dev/example-project/config/root:latest`, by tag) → `{V2}`"
+        ),
+        "- **Source commit:** https://github.example.com/acme/config/commit/6dcb09b5b57875f334f61aebed695e2e4193db5e".to_owned(),
+        "- **Validation:** 12 valid, 0 invalid, 0 errors, 0 skipped".to_owned(),
+        "- **Signature:** not checked by kbundle bump".to_owned(),
+    ] {
+        assert!(body.contains(&needle), "{needle}\n{body}");
+    }
+
+    {
+        // The pull request is merged.
+        let mut state = fake.state();
+        let merged = state.file(BRANCH, FILE).expect("branch file");
+        state.push("main", &[(FILE, &merged)], "Merge pull request #1");
+        state.pulls[0].open = false;
+    }
+    // The next digest: the body names the one it replaces.
+    let run = bump_with_report(V3);
+    assert_eq!(run.code, 0, "{}", run.err);
+    let state = fake.state();
+    assert_eq!(state.pulls.len(), 2);
+    let body = &state.pulls[1].body;
+    assert!(
+        body.contains(&format!("- **Digest:** `{V2}` → `{V3}`")),
+        "{body}"
+    );
+}
+
+#[test]
+fn comment_posts_a_report_file_with_annotations_and_summary_against_local_fake() {
+    let fake = GitHubFake::start("acme", "config", "main", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 12 broken ConfigMaps: more problems than GitHub shows annotations for.
+    let manifest = dir.path().join("bad.yaml");
+    let docs: Vec<String> = (0..12)
+        .map(|i| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata: 5\n"))
+        .collect();
+    std::fs::write(&manifest, docs.join("---\n")).expect("write");
+    let report = dir.path().join("report.json");
+    validate_to(manifest.to_str().expect("utf-8"), &report);
+    let summary = dir.path().join("summary.md");
+    let summary_env = summary.to_str().expect("utf-8");
+    let run = kbundle_env(
+        &fake,
+        &[
+            "comment",
+            "--repo",
+            "acme/config",
+            "--pr",
+            "7",
+            "--report",
+            report.to_str().expect("utf-8"),
+        ],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary_env),
+        ],
+    );
+    assert_eq!(run.code, 1, "judged invalid: {}", run.err);
+    let errors = run
+        .out
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .count();
+    assert_eq!(errors, 10, "{}", run.out);
+    assert!(
+        run.out
+            .contains("::notice title=kbundle::2 more problems not annotated"),
+        "{}",
+        run.out
+    );
+    assert!(
+        std::fs::read_to_string(&summary)
+            .expect("summary")
+            .contains("12 invalid")
+    );
+    let state = fake.state();
+    assert_eq!(state.comments.len(), 1);
+    assert!(
+        state.comments[0].body.contains("ConfigMap c11"),
+        "{}",
+        state.comments[0].body
+    );
+    // The report was posted, not validated again: no manifest path was given.
+    assert_eq!(state.count("POST /repos/acme/config/issues/7/comments"), 1);
+}
+
+#[test]
+fn a_report_that_is_not_one_is_a_usage_error_naming_the_flag_against_local_fake() {
+    let fake = GitHubFake::start("acme", "config", "main", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
+    std::fs::write(&report, "apiVersion: v1\n").expect("write");
+    let path = report.to_str().expect("utf-8");
+    let run = kbundle(
+        &fake,
+        &[
+            "comment",
+            "--repo",
+            "acme/config",
+            "--pr",
+            "7",
+            "--report",
+            path,
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.out);
+    assert!(
+        run.err.contains(&format!(
+            "--report {path}: not a `kbundle validate -o json` report"
+        )),
+        "{}",
+        run.err
+    );
+    assert!(fake.state().requests.is_empty());
 }

@@ -39,6 +39,13 @@ pub fn run(args: BumpArgs) -> Result<Outcome> {
 }
 
 fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
+    let validation = match &args.report {
+        Some(path) => {
+            let report = super::comment::read_report(path)?;
+            Some(crate::report::read::totals(report.summary()))
+        }
+        None => None,
+    };
     let fleet = Fleet {
         repo,
         file: &args.file,
@@ -53,6 +60,9 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
         team_reviewers: &args.team_reviewer,
         draft: args.draft,
         github: &args.github,
+        validation,
+        // bump only moves a reference; it has not looked at the signatures.
+        signature: None,
     };
     let outcome = open_or_update(&fleet)?;
     println!("{}", describe_outcome(&fleet, &outcome)?);
@@ -77,6 +87,10 @@ pub(super) struct Fleet<'a> {
     pub team_reviewers: &'a [String],
     pub draft: bool,
     pub github: &'a crate::cli::GitHubAuthArgs,
+    /// The validation totals of the bundle, when known.
+    pub validation: Option<String>,
+    /// What is known about the bundle's signature.
+    pub signature: Option<String>,
 }
 
 /// Opens or updates the fleet pull request and sets the pull-request-* and operation outputs.
@@ -109,7 +123,7 @@ pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
     let propose = |text: &str| -> Result<Proposal> {
         let edit = gitops::bump(text, fleet.image, fleet.pin, fleet.name)
             .map_err(|e| Error::new(format!("{repo}: {path}: {e}")))?;
-        let (title, body) = describe(&path, &edit.changes, fleet.image.digest.as_ref());
+        let (title, body) = describe(&path, &edit.changes, fleet);
         Ok(Proposal {
             text: (!edit.changes.is_empty()).then_some(edit.text),
             title,
@@ -170,8 +184,10 @@ fn set_outputs(pull: Option<(u64, &str)>, operation: Operation) -> Result<()> {
     actions::set_output("operation", operation.output()).map_err(fail)
 }
 
-/// The pull request's title and body.
-fn describe(path: &str, changes: &[Change], digest: &str) -> (String, String) {
+/// The pull request's title and body: what changes (old and new digest), where it was built
+/// from, how it was validated and signed.
+fn describe(path: &str, changes: &[Change], fleet: &Fleet) -> (String, String) {
+    let digest: &str = fleet.image.digest.as_ref();
     let short = digest
         .split_once(':')
         .map_or(digest, |(_, hex)| hex)
@@ -197,11 +213,45 @@ fn describe(path: &str, changes: &[Change], digest: &str) -> (String, String) {
             c.kind, c.name, c.field, c.new
         ));
     }
-    if let Some(link) = source_commit() {
-        body.push_str(&format!("\nBuilt from {link}.\n"));
-    }
+    let mut old: Vec<String> = changes
+        .iter()
+        .map(|c| match digest_in(&c.old) {
+            Some(d) => format!("`{d}`"),
+            None if c.old.is_empty() => "none".to_owned(),
+            None => format!("none (`{}`, by tag)", c.old),
+        })
+        .collect();
+    old.dedup();
+    body.push_str(&format!(
+        "\n- **Digest:** {} → `{digest}`\n",
+        old.join(", ")
+    ));
+    body.push_str(&format!(
+        "- **Source commit:** {}\n",
+        source_commit()
+            .unwrap_or_else(|| "unknown (GITHUB_REPOSITORY and GITHUB_SHA are not set)".to_owned())
+    ));
+    body.push_str(&format!(
+        "- **Validation:** {}\n",
+        fleet.validation.as_deref().unwrap_or(
+            "not given to kbundle bump (pass --report with a `kbundle validate -o json --summary` file)"
+        )
+    ));
+    body.push_str(&format!(
+        "- **Signature:** {}\n",
+        fleet
+            .signature
+            .as_deref()
+            .unwrap_or("not checked by kbundle bump (check it with `kbundle verify`)")
+    ));
     body.push_str("\n<sub>Opened by kbundle bump; pushing to this branch is overwritten by the next bump.</sub>\n");
     (title, body)
+}
+
+/// The digest in `repo:tag@sha256:…`, or a bare `sha256:…` (Flux's `spec.ref.digest`).
+fn digest_in(value: &str) -> Option<&str> {
+    let d = value.rsplit_once('@').map_or(value, |(_, d)| d);
+    d.starts_with("sha256:").then_some(d)
 }
 
 /// `GITHUB_SERVER_URL/GITHUB_REPOSITORY/commit/GITHUB_SHA` when running in Actions.

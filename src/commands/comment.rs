@@ -17,11 +17,45 @@ pub fn run(args: CommentArgs) -> Result<Outcome> {
         Some(n) => n,
         None => event_pr()?,
     };
-    let inputs = discover(&args.paths, &[]).map_err(|e| Error::new(e.to_string()))?;
-    let report = super::validate::judge(&args.rules, &inputs, false)?;
     let credentials = super::github_credentials(&args.github)?;
+    let report = match &args.report {
+        Some(path) => read_report(path)?,
+        None => {
+            let inputs = discover(&args.paths, &[]).map_err(|e| Error::new(e.to_string()))?;
+            super::validate::judge(&args.rules, &inputs, false)?
+        }
+    };
+    if crate::github::actions::active() {
+        annotate(&report)?;
+    }
     println!("{}", upsert(&args.repo, &credentials, number, &report)?);
     Ok(Outcome::from_passed(report.passed()))
+}
+
+/// A report `validate -o json` wrote earlier.
+pub(super) fn read_report(path: &std::path::Path) -> Result<Report> {
+    let shown = path.display();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::new(format!("--report {shown}: {e}")))?;
+    crate::report::read::from_json(&text).map_err(|e| {
+        Error::new(format!(
+            "--report {shown}: {e}; write it with `kbundle validate -o json --summary`"
+        ))
+    })
+}
+
+/// In Actions: line annotations (GitHub shows 10 per step; the rest are counted) and the
+/// markdown report in the job summary.
+fn annotate(report: &Report) -> Result<()> {
+    let mut out = Vec::new();
+    render(report, Format::Github, Settings::default(), &mut out)
+        .and_then(|()| std::io::Write::write_all(&mut std::io::stdout(), &out))
+        .map_err(|e| Error::new(format!("cannot print the annotations: {e}")))?;
+    let mut md = Vec::new();
+    render(report, Format::Markdown, Settings::default(), &mut md)
+        .map_err(|e| Error::new(format!("cannot render the report: {e}")))?;
+    crate::github::actions::append_summary(&String::from_utf8_lossy(&md))
+        .map_err(|e| Error::new(format!("$GITHUB_STEP_SUMMARY: {e}")))
 }
 
 /// Creates, updates or leaves alone the sticky comment with `report` on pull request

@@ -52,8 +52,11 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     set_output("image", &pinned)?;
 
     // sign
-    match args.sign {
-        SignMode::None => eprintln!("  sign      skipped (--sign none)"),
+    let signature = match args.sign {
+        SignMode::None => {
+            eprintln!("  sign      skipped (--sign none)");
+            "not signed (--sign none)".to_owned()
+        }
         SignMode::Keyless => {
             return Err(Error::new(
                 "--sign keyless: keyless signing (Fulcio) is not available yet; use --sign key",
@@ -62,11 +65,16 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
         SignMode::Key => {
             let started = Instant::now();
             let group = actions::group("sign");
-            let fingerprint = sign(&args, &digest)?;
+            let (fingerprint, key) = sign(&args, &digest)?;
             drop(group);
-            step("sign", &fingerprint, started);
+            step(
+                "sign",
+                &format!("{fingerprint} with {}", key.display()),
+                started,
+            );
+            format!("signed with cosign key {fingerprint}; the signature verified after the push")
         }
-    }
+    };
 
     // bump
     let mut pull_request = false;
@@ -91,6 +99,8 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     team_reviewers: &[],
                     draft: false,
                     github: &args.github,
+                    validation: Some(crate::report::read::totals(s)),
+                    signature: Some(signature.clone()),
                 };
                 let group = actions::group("bump");
                 let outcome = super::bump::open_or_update(&fleet)?;
@@ -182,7 +192,8 @@ fn summarize(report: &Report) -> Result<()> {
 }
 
 /// Signs with the given key, or with the offline default's key pair (made when missing).
-fn sign(args: &PublishArgs, digest: &Digest) -> Result<String> {
+/// Returns the public key's fingerprint and where the private key is.
+fn sign(args: &PublishArgs, digest: &Digest) -> Result<(String, PathBuf)> {
     let password_env = std::env::var_os("COSIGN_PASSWORD");
     let (path, key) = match &args.key {
         Some(path) => {
@@ -252,7 +263,7 @@ fn sign(args: &PublishArgs, digest: &Digest) -> Result<String> {
             args.image
         )));
     }
-    Ok(format!("{} with {}", public.fingerprint(), path.display()))
+    Ok((public.fingerprint().to_string(), path))
 }
 
 fn load_key(path: &Path, password: &str) -> Result<keys::PrivateKey> {
