@@ -141,6 +141,8 @@ fn bump_twice_opens_one_pull_request_then_leaves_it_unchanged_against_local_fake
     assert_eq!(state.refs[&format!("heads/{BRANCH}")], head_after_first);
     assert_eq!(state.count("PATCH /repos/acme/fleet/git/refs"), 0);
     assert_eq!(state.count("PATCH /repos/acme/fleet/pulls"), 0);
+    // Nothing written at all the second time: one blob, tree and commit, from the first run.
+    assert_eq!(state.count("POST /repos/acme/fleet/git/commits"), 1);
 }
 
 #[test]

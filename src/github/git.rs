@@ -31,9 +31,16 @@ impl Repo {
 
     /// The tree of a commit.
     pub async fn commit_tree(&self, sha: &str) -> Result<String> {
+        Ok(self.commit(sha).await?.0)
+    }
+
+    /// The tree and the parents of a commit.
+    pub async fn commit(&self, sha: &str) -> Result<(String, Vec<String>)> {
         #[derive(Deserialize)]
         struct Commit {
             tree: Sha,
+            #[serde(default)]
+            parents: Vec<Sha>,
         }
         let c: Commit = self
             .get(
@@ -41,7 +48,7 @@ impl Repo {
                 self.route(&format!("/git/commits/{}", encode(sha))),
             )
             .await?;
-        Ok(c.tree.sha)
+        Ok((c.tree.sha, c.parents.into_iter().map(|p| p.sha).collect()))
     }
 
     /// A file's text at a commit or branch; `None` when there is no such file.

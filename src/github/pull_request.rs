@@ -104,8 +104,18 @@ pub async fn open_or_update(
             });
         };
 
-        let base_tree = repo.commit_tree(&head).await?;
         let branch_head = repo.branch_head(plan.branch).await?;
+        // The branch is already one commit on top of the base with exactly this file (the
+        // previous run made it): keep it, and the reviews on it, without writing anything.
+        if let Some(sha) = &branch_head {
+            let (_, parents) = repo.commit(sha).await?;
+            if parents == [head.as_str()]
+                && repo.file(plan.path, sha).await?.as_deref() == Some(new_text.as_str())
+            {
+                break (proposal, true, open);
+            }
+        }
+        let base_tree = repo.commit_tree(&head).await?;
         let message = format!("{}\n\n{}", proposal.title, proposal.body);
         let (commit, tree) = repo
             .commit_file(&head, &base_tree, plan.path, new_text, &message)
