@@ -79,6 +79,10 @@ Examples:
   kbundle comment manifests/
       In a pull_request workflow: the repository and number come from GITHUB_REPOSITORY and
       GITHUB_EVENT_PATH.
+  kbundle validate -o json --summary manifests/ > report.json
+  kbundle comment --report report.json
+      Post a report made earlier instead of validating again. In Actions, comment also
+      annotates the lines (the first 10; GitHub shows no more) and writes the job summary.
 
 Exit codes: 0 all valid; 1 invalid (after commenting); 2 usage, token or GitHub error.";
 
