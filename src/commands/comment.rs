@@ -78,7 +78,8 @@ pub(super) fn upsert(
             .issue_comments(number)
             .await?
             .into_iter()
-            .find(|c| c.body.as_deref().is_some_and(|b| b.contains(MARKER)));
+            // Ours start with the marker; a reply quoting it (`> <!-- …`) does not.
+            .find(|c| c.body.as_deref().is_some_and(|b| b.starts_with(MARKER)));
         match existing {
             Some(c) if c.body.as_deref() == Some(body.as_str()) => Ok(("unchanged", c)),
             Some(c) => Ok(("updated", repo.update_comment(c.id, &body).await?)),
