@@ -103,7 +103,10 @@ fn the_sticky_comment_is_found_on_a_later_page_and_updated_in_place_against_loca
         .collect();
     assert_eq!(ours.len(), 1, "never duplicated");
     assert_eq!(state.comments.len(), 122);
-    assert!(state.comments[0].body.ends_with("why?"), "the quote was left alone");
+    assert!(
+        state.comments[0].body.ends_with("why?"),
+        "the quote was left alone"
+    );
     assert!(ours[0].body.contains("replicas"), "{}", ours[0].body);
     assert_eq!(state.count("PATCH /repos/acme/config/issues/comments/"), 1);
 }
