@@ -385,3 +385,17 @@ fn the_pull_request_says_old_and_new_digest_source_validation_and_signature_agai
         "{body}"
     );
 }
+
+#[test]
+fn a_branch_created_meanwhile_is_updated_on_the_second_try_against_local_fake() {
+    let fake = fleet();
+    fake.state().branch_race = true;
+    let run = bump(&fake, V2);
+    assert_eq!(run.code, 0, "{}", run.err);
+    assert_eq!(operation(&run), "created");
+    assert_branch_proposes(&fake, V2);
+    let state = fake.state();
+    assert_eq!(state.count("POST /repos/acme/fleet/git/refs"), 1);
+    assert_eq!(state.count("PATCH /repos/acme/fleet/git/refs"), 1);
+    assert_eq!(state.pulls.len(), 1);
+}

@@ -71,6 +71,8 @@ pub struct State {
     pub ref_conflicts: usize,
     /// Answer every write with 403, like a token without write permission.
     pub read_only: bool,
+    /// Someone else creates the branch just before kbundle's `POST git/refs` (422).
+    pub branch_race: bool,
     counter: u64,
 }
 

@@ -130,6 +130,11 @@ pub(super) fn route(
         ("POST", ["git", "refs"]) => {
             let name = str_of(&body["ref"]);
             let name = name.strip_prefix("refs/").unwrap_or(&name).to_owned();
+            if std::mem::take(&mut s.branch_race) {
+                let base = s.default_branch.clone();
+                let head = s.refs[&format!("heads/{base}")].clone();
+                s.refs.insert(name.clone(), head);
+            }
             if s.refs.contains_key(&name) {
                 return (422, json!({"message": "Reference already exists"}));
             }
