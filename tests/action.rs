@@ -178,15 +178,20 @@ fn validate_from_inputs_annotates_and_fails() {
 }
 
 #[test]
-fn inputs_for_features_not_there_yet_are_refused() {
+fn app_id_without_app_private_key_is_refused() {
     let out = assert_cmd::Command::cargo_bin("kbundle")
         .expect("binary")
         .env("GITHUB_ACTIONS", "true")
         .env("INPUT_APP-ID", "12345")
+        .env_remove("INPUT_APP-PRIVATE-KEY")
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("app-id"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("app-id and app-private-key go together"),
+        "{stderr}"
+    );
 }
 
 #[test]

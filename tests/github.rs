@@ -361,6 +361,23 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
             "{expected} missing: {made:#?}"
         );
     }
+    // publish knows the validation and the signature it just made, and says so.
+    let update = exchanges
+        .iter()
+        .find(|e| e.method == "PATCH" && e.path.ends_with("/pulls/1347"))
+        .expect("the pull request was updated");
+    for needle in [
+        "**Validation:** 12 valid, 0 invalid, 0 errors, 0 skipped",
+        "**Signature:** signed with cosign key ecdsa-p256 SHA256:",
+        "the signature verified after the push",
+        "**Source commit:** https://github.com/octo-org/app/commit/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    ] {
+        assert!(
+            update.request_body.contains(needle),
+            "{needle}: {}",
+            update.request_body
+        );
+    }
     let outputs = std::fs::read_to_string(&output).expect("outputs");
     for needle in [
         "digest<<",

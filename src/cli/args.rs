@@ -345,7 +345,7 @@ pub struct BumpArgs {
 
     /// Open (or update) a pull request on this GitHub repository instead of editing the local
     /// file; --file is then the path in that repository. Needs GITHUB_TOKEN (contents and
-    /// pull-requests write); honours GITHUB_API_URL
+    /// pull-requests write) or --app-id; honours GITHUB_API_URL
     #[arg(long, value_name = "OWNER/NAME")]
     pub repo: Option<String>,
 
@@ -372,6 +372,44 @@ pub struct BumpArgs {
     /// With --repo: open the pull request as a draft
     #[arg(long, requires = "repo")]
     pub draft: bool,
+
+    /// With --repo: a `validate -o json` report of the bundle, summarised in the pull request
+    #[arg(long, value_name = "FILE", requires = "repo")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub github: GitHubAuthArgs,
+}
+
+/// How to authenticate to GitHub: GITHUB_TOKEN, or a GitHub App's installation token.
+#[derive(Debug, Clone, Args)]
+pub struct GitHubAuthArgs {
+    /// GitHub App ID: act as the app's installation on the repository instead of with
+    /// GITHUB_TOKEN (the workflow's own token cannot write to another repository)
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "KBUNDLE_APP_ID",
+        requires = "app_private_key"
+    )]
+    pub app_id: Option<u64>,
+
+    /// The GitHub App's private key: a PEM file, or the PEM text itself (what a secret holds)
+    #[arg(
+        long,
+        value_name = "FILE_OR_PEM",
+        env = "KBUNDLE_APP_PRIVATE_KEY",
+        hide_env_values = true,
+        requires = "app_id",
+        // PEM text starts with `-----`: without this clap takes it for a flag and echoes it.
+        allow_hyphen_values = true,
+        value_parser = parse_secret
+    )]
+    pub app_private_key: Option<crate::auth::secret::Secret>,
+}
+
+fn parse_secret(s: &str) -> Result<crate::auth::secret::Secret, String> {
+    Ok(crate::auth::secret::Secret::new(s))
 }
 
 #[derive(Debug, Args)]
@@ -383,13 +421,20 @@ pub struct CommentArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
-    /// The repository of the pull request. Needs GITHUB_TOKEN (pull-requests write)
+    /// The repository of the pull request. Needs GITHUB_TOKEN (pull-requests write) or --app-id
     #[arg(long, value_name = "OWNER/NAME", env = "GITHUB_REPOSITORY")]
     pub repo: String,
 
     /// The pull request [default: pull_request.number of the event in GITHUB_EVENT_PATH]
     #[arg(long, value_name = "N")]
     pub pr: Option<u64>,
+
+    /// Post this `validate -o json` report instead of validating PATHs
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub github: GitHubAuthArgs,
 }
 
 fn parse_annotation(s: &str) -> Result<(String, String), String> {
@@ -465,7 +510,7 @@ pub struct PublishArgs {
 
     /// Open (or update) a pull request on this GitHub repository instead of editing the local
     /// file; --fleet-file is then the path in that repository. Needs GITHUB_TOKEN (contents and
-    /// pull-requests write)
+    /// pull-requests write) or --app-id
     #[arg(long, value_name = "OWNER/NAME", requires = "fleet_file")]
     pub fleet_repo: Option<String>,
 
@@ -491,6 +536,11 @@ pub struct PublishArgs {
         value_hint = ValueHint::FilePath
     )]
     pub report: PathBuf,
+
+    // With --fleet-repo: the GitHub App acts on that repository; the comment on the pull
+    // request that triggered the run still uses GITHUB_TOKEN.
+    #[command(flatten)]
+    pub github: GitHubAuthArgs,
 
     #[command(flatten)]
     pub select: SelectArgs,

@@ -80,6 +80,10 @@ Examples:
   kbundle comment manifests/
       In a pull_request workflow: the repository and number come from GITHUB_REPOSITORY and
       GITHUB_EVENT_PATH.
+  kbundle validate -o json --summary manifests/ > report.json
+  kbundle comment --report report.json
+      Post a report made earlier instead of validating again. In Actions, comment also
+      annotates the lines (the first 10; GitHub shows no more) and writes the job summary.
 
 Exit codes: 0 all valid; 1 invalid (after commenting); 2 usage, token or GitHub error.";
 
@@ -113,7 +117,11 @@ Examples:
       --image us-docker.pkg.dev/p/config/root:v2@sha256:… --label deploy --reviewer alice
       Commit the change to branch kbundle/root-sync and open (or update) its pull request.
       Needs GITHUB_TOKEN; outputs pull-request-number, pull-request-url, operation.
-      GitHub App tokens (--app-id) are not supported yet: pass an installation token.
+  kbundle bump --repo org/fleet --file clusters/prod/root-sync.yaml --image … \
+      --app-id 12345 --app-private-key fleet-bot.pem
+      Act as a GitHub App installed on org/fleet (an installation token scoped to that
+      repository), for workflows whose own token cannot write there. The key may also be
+      the PEM text itself, or come from KBUNDLE_APP_PRIVATE_KEY.
 
 Exit codes: 0 changed or up to date; 2 no target in the file, or another error.";
 

@@ -32,9 +32,6 @@ pub const INPUTS: [&str; 19] = [
 /// Inputs that hold secrets: masked before anything else is printed.
 const SECRETS: [&str; 4] = ["key-password", "github-token", "app-private-key", "key"];
 
-/// Inputs whose features later releases bring; setting them now is an error, not a no-op.
-const NOT_YET: [&str; 2] = ["app-id", "app-private-key"];
-
 fn input(name: &str) -> String {
     std::env::var(format!("INPUT_{}", name.to_uppercase()))
         .unwrap_or_default()
@@ -55,12 +52,12 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
             actions::mask(&value);
         }
     }
-    for name in NOT_YET {
-        if !input(name).is_empty() {
-            return Err(Error::new(format!(
-                "input {name} is not available in this kbundle version yet; remove it"
-            )));
-        }
+    let (app_id, app_key) = (input("app-id"), input("app-private-key"));
+    if app_id.is_empty() != app_key.is_empty() {
+        return Err(Error::new(
+            "inputs app-id and app-private-key go together; set both (the GitHub App's ID and \
+             its private key secret) or neither",
+        ));
     }
     let command = match input("command").as_str() {
         "" => "publish".to_owned(),
@@ -131,6 +128,12 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
             if !token.is_empty() {
                 // SAFETY: called from `main` before any other thread exists.
                 unsafe { std::env::set_var("GITHUB_TOKEN", token) };
+            }
+            if !app_id.is_empty() {
+                argv.extend(["--app-id".into(), app_id.into()]);
+                // The key goes by environment, not argv: argv is visible to every process.
+                // SAFETY: called from `main` before any other thread exists.
+                unsafe { std::env::set_var("KBUNDLE_APP_PRIVATE_KEY", app_key) };
             }
         }
         other => {

@@ -107,6 +107,23 @@ fn progress(message: &'static str) -> ProgressBar {
 }
 
 /// A runtime for the network-facing commands; the rest of kbundle is synchronous.
+/// GITHUB_TOKEN, or the GitHub App that --app-id and --app-private-key name.
+fn github_credentials(
+    args: &crate::cli::GitHubAuthArgs,
+) -> Result<crate::github::api::Credentials> {
+    use crate::github::api::Credentials;
+    Ok(match (&args.app_id, &args.app_private_key) {
+        (Some(id), Some(key)) => Credentials::App(crate::github::app::App::new(*id, key)?),
+        // clap makes each require the other; keep a clear message anyway.
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::new(
+                "--app-id and --app-private-key go together; give both or neither",
+            ));
+        }
+        (None, None) => Credentials::Token,
+    })
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -7,6 +7,7 @@ use crate::bundle::Digest;
 use crate::cli::{PublishArgs, SignMode};
 use crate::error::{Error, Outcome, Result};
 use crate::github::actions;
+use crate::github::api::Credentials;
 use crate::oci::Store;
 use crate::report::{Format, Report, Settings};
 use crate::signing::{self, keys};
@@ -61,8 +62,11 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     set_output("image", &pinned)?;
 
     // sign
-    match args.sign {
-        SignMode::None => eprintln!("  sign      skipped (--sign none)"),
+    let signature = match args.sign {
+        SignMode::None => {
+            eprintln!("  sign      skipped (--sign none)");
+            "not signed (--sign none)".to_owned()
+        }
         SignMode::Keyless => {
             return Err(Error::new(
                 "--sign keyless: keyless signing (Fulcio) is not available yet; use --sign key",
@@ -71,11 +75,16 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
         SignMode::Key => {
             let started = Instant::now();
             let group = actions::group("sign");
-            let fingerprint = sign(&args, &digest)?;
+            let (fingerprint, key) = sign(&args, &digest)?;
             drop(group);
-            step("sign", &fingerprint, started);
+            step(
+                "sign",
+                &format!("{fingerprint} with {}", key.display()),
+                started,
+            );
+            format!("signed with cosign key {fingerprint}; the signature verified after the push")
         }
-    }
+    };
 
     // bump
     let mut pull_request = false;
@@ -97,6 +106,9 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     reviewers: &[],
                     team_reviewers: &[],
                     draft: false,
+                    github: &args.github,
+                    validation: Some(crate::report::read::totals(s)),
+                    signature: Some(signature.clone()),
                 };
                 let group = actions::group("bump");
                 let outcome = super::bump::open_or_update(&fleet)?;
@@ -176,7 +188,7 @@ fn comment(report: &Report) -> Result<()> {
     })?;
     let started = Instant::now();
     let number = super::comment::event_pr()?;
-    match super::comment::upsert(&repo, number, report) {
+    match super::comment::upsert(&repo, &Credentials::Token, number, report) {
         Ok(what) => step("comment", &what, started),
         // The comment is feedback, not the pipeline: a pull request from a fork gets a
         // read-only token, and that must not stop its validation from being reported.
@@ -229,7 +241,8 @@ fn summarize(report: &Report) -> Result<()> {
 }
 
 /// Signs with the given key, or with the offline default's key pair (made when missing).
-fn sign(args: &PublishArgs, digest: &Digest) -> Result<String> {
+/// Returns the public key's fingerprint and where the private key is.
+fn sign(args: &PublishArgs, digest: &Digest) -> Result<(String, PathBuf)> {
     let password_env = std::env::var_os("COSIGN_PASSWORD");
     let (path, key) = match &args.key {
         Some(path) => {
@@ -299,7 +312,7 @@ fn sign(args: &PublishArgs, digest: &Digest) -> Result<String> {
             args.image
         )));
     }
-    Ok(format!("{} with {}", public.fingerprint(), path.display()))
+    Ok((public.fingerprint().to_string(), path))
 }
 
 fn load_key(path: &Path, password: &str) -> Result<keys::PrivateKey> {
