@@ -1,0 +1,104 @@
+//! Google access tokens without long-lived keys, in Google's application-default order:
+//! `GOOGLE_APPLICATION_CREDENTIALS` (an `external_account` file as google-github-actions/auth
+//! writes it, or an `authorized_user` file), then the GitHub Actions OIDC token exchanged
+//! directly for `--workload-identity-provider`, then the GCE/GKE metadata server.
+//!
+//! Hand-written with `ureq` rather than `google-cloud-auth`: the flows are a few requests each,
+//! every endpoint has to be redirectable to local fakes in tests, each token must be masked in
+//! Actions before its first use, and Google's own error text must reach the user.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+mod authorized_user;
+mod external_account;
+mod file;
+mod github_oidc;
+mod http;
+mod metadata;
+mod sts;
+
+use crate::auth::secret::Secret;
+use crate::error::Result;
+
+pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+pub const DEFAULT_STS_ENDPOINT: &str = "https://sts.googleapis.com";
+pub const DEFAULT_IAMCREDENTIALS_ENDPOINT: &str = "https://iamcredentials.googleapis.com";
+
+/// Where the direct GitHub OIDC flow goes (the command line's Google options).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub workload_identity_provider: Option<String>,
+    pub service_account: Option<String>,
+    pub sts_endpoint: Option<String>,
+    pub iamcredentials_endpoint: Option<String>,
+}
+
+/// A short-lived access token and when it stops working.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: Secret,
+    pub expires_at: Option<SystemTime>,
+}
+
+/// Registries that take Google access tokens: Artifact Registry and Container Registry.
+pub fn is_google_registry(host: &str) -> bool {
+    let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    host.ends_with("-docker.pkg.dev") || host == "gcr.io" || host.ends_with(".gcr.io")
+}
+
+static CACHE: Mutex<Option<AccessToken>> = Mutex::new(None);
+
+/// An access token from the first credential source that exists; `None` when there is none.
+/// Cached for the run and fetched again when less than five minutes are left.
+pub fn access_token(options: &Options) -> Result<Option<AccessToken>> {
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(cached) = cache.as_ref() {
+        let fresh = cached.expires_at.is_none_or(|t| {
+            t.duration_since(SystemTime::now())
+                .is_ok_and(|left| left > Duration::from_secs(300))
+        });
+        if fresh {
+            return Ok(Some(cached.clone()));
+        }
+    }
+    let token = find(options)?;
+    if let Some(t) = &token {
+        tracing::debug!("Google access token valid until {:?}", t.expires_at);
+    }
+    cache.clone_from(&token);
+    Ok(token)
+}
+
+fn find(options: &Options) -> Result<Option<AccessToken>> {
+    let agent = http::agent(Duration::from_secs(30));
+    if let Some(path) = std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty())
+    {
+        let path = std::path::PathBuf::from(path);
+        return file::token(&agent, &path).map(Some);
+    }
+    if let Some(provider) = &options.workload_identity_provider {
+        return github_oidc::token(&agent, provider, options).map(Some);
+    }
+    metadata::token()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn google_registries() {
+        for host in [
+            "us-docker.pkg.dev",
+            "europe-west1-docker.pkg.dev",
+            "gcr.io",
+            "eu.gcr.io",
+        ] {
+            assert!(is_google_registry(host), "{host}");
+        }
+        for host in ["docker.io", "127.0.0.1:5000", "notgcr.io", "pkg.dev"] {
+            assert!(!is_google_registry(host), "{host}");
+        }
+    }
+}
