@@ -1,6 +1,7 @@
 //! A local stand-in for the Google and GitHub endpoints kbundle's Google login talks to: the
-//! Actions OIDC token endpoint, STS `/v1/token`, IAM Credentials `generateAccessToken` and the
-//! metadata server. It checks the request fields and headers exactly as documented and answers
+//! Actions OIDC token endpoint, STS `/v1/token`, IAM Credentials `generateAccessToken`, the
+//! OAuth token endpoint (`/token`: service account JWT assertions and user refresh tokens) and
+//! the metadata server. It checks the request fields and headers exactly as documented and answers
 //! the way Google does, refusals included.
 
 #![allow(dead_code)]
@@ -17,6 +18,13 @@ pub const ACCESS_TOKEN: &str = "ya29.fake-access-token-3f9b";
 pub const PROVIDER: &str =
     "projects/123456789/locations/global/workloadIdentityPools/github/providers/kbundle";
 pub const SERVICE_ACCOUNT: &str = "pusher@example-project.iam.gserviceaccount.com";
+/// The test-only key the fake knows as `SERVICE_ACCOUNT`'s (see tests/fixtures/google/README.md).
+pub const SERVICE_ACCOUNT_KEY: &str =
+    include_str!("../fixtures/google/test-service-account-key.pem");
+pub const SERVICE_ACCOUNT_KEY_ID: &str = "0123456789abcdef0123456789abcdef01234567";
+pub const CLIENT_ID: &str = "764086051850-fake.apps.googleusercontent.com";
+pub const CLIENT_SECRET: &str = "fake-client-secret-d-9c1e";
+pub const REFRESH_TOKEN: &str = "1//fake-refresh-token-0b7a";
 
 /// How the fake behaves.
 #[derive(Debug, Clone)]
@@ -51,6 +59,8 @@ pub struct GoogleFake {
 }
 
 struct State {
+    /// `http://127.0.0.1:PORT`, the audience service account assertions must name.
+    url: String,
     behaviour: Behaviour,
     /// ID tokens handed out, with the audience each was requested for.
     jwts: Mutex<BTreeMap<String, String>>,
@@ -63,6 +73,7 @@ impl GoogleFake {
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(State {
+            url: url.clone(),
             behaviour,
             jwts: Mutex::new(BTreeMap::new()),
             seen: seen.clone(),
@@ -317,6 +328,38 @@ fn answer(r: &Request, state: &State) -> (u16, String) {
                     .to_string(),
             )
         }
+        ("POST", "/token") => {
+            if !header("content-type").starts_with("application/x-www-form-urlencoded") {
+                return (
+                    400,
+                    oauth_error("invalid_request", "fake: expected a form-encoded body"),
+                );
+            }
+            let form = parse_form(&r.body);
+            let checked = match form.get("grant_type").map(String::as_str) {
+                Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => {
+                    check_assertion(form.get("assertion").map_or("", String::as_str), state)
+                }
+                Some("refresh_token") => check_refresh(&form),
+                _ => Err(oauth_error(
+                    "unsupported_grant_type",
+                    "Invalid grant_type: ",
+                )),
+            };
+            match checked {
+                Ok(()) => (
+                    200,
+                    serde_json::json!({
+                        "access_token": ACCESS_TOKEN,
+                        "expires_in": 3599,
+                        "scope": SCOPE,
+                        "token_type": "Bearer"
+                    })
+                    .to_string(),
+                ),
+                Err(body) => (400, body),
+            }
+        }
         ("GET", "/computeMetadata/v1/instance/service-accounts/default/token") => {
             if header("metadata-flavor") != "Google" {
                 return (403, r#"{"error":"missing Metadata-Flavor"}"#.to_owned());
@@ -329,4 +372,96 @@ fn answer(r: &Request, state: &State) -> (u16, String) {
         }
         _ => (404, r#"{"error":"not found"}"#.to_owned()),
     }
+}
+
+fn unbase64(part: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .ok()
+}
+
+/// The public half of `SERVICE_ACCOUNT_KEY` (PKCS#8 PEM), as Google holds it for the account.
+fn service_account_public_key() -> rsa::PublicKey {
+    use base64::Engine as _;
+    use rsa::pkcs8::DecodePrivateKey as _;
+    let body: String = SERVICE_ACCOUNT_KEY
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("fixture key is base64");
+    rsa::PrivateKey::from_pkcs8_der(&der)
+        .expect("fixture key is PKCS#8 RSA")
+        .to_public_key()
+}
+
+/// Google's checks of a service account's JWT assertion: RS256 signed by the account's key,
+/// issued by the account, for the cloud-platform scope, addressed to this token endpoint, and
+/// living at most an hour around now. Each refusal is Google's answer.
+fn check_assertion(jwt: &str, state: &State) -> Result<(), String> {
+    use rsa::signature::Verifier as _;
+    let invalid = |what: &str| Err(oauth_error("invalid_grant", what));
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, signature] = parts[..] else {
+        return invalid("Invalid JWT: malformed.");
+    };
+    let (Some(header_json), Some(claims_json), Some(signature)) =
+        (unbase64(header), unbase64(claims), unbase64(signature))
+    else {
+        return invalid("Invalid JWT: malformed.");
+    };
+    let header: serde_json::Value = serde_json::from_slice(&header_json).unwrap_or_default();
+    let claims: serde_json::Value = serde_json::from_slice(&claims_json).unwrap_or_default();
+    if header["alg"] != "RS256" || header["kid"] != SERVICE_ACCOUNT_KEY_ID {
+        return invalid("Invalid JWT Signature.");
+    }
+    if claims["iss"] != state.behaviour.service_account {
+        return invalid("Invalid grant: account not found");
+    }
+    let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(service_account_public_key());
+    let signed = format!("{}.{}", parts[0], parts[1]);
+    let valid = rsa::pkcs1v15::Signature::try_from(signature.as_slice())
+        .is_ok_and(|sig| verifier.verify(signed.as_bytes(), &sig).is_ok());
+    if !valid {
+        return invalid("Invalid JWT Signature.");
+    }
+    if claims["scope"] != SCOPE {
+        return Err(oauth_error(
+            "invalid_scope",
+            "Invalid OAuth scope or ID token audience provided.",
+        ));
+    }
+    if claims["aud"] != format!("{}/token", state.url) {
+        return invalid("Invalid JWT: Failed audience check.");
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let (Some(iat), Some(exp)) = (claims["iat"].as_u64(), claims["exp"].as_u64()) else {
+        return invalid("Invalid JWT: iat and exp are required.");
+    };
+    if iat > now + 60 || exp < now || exp - iat > 3600 {
+        return invalid(
+            "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.",
+        );
+    }
+    Ok(())
+}
+
+/// The refresh_token grant of an `authorized_user` file.
+fn check_refresh(form: &BTreeMap<String, String>) -> Result<(), String> {
+    let field = |k: &str| form.get(k).map_or("", String::as_str);
+    if field("client_id") != CLIENT_ID || field("client_secret") != CLIENT_SECRET {
+        return Err(oauth_error(
+            "invalid_client",
+            "The OAuth client was not found.",
+        ));
+    }
+    if field("refresh_token") != REFRESH_TOKEN {
+        return Err(oauth_error("invalid_grant", "Bad Request"));
+    }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{AccessToken, authorized_user, external_account};
+use super::{AccessToken, authorized_user, external_account, service_account};
 use crate::error::{Error, Result};
 
 pub(super) fn token(agent: &ureq::Agent, path: &Path) -> Result<AccessToken> {
@@ -17,13 +17,10 @@ pub(super) fn token(agent: &ureq::Agent, path: &Path) -> Result<AccessToken> {
     match kind.as_deref() {
         Some("external_account") => external_account::token(agent, &label, parse(&label, value)?),
         Some("authorized_user") => authorized_user::token(agent, &label, parse(&label, value)?),
-        Some("service_account") => Err(Error::new(format!(
-            "{label}: service account key files are not supported yet; use Workload Identity \
-             Federation (--workload-identity-provider, or the external_account file \
-             google-github-actions/auth writes)"
-        ))),
+        Some("service_account") => service_account::token(agent, &label, parse(&label, value)?),
         other => Err(Error::new(format!(
-            "{label}: unknown credentials type {other:?}; expected external_account or authorized_user"
+            "{label}: unknown credentials type {other:?}; expected external_account, \
+             service_account or authorized_user"
         ))),
     }
 }

@@ -1,6 +1,6 @@
-//! Google access tokens without long-lived keys, in Google's application-default order:
-//! `GOOGLE_APPLICATION_CREDENTIALS` (an `external_account` file as google-github-actions/auth
-//! writes it, or an `authorized_user` file), then the GitHub Actions OIDC token exchanged
+//! Google access tokens, in Google's application-default order: `GOOGLE_APPLICATION_CREDENTIALS`
+//! (an `external_account` file as google-github-actions/auth writes it, a `service_account`
+//! key file or an `authorized_user` file), then the GitHub Actions OIDC token exchanged
 //! directly for `--workload-identity-provider`, then the GCE/GKE metadata server.
 //!
 //! Hand-written with `ureq` rather than `google-cloud-auth`: the flows are a few requests each,
@@ -16,6 +16,7 @@ mod file;
 mod github_oidc;
 mod http;
 mod metadata;
+mod service_account;
 mod sts;
 
 use crate::auth::secret::Secret;
