@@ -500,3 +500,79 @@ fn fake_oauth_authorized_user_revoked_refresh_token_is_refused() {
     assert!(stderr.contains(CLIENT_ID), "{stderr}");
     assert!(!stderr.contains("1//revoked"), "{stderr}");
 }
+
+#[test]
+fn fake_explicit_workload_identity_provider_wins_over_google_application_credentials() {
+    let fake = GoogleFake::start(Behaviour::default());
+    let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
+    let image = format!("{}/kbundle/precedence:v1", registry.addr);
+    // A working key file is in the environment too; the flag must still decide.
+    let key = service_account_file(&fake, SERVICE_ACCOUNT, SERVICE_ACCOUNT_KEY);
+    let path = examples_path();
+    let mut args = direct_args(&fake, &image, SERVICE_ACCOUNT);
+    args.insert(1, &path);
+    let request_url = fake.oidc_request_url();
+    let (code, stdout, stderr) = kbundle(
+        &args,
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                key.path().to_str().expect("utf-8 path"),
+            ),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(
+        *fake.seen.lock().unwrap(),
+        [
+            "GET /oidc/token".to_owned(),
+            "POST /v1/token".to_owned(),
+            format!("POST /v1/projects/-/serviceAccounts/{SERVICE_ACCOUNT}:generateAccessToken"),
+        ]
+    );
+    assert_no_tokens(&stdout, &stderr);
+}
+
+#[test]
+fn fake_google_application_credentials_win_over_the_metadata_server() {
+    let fake = GoogleFake::start(Behaviour::default());
+    let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
+    let image = format!("{}/kbundle/precedence:v2", registry.addr);
+    let key = service_account_file(&fake, SERVICE_ACCOUNT, SERVICE_ACCOUNT_KEY);
+    let host = fake.url.trim_start_matches("http://").to_owned();
+    let (code, stdout, stderr) = kbundle(
+        &[
+            "push",
+            &examples_path(),
+            "--image",
+            &image,
+            "--auth",
+            "google",
+        ],
+        &[
+            ("GCE_METADATA_HOST", &host),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                key.path().to_str().expect("utf-8 path"),
+            ),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(*fake.seen.lock().unwrap(), ["POST /token"]);
+}
+
+#[test]
+fn help_documents_the_google_credential_order() {
+    let (code, stdout, _) = kbundle(&["push", "--help"], &[]);
+    assert_eq!(code, 0);
+    let text = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(
+            "Google credentials are taken from the first of: --workload-identity-provider, the \
+             file GOOGLE_APPLICATION_CREDENTIALS names"
+        ),
+        "{stdout}"
+    );
+}

@@ -1,7 +1,13 @@
-//! Google access tokens, in Google's application-default order: `GOOGLE_APPLICATION_CREDENTIALS`
-//! (an `external_account` file as google-github-actions/auth writes it, a `service_account`
-//! key file or an `authorized_user` file), then the GitHub Actions OIDC token exchanged
-//! directly for `--workload-identity-provider`, then the GCE/GKE metadata server.
+//! Google access tokens from the first source that exists:
+//! 1. `--workload-identity-provider` (a flag the user typed beats anything ambient): the GitHub
+//!    Actions OIDC token exchanged directly, optionally for `--service-account`;
+//! 2. `GOOGLE_APPLICATION_CREDENTIALS`: an `external_account` file as google-github-actions/auth
+//!    writes it, a `service_account` key file or an `authorized_user` file;
+//! 3. the GCE/GKE metadata server.
+//!
+//! Otherwise this is Google's application-default order, with the explicit flag put first: a
+//! runner may carry a stale `GOOGLE_APPLICATION_CREDENTIALS` from an earlier auth step, and it
+//! must not silently override the provider the command line names.
 //!
 //! Hand-written with `ureq` rather than `google-cloud-auth`: the flows are a few requests each,
 //! every endpoint has to be redirectable to local fakes in tests, each token must be masked in
@@ -73,13 +79,19 @@ pub fn access_token(options: &Options) -> Result<Option<AccessToken>> {
 
 fn find(options: &Options) -> Result<Option<AccessToken>> {
     let agent = http::agent(Duration::from_secs(30));
-    if let Some(path) = std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty())
-    {
-        let path = std::path::PathBuf::from(path);
-        return file::token(&agent, &path).map(Some);
-    }
+    let credentials_file =
+        std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").filter(|p| !p.is_empty());
     if let Some(provider) = &options.workload_identity_provider {
+        if let Some(path) = &credentials_file {
+            tracing::info!(
+                "using --workload-identity-provider; ignoring GOOGLE_APPLICATION_CREDENTIALS={}",
+                std::path::Path::new(path).display()
+            );
+        }
         return github_oidc::token(&agent, provider, options).map(Some);
+    }
+    if let Some(path) = credentials_file {
+        return file::token(&agent, std::path::Path::new(&path)).map(Some);
     }
     metadata::token()
 }
