@@ -37,6 +37,16 @@ pub struct Behaviour {
     pub expired: bool,
     /// IAM denies `iam.serviceAccounts.getAccessToken`.
     pub deny: bool,
+    /// Short-lived, rotating tokens: the OAuth token endpoint and the metadata server issue a
+    /// new token on every request, valid for `expires_in` seconds, and rewrite this htpasswd
+    /// file of the registry so that only the newest token logs in.
+    pub rotate: Option<Rotate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rotate {
+    pub htpasswd: std::path::PathBuf,
+    pub expires_in: u64,
 }
 
 impl Default for Behaviour {
@@ -46,6 +56,7 @@ impl Default for Behaviour {
             service_account: SERVICE_ACCOUNT.to_owned(),
             expired: false,
             deny: false,
+            rotate: None,
         }
     }
 }
@@ -56,6 +67,8 @@ pub struct GoogleFake {
     pub url: String,
     /// Every request seen, as `METHOD PATH`.
     pub seen: Arc<Mutex<Vec<String>>>,
+    /// Every rotating token issued, oldest first.
+    pub issued: Arc<Mutex<Vec<String>>>,
 }
 
 struct State {
@@ -65,6 +78,7 @@ struct State {
     /// ID tokens handed out, with the audience each was requested for.
     jwts: Mutex<BTreeMap<String, String>>,
     seen: Arc<Mutex<Vec<String>>>,
+    issued: Arc<Mutex<Vec<String>>>,
 }
 
 impl GoogleFake {
@@ -72,7 +86,9 @@ impl GoogleFake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let issued = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(State {
+            issued: issued.clone(),
             url: url.clone(),
             behaviour,
             jwts: Mutex::new(BTreeMap::new()),
@@ -84,7 +100,7 @@ impl GoogleFake {
                 std::thread::spawn(move || serve(stream, &state));
             }
         });
-        GoogleFake { url, seen }
+        GoogleFake { url, seen, issued }
     }
 
     /// What `ACTIONS_ID_TOKEN_REQUEST_URL` is set to.
@@ -347,16 +363,19 @@ fn answer(r: &Request, state: &State) -> (u16, String) {
                 )),
             };
             match checked {
-                Ok(()) => (
-                    200,
-                    serde_json::json!({
-                        "access_token": ACCESS_TOKEN,
-                        "expires_in": 3599,
-                        "scope": SCOPE,
-                        "token_type": "Bearer"
-                    })
-                    .to_string(),
-                ),
+                Ok(()) => {
+                    let (token, expires_in) = issue(state);
+                    (
+                        200,
+                        serde_json::json!({
+                            "access_token": token,
+                            "expires_in": expires_in,
+                            "scope": SCOPE,
+                            "token_type": "Bearer"
+                        })
+                        .to_string(),
+                    )
+                }
                 Err(body) => (400, body),
             }
         }
@@ -364,9 +383,10 @@ fn answer(r: &Request, state: &State) -> (u16, String) {
             if header("metadata-flavor") != "Google" {
                 return (403, r#"{"error":"missing Metadata-Flavor"}"#.to_owned());
             }
+            let (token, expires_in) = issue(state);
             (
                 200,
-                serde_json::json!({"access_token": ACCESS_TOKEN, "expires_in": 3599, "token_type": "Bearer"})
+                serde_json::json!({"access_token": token, "expires_in": expires_in, "token_type": "Bearer"})
                     .to_string(),
             )
         }
@@ -464,4 +484,32 @@ fn check_refresh(form: &BTreeMap<String, String>) -> Result<(), String> {
         return Err(oauth_error("invalid_grant", "Bad Request"));
     }
     Ok(())
+}
+
+/// The access token to hand out, and its lifetime. With `rotate`, a new token each time, made
+/// the registry's only valid password before the answer leaves.
+fn issue(state: &State) -> (String, u64) {
+    let Some(rotate) = &state.behaviour.rotate else {
+        return (ACCESS_TOKEN.to_owned(), 3599);
+    };
+    let mut issued = state.issued.lock().unwrap();
+    let n = issued.len() as u64;
+    let token = format!("ya29.fake-rotating-token-{n}");
+    let line = std::process::Command::new("htpasswd")
+        .args(["-Bbn", "oauth2accesstoken", &token])
+        .output()
+        .expect("htpasswd");
+    // Written beside and renamed over, so the registry never reads half a file; the registry
+    // reloads when the modification time differs, so each version gets its own.
+    let tmp = rotate.htpasswd.with_extension(format!("new{n}"));
+    std::fs::write(&tmp, line.stdout).expect("write htpasswd");
+    let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000 + n);
+    std::fs::File::options()
+        .write(true)
+        .open(&tmp)
+        .and_then(|f| f.set_modified(mtime))
+        .expect("set htpasswd mtime");
+    std::fs::rename(&tmp, &rotate.htpasswd).expect("replace htpasswd");
+    issued.push(token.clone());
+    (token, rotate.expires_in)
 }

@@ -25,8 +25,10 @@ mod metadata;
 mod service_account;
 mod sts;
 
+use crate::auth::Refresh;
+use crate::auth::docker::Credential;
 use crate::auth::secret::Secret;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 pub const DEFAULT_STS_ENDPOINT: &str = "https://sts.googleapis.com";
@@ -75,6 +77,34 @@ pub fn access_token(options: &Options) -> Result<Option<AccessToken>> {
     }
     cache.clone_from(&token);
     Ok(token)
+}
+
+/// The registry user name Google registries take an access token with.
+pub const REGISTRY_USER: &str = "oauth2accesstoken";
+
+/// Registry login with Google access tokens, refreshed from the same source for the whole run.
+pub struct RegistryLogin {
+    options: Options,
+}
+
+impl RegistryLogin {
+    pub fn new(options: Options) -> RegistryLogin {
+        RegistryLogin { options }
+    }
+}
+
+impl Refresh for RegistryLogin {
+    fn current(&self) -> Result<Credential> {
+        match access_token(&self.options)? {
+            Some(token) => Ok(Credential::Basic {
+                username: REGISTRY_USER.to_owned(),
+                password: token.token,
+            }),
+            None => Err(Error::new(
+                "the Google credentials used at the start of the run are gone; cannot get a new access token",
+            )),
+        }
+    }
 }
 
 fn find(options: &Options) -> Result<Option<AccessToken>> {
