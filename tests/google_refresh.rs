@@ -5,38 +5,15 @@
 //! `docker-registry` accepts only the newest token (its htpasswd file is rewritten at each
 //! issue). No clock is faked and nothing sleeps: the margin does the work.
 
+#[path = "support/google_cli.rs"]
+mod google_cli;
 #[path = "support/google_fake.rs"]
 mod google_fake;
 mod support;
 
+use google_cli::{examples_path, kbundle};
 use google_fake::{Behaviour, GoogleFake, Rotate};
-use support::{Registry, examples, skopeo};
-
-fn kbundle(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
-    cmd.args(args)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config");
-    for name in [
-        "GOOGLE_APPLICATION_CREDENTIALS",
-        "ACTIONS_ID_TOKEN_REQUEST_URL",
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-        "GCE_METADATA_HOST",
-        "GITHUB_OUTPUT",
-    ] {
-        cmd.env_remove(name);
-    }
-    cmd.env("GITHUB_ACTIONS", "true");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::{Registry, skopeo};
 
 /// A registry whose only password is the newest token the fake issued.
 fn rotating(expires_in: u64) -> (Registry, GoogleFake) {
@@ -68,17 +45,16 @@ fn fake_metadata_short_lived_tokens_are_refreshed_and_the_registry_logged_in_aga
     let (registry, fake) = rotating(60);
     let image = format!("{}/kbundle/refresh:v1", registry.addr);
     let host = fake.url.trim_start_matches("http://").to_owned();
-    let examples = examples();
     let (code, stdout, stderr) = kbundle(
         &[
             "push",
-            examples.to_str().expect("utf-8 path"),
+            &examples_path(),
             "--image",
             &image,
             "--auth",
             "google",
         ],
-        &[("GCE_METADATA_HOST", &host)],
+        &[("GCE_METADATA_HOST", &host), ("GITHUB_ACTIONS", "true")],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let issued = fake.issued.lock().unwrap().clone();
@@ -109,17 +85,16 @@ fn fake_metadata_long_lived_token_is_fetched_once() {
     let (registry, fake) = rotating(3599);
     let image = format!("{}/kbundle/refresh:v2", registry.addr);
     let host = fake.url.trim_start_matches("http://").to_owned();
-    let examples = examples();
     let (code, stdout, stderr) = kbundle(
         &[
             "push",
-            examples.to_str().expect("utf-8 path"),
+            &examples_path(),
             "--image",
             &image,
             "--auth",
             "google",
         ],
-        &[("GCE_METADATA_HOST", &host)],
+        &[("GCE_METADATA_HOST", &host), ("GITHUB_ACTIONS", "true")],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(fake.issued.lock().unwrap().len(), 1);

@@ -30,7 +30,8 @@ pub struct Registry {
     plain: bool,
     /// Where a new credential comes from when the one in use is about to expire.
     refresh: Option<Arc<dyn Refresh>>,
-    session: tokio::sync::Mutex<Session>,
+    /// Boxed: it is most of the size, and `Store` holds a `Registry` inline.
+    session: Box<tokio::sync::Mutex<Session>>,
 }
 
 /// The client and the credential it is logged in with.
@@ -108,7 +109,7 @@ impl Registry {
             reference,
             plain,
             refresh,
-            session: tokio::sync::Mutex::new(session),
+            session: Box::new(tokio::sync::Mutex::new(session)),
         }
     }
 
