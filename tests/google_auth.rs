@@ -186,6 +186,10 @@ fn fake_sts_wrong_audience_shows_googles_message_and_the_audience() {
         stderr.contains(&format!("audience //iam.googleapis.com/{PROVIDER}")),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("the OIDC token was requested for another provider"),
+        "{stderr}"
+    );
     assert_no_tokens(&stdout, &stderr);
 }
 
@@ -243,6 +247,10 @@ fn fake_iam_missing_permission_names_the_service_account() {
         "{stderr}"
     );
     assert!(stderr.contains(SERVICE_ACCOUNT), "{stderr}");
+    assert!(
+        stderr.contains("roles/iam.workloadIdentityUser"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -379,4 +387,81 @@ fn help_documents_the_google_credential_order() {
         ),
         "{stdout}"
     );
+}
+
+#[test]
+fn fake_sts_attribute_condition_rejection_says_what_to_check() {
+    let (code, stdout, stderr) = refused(
+        Behaviour {
+            condition_rejects: true,
+            ..Behaviour::default()
+        },
+        PROVIDER,
+        SERVICE_ACCOUNT,
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("The given credential is rejected by the attribute condition."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("attribute condition does not accept"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(PROVIDER), "{stderr}");
+}
+
+fn sts_requests(fake: &GoogleFake) -> usize {
+    let seen = fake.seen.lock().unwrap();
+    seen.iter().filter(|r| *r == "POST /v1/token").count()
+}
+
+#[test]
+fn fake_sts_503_is_retried_with_backoff_and_the_push_succeeds() {
+    let fake = GoogleFake::start(Behaviour {
+        unavailable: 2,
+        ..Behaviour::default()
+    });
+    let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
+    let image = format!("{}/kbundle/retry:v1", registry.addr);
+    let path = examples_path();
+    let mut args = direct_args(&fake, &image, SERVICE_ACCOUNT);
+    args.insert(1, &path);
+    let request_url = fake.oidc_request_url();
+    let (code, stdout, stderr) = kbundle(
+        &args,
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(sts_requests(&fake), 3);
+}
+
+#[test]
+fn fake_sts_still_unavailable_after_retries_fails_with_googles_message() {
+    let fake = GoogleFake::start(Behaviour {
+        unavailable: usize::MAX,
+        ..Behaviour::default()
+    });
+    let path = examples_path();
+    let mut args = direct_args(&fake, "127.0.0.1:9/kbundle/refused:v1", SERVICE_ACCOUNT);
+    args.insert(1, &path);
+    let request_url = fake.oidc_request_url();
+    let (code, stdout, stderr) = kbundle(
+        &args,
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+        ],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("HTTP 503: The service is currently unavailable."),
+        "{stderr}"
+    );
+    // One attempt and three retries, then the error.
+    assert_eq!(sts_requests(&fake), 4);
+    assert_no_tokens(&stdout, &stderr);
 }

@@ -37,6 +37,10 @@ pub struct Behaviour {
     pub expired: bool,
     /// IAM denies `iam.serviceAccounts.getAccessToken`.
     pub deny: bool,
+    /// STS answers this many requests with 503 before it works again.
+    pub unavailable: usize,
+    /// STS rejects the ID token by the provider's attribute condition.
+    pub condition_rejects: bool,
     /// Short-lived, rotating tokens: the OAuth token endpoint and the metadata server issue a
     /// new token on every request, valid for `expires_in` seconds, and rewrite this htpasswd
     /// file of the registry so that only the newest token logs in.
@@ -56,6 +60,8 @@ impl Default for Behaviour {
             service_account: SERVICE_ACCOUNT.to_owned(),
             expired: false,
             deny: false,
+            unavailable: 0,
+            condition_rejects: false,
             rotate: None,
         }
     }
@@ -77,6 +83,8 @@ struct State {
     behaviour: Behaviour,
     /// ID tokens handed out, with the audience each was requested for.
     jwts: Mutex<BTreeMap<String, String>>,
+    /// STS requests answered with 503 so far.
+    refused: Mutex<usize>,
     seen: Arc<Mutex<Vec<String>>>,
     issued: Arc<Mutex<Vec<String>>>,
 }
@@ -92,6 +100,7 @@ impl GoogleFake {
             url: url.clone(),
             behaviour,
             jwts: Mutex::new(BTreeMap::new()),
+            refused: Mutex::new(0),
             seen: seen.clone(),
         });
         std::thread::spawn(move || {
@@ -191,6 +200,7 @@ fn respond(mut stream: TcpStream, status: u16, body: &str) {
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
+        503 => "Service Unavailable",
         _ => "Not Found",
     };
     let _ = write!(
@@ -241,6 +251,15 @@ fn answer(r: &Request, state: &State) -> (u16, String) {
             )
         }
         ("POST", "/v1/token") => {
+            let mut refused = state.refused.lock().unwrap();
+            if *refused < b.unavailable {
+                *refused += 1;
+                return (
+                    503,
+                    r#"{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}"#.to_owned(),
+                );
+            }
+            drop(refused);
             if !header("content-type").starts_with("application/x-www-form-urlencoded") {
                 return (
                     400,
@@ -300,6 +319,15 @@ fn answer(r: &Request, state: &State) -> (u16, String) {
             }
             if b.expired {
                 return (400, oauth_error("invalid_grant", "ID Token expired."));
+            }
+            if b.condition_rejects {
+                return (
+                    400,
+                    oauth_error(
+                        "unauthorized_client",
+                        "The given credential is rejected by the attribute condition.",
+                    ),
+                );
             }
             (
                 200,

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::AccessToken;
-use super::http::{oauth_token, send};
+use super::http::{oauth_token, send_retrying};
 use crate::error::{Error, Result};
 
 const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
@@ -31,14 +31,13 @@ pub(super) fn token(agent: &ureq::Agent, label: &str, file: AuthorizedUser) -> R
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| DEFAULT_TOKEN_URI.to_owned());
     let what = format!("{label}: refreshing the user token (client {id})");
-    let answer = send(
-        &what,
+    let answer = send_retrying(&what, || {
         agent.post(&token_uri).send_form([
             ("grant_type", "refresh_token"),
             ("client_id", id.as_str()),
             ("client_secret", secret.as_str()),
             ("refresh_token", refresh.as_str()),
-        ]),
-    )?;
+        ])
+    })?;
     oauth_token(&answer, &what)
 }

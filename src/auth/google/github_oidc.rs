@@ -1,7 +1,7 @@
 //! Direct Workload Identity Federation from GitHub Actions: the job's OIDC token, requested for
 //! the provider's audience, exchanged at STS, then optionally for a service account's token.
 
-use super::http::{send, string_field};
+use super::http::{send_retrying, string_field};
 use super::{AccessToken, DEFAULT_IAMCREDENTIALS_ENDPOINT, DEFAULT_STS_ENDPOINT, Options, sts};
 use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
@@ -52,14 +52,13 @@ pub(super) fn token(agent: &ureq::Agent, provider: &str, options: &Options) -> R
     actions::mask(&request_token);
     let oidc_audience = format!("https://iam.googleapis.com/{provider}");
     let what = format!("GitHub Actions OIDC token request (audience {oidc_audience})");
-    let answer = send(
-        &what,
+    let answer = send_retrying(&what, || {
         agent
             .get(&request_url)
             .query("audience", &oidc_audience)
             .header("Authorization", format!("Bearer {request_token}"))
-            .call(),
-    )?;
+            .call()
+    })?;
     let jwt = string_field(&answer, "value", &what)?;
     actions::mask(&jwt);
     let sts_base = options

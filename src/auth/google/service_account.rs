@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::http::{oauth_token, send};
+use super::http::{oauth_token, send_retrying};
 use super::{AccessToken, SCOPE};
 use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
@@ -53,13 +53,12 @@ pub(super) fn token(agent: &ureq::Agent, label: &str, file: ServiceAccount) -> R
         .unwrap_or_else(|| DEFAULT_TOKEN_URI.to_owned());
     let assertion = assertion(label, &email, file.private_key_id, &key, &token_uri)?;
     let what = format!("{label}: token request for service account {email} at {token_uri}");
-    let answer = send(
-        &what,
+    let answer = send_retrying(&what, || {
         agent.post(&token_uri).send_form([
             ("grant_type", JWT_BEARER),
             ("assertion", assertion.expose()),
-        ]),
-    )?;
+        ])
+    })?;
     oauth_token(&answer, &what)
 }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-use super::http::{oauth_token, send, string_field};
+use super::http::{oauth_token, send_retrying, string_field};
 use super::{AccessToken, SCOPE};
 use crate::auth::secret::Secret;
 use crate::error::Result;
@@ -23,8 +23,7 @@ pub(super) fn exchange(
     subject_token: &Secret,
 ) -> Result<AccessToken> {
     let what = format!("Google STS token exchange at {token_url} (audience {audience})");
-    let answer = send(
-        &what,
+    let answer = send_retrying(&what, || {
         agent.post(token_url).send_form([
             ("grant_type", TOKEN_EXCHANGE),
             ("audience", audience),
@@ -32,8 +31,8 @@ pub(super) fn exchange(
             ("requested_token_type", ACCESS_TOKEN_TYPE),
             ("subject_token_type", subject_token_type),
             ("subject_token", subject_token.expose()),
-        ]),
-    )?;
+        ])
+    })?;
     oauth_token(&answer, &what)
 }
 
@@ -45,8 +44,7 @@ pub(super) fn impersonate(
     federated: &AccessToken,
 ) -> Result<AccessToken> {
     let what = format!("IAM generateAccessToken for service account {service_account}");
-    let answer = send(
-        &what,
+    let answer = send_retrying(&what, || {
         agent
             .post(url)
             .header(
@@ -54,8 +52,8 @@ pub(super) fn impersonate(
                 format!("Bearer {}", federated.token.expose()),
             )
             .header("Content-Type", "application/json")
-            .send(serde_json::json!({"scope": [SCOPE], "lifetime": "3600s"}).to_string()),
-    )?;
+            .send(serde_json::json!({"scope": [SCOPE], "lifetime": "3600s"}).to_string())
+    })?;
     let token = string_field(&answer, "accessToken", &what)?;
     actions::mask(&token);
     let expires_at = answer
