@@ -56,16 +56,21 @@ pub fn is_google_registry(host: &str) -> bool {
     host.ends_with("-docker.pkg.dev") || host == "gcr.io" || host.ends_with(".gcr.io")
 }
 
+/// A token with less time left than this is replaced before use: enough for the slowest
+/// registry operation to finish with the token it started with.
+const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// One token for the whole run (every registry of `promote`, every refresh check).
 static CACHE: Mutex<Option<AccessToken>> = Mutex::new(None);
 
 /// An access token from the first credential source that exists; `None` when there is none.
-/// Cached for the run and fetched again when less than five minutes are left.
+/// Cached for the run and fetched again when less than `REFRESH_MARGIN` is left.
 pub fn access_token(options: &Options) -> Result<Option<AccessToken>> {
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(cached) = cache.as_ref() {
         let fresh = cached.expires_at.is_none_or(|t| {
             t.duration_since(SystemTime::now())
-                .is_ok_and(|left| left > Duration::from_secs(300))
+                .is_ok_and(|left| left > REFRESH_MARGIN)
         });
         if fresh {
             return Ok(Some(cached.clone()));
