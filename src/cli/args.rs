@@ -146,13 +146,16 @@ pub struct RegistryArgs {
     pub password_stdin: bool,
 
     /// Where registry credentials come from [default: google for *-docker.pkg.dev, gcr.io and
-    /// *.gcr.io (falling back to docker when no Google credentials exist), else docker]
+    /// *.gcr.io (falling back to docker when no Google credentials exist), else docker].
+    /// Google credentials are taken from the first of: --workload-identity-provider, the file
+    /// GOOGLE_APPLICATION_CREDENTIALS names (external_account, service_account or
+    /// authorized_user), the GCE/GKE metadata server
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub auth: Option<crate::auth::AuthMode>,
 
     /// Exchange the GitHub Actions OIDC token through this Workload Identity provider
     /// (projects/N/locations/global/workloadIdentityPools/POOL/providers/PROVIDER); implies
-    /// --auth google
+    /// --auth google and wins over GOOGLE_APPLICATION_CREDENTIALS
     #[arg(long, value_name = "PROVIDER")]
     pub workload_identity_provider: Option<String>,
 

@@ -14,13 +14,14 @@ pub mod validate;
 pub mod verify;
 
 use std::io::{IsTerminal, Read};
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::auth::AuthMode;
 use crate::auth::docker::{self, Credential};
 use crate::auth::google;
 use crate::auth::secret::Secret;
+use crate::auth::{AuthMode, Refresh};
 use crate::cli::RegistryArgs;
 use crate::error::{Error, Result};
 use crate::oci::{Connect, ImageRef};
@@ -33,6 +34,7 @@ fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
     let ImageRef::Registry(reference) = image else {
         return Ok(Connect::default());
     };
+    let mut refresh: Option<Arc<dyn Refresh>> = None;
     let credential = match &args.username {
         Some(username) => {
             let mut password = String::new();
@@ -59,22 +61,26 @@ fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
                     args.workload_identity_provider.is_some() || google::is_google_registry(host)
                 }
             };
+            let options = google::Options {
+                workload_identity_provider: args.workload_identity_provider.clone(),
+                service_account: args.service_account.clone(),
+                sts_endpoint: args.sts_endpoint.clone(),
+                iamcredentials_endpoint: args.iamcredentials_endpoint.clone(),
+            };
             let token = if google {
-                google::access_token(&google::Options {
-                    workload_identity_provider: args.workload_identity_provider.clone(),
-                    service_account: args.service_account.clone(),
-                    sts_endpoint: args.sts_endpoint.clone(),
-                    iamcredentials_endpoint: args.iamcredentials_endpoint.clone(),
-                })
-                .map_err(|e| Error::new(format!("{host}: {e}")))?
+                google::access_token(&options).map_err(|e| Error::new(format!("{host}: {e}")))?
             } else {
                 None
             };
             match token {
-                Some(token) => Some(Credential::Basic {
-                    username: "oauth2accesstoken".to_owned(),
-                    password: token.token,
-                }),
+                Some(token) => {
+                    // The token lasts an hour; the registry asks for a new one as it runs out.
+                    refresh = Some(Arc::new(google::RegistryLogin::new(options)));
+                    Some(Credential::Basic {
+                        username: google::REGISTRY_USER.to_owned(),
+                        password: token.token,
+                    })
+                }
                 None if args.auth == Some(AuthMode::Google) => {
                     return Err(Error::new(format!(
                         "{host}: --auth google: no Google credentials found; set \
@@ -89,6 +95,7 @@ fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
     Ok(Connect {
         plain_http: args.plain_http,
         credential,
+        refresh,
     })
 }
 
