@@ -335,6 +335,10 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
         .env("INPUT_KEY-PASSWORD", "")
         .env("INPUT_FLEET-REPO", "octocat/Hello-World")
         .env("INPUT_FLEET-FILE", "clusters/prod/root-sync.yaml")
+        .env(
+            "INPUT_FLEET-IMAGE",
+            "us-docker.pkg.dev/example-project/config/root:v1",
+        )
         .env("INPUT_GITHUB-TOKEN", TOKEN)
         .env("INPUT_COMMENT", "true")
         .output()
@@ -367,7 +371,7 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
         .find(|e| e.method == "PATCH" && e.path.ends_with("/pulls/1347"))
         .expect("the pull request was updated");
     for needle in [
-        "**Validation:** 12 valid, 0 invalid, 0 errors, 0 skipped",
+        "**Validation:** 11 valid, 0 invalid, 0 errors, 0 skipped",
         "**Signature:** signed with cosign key ecdsa-p256 SHA256:",
         "the signature verified after the push",
         "**Source commit:** https://github.com/octo-org/app/commit/6dcb09b5b57875f334f61aebed695e2e4193db5e",

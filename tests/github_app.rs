@@ -307,6 +307,10 @@ fn publish_from_action_inputs_opens_the_fleet_pull_request_as_the_app_contract_c
         )
         .env("INPUT_FLEET-REPO", "octo-org/fleet")
         .env("INPUT_FLEET-FILE", "clusters/prod/root-sync.yaml")
+        .env(
+            "INPUT_FLEET-IMAGE",
+            "us-docker.pkg.dev/example-project/config/root:v1",
+        )
         .env("INPUT_GITHUB-TOKEN", WORKFLOW_TOKEN)
         .env("INPUT_APP-ID", APP_ID)
         .env("INPUT_APP-PRIVATE-KEY", &pem)

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::github::actions;
 
 /// Every input `action.yml` declares; a test checks the two agree.
-pub const INPUTS: [&str; 19] = [
+pub const INPUTS: [&str; 20] = [
     "command",
     "paths",
     "image",
@@ -22,6 +22,7 @@ pub const INPUTS: [&str; 19] = [
     "fleet-repo",
     "fleet-file",
     "fleet-base",
+    "fleet-image",
     "github-token",
     "app-id",
     "app-private-key",
@@ -96,6 +97,7 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
             flag(&mut argv, "fleet-file", "--fleet-file");
             flag(&mut argv, "fleet-repo", "--fleet-repo");
             flag(&mut argv, "fleet-base", "--fleet-base");
+            flag(&mut argv, "fleet-image", "--fleet-image");
             // On unless switched off: `docker://` steps get no default from action.yml.
             if !matches!(
                 input("comment").to_lowercase().as_str(),
