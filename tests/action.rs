@@ -341,3 +341,93 @@ fn a_comment_github_refuses_is_a_warning_and_publish_still_succeeds() {
             .starts_with("sha256:")
     );
 }
+
+/// `kbundle` with no arguments and the given inputs, as the runner starts a container step.
+fn from_inputs(work: &Path, inputs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    cmd.current_dir(work)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", work)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", work.join("github_output"))
+        .env("RUNNER_TEMP", work);
+    for (name, value) in inputs {
+        cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+    }
+    cmd.output().expect("run")
+}
+
+#[test]
+fn verify_and_bump_run_from_inputs() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let published = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env_remove("GITHUB_ACTIONS")
+        .env("COSIGN_PASSWORD", "")
+        .arg("publish")
+        .arg(examples())
+        .output()
+        .expect("publish");
+    assert!(published.status.success());
+    let pinned = String::from_utf8_lossy(&published.stdout).trim().to_owned();
+    let digest = pinned.rsplit_once('@').expect("digest").1.to_owned();
+
+    // verify: the public key as a secret's PEM text.
+    let public = std::fs::read_to_string(work.path().join(".kbundle/cosign.pub")).expect("pub");
+    let image = "oci-layout:.kbundle/oci:latest";
+    let out = from_inputs(
+        work.path(),
+        &[("command", "verify"), ("image", image), ("key", &public)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Another key: judged and failed, exit 1.
+    let other = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env("COSIGN_PASSWORD", "")
+        .args(["keygen", "--output-key-prefix", "other"])
+        .output()
+        .expect("keygen");
+    assert!(other.status.success());
+    let out = from_inputs(
+        work.path(),
+        &[
+            ("command", "verify"),
+            ("image", image),
+            ("key", "other.pub"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    // bump: the fleet file in the workspace gets the digest.
+    let fleet = work.path().join("root-sync.yaml");
+    std::fs::copy(examples().join("fleet/root-sync.yaml"), &fleet).expect("copy");
+    let target = format!("us-docker.pkg.dev/example-project/config/root:v3@{digest}");
+    let out = from_inputs(
+        work.path(),
+        &[
+            ("command", "bump"),
+            ("image", &target),
+            ("fleet-file", "root-sync.yaml"),
+            ("paths", "ignored-by-bump"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&fleet).expect("fleet");
+    assert!(text.contains(&format!("image: {target}")), "{text}");
+
+    // A command the inputs cannot drive says what can.
+    let out = from_inputs(work.path(), &[("command", "promote")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use publish, validate, verify"));
+}
