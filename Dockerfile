@@ -1,26 +1,32 @@
 # kbundle: the GitHub Action's container, and a plain CLI image (ghcr.io/kbundle/kbundle).
 #
 # Builder and runtime are pinned by tag here. Release builds pin both by digest as well
-# (FROM rust:1.95-slim-bookworm@sha256:… / gcr.io/distroless/cc-debian12@sha256:…) so the
+# (FROM rust:1.95-slim-bookworm@sha256:… / gcr.io/distroless/static-debian12@sha256:…) so the
 # same tag always yields the same image; update the digests deliberately (Dependabot or
 # Renovate can do it).
 
 # ---- build --------------------------------------------------------------------------
 FROM rust:1.95-slim-bookworm AS builder
 
-# Nothing to install: the rust slim images already ship gcc, libc6-dev and binutils, which is
-# all the C code in the dependency tree (mimalloc, ring, aws-lc-sys via the cc crate) and
-# `strip` need.
+# A static musl binary, so the runtime image needs no libc: that keeps it near 20 MB instead
+# of ~45 MB with distroless/cc. musl-tools gives the C compiler wrapper that the C code in the
+# dependency tree (mimalloc, ring, aws-lc-sys, built by the cc crate) needs for musl;
+# mimalloc also replaces musl's slow allocator.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends musl-tools=1.2.3-1 \
+ && rm -rf /var/lib/apt/lists/* \
+ && rustup target add "$(uname -m)-unknown-linux-musl"
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked \
- && strip --strip-all target/release/kbundle \
- && install -D -m 0755 target/release/kbundle /out/kbundle \
+RUN target="$(uname -m)-unknown-linux-musl" \
+ && cargo build --release --locked --target "$target" \
+ && strip --strip-all "target/$target/release/kbundle" \
+ && install -D -m 0755 "target/$target/release/kbundle" /out/kbundle \
  && /out/kbundle --version
 
 # ---- runtime ------------------------------------------------------------------------
-# distroless/cc: glibc, libgcc_s (the binary links only those) and CA certificates; no shell,
-# no package manager.
+# distroless/static: CA certificates, /etc/passwd with root and nonroot, tzdata; no libc
+# (the binary is static), no shell, no package manager.
 # The root variant on purpose, not :nonroot. GitHub runs a Docker action as the image's user
 # and mounts the workspace and the GITHUB_OUTPUT/GITHUB_STEP_SUMMARY files, owned by the
 # runner's account, into the container; GitHub's Dockerfile guidance is that Docker actions
@@ -29,7 +35,7 @@ RUN cargo build --release --locked \
 # securityContext.
 # distroless publishes no version tags, only latest/nonroot/debug; releases pin the digest.
 # hadolint ignore=DL3007
-FROM gcr.io/distroless/cc-debian12:latest
+FROM gcr.io/distroless/static-debian12:latest
 
 LABEL org.opencontainers.image.title="kbundle" \
       org.opencontainers.image.description="Validate, bundle, sign and ship Kubernetes manifests the GitOps way" \

@@ -49,7 +49,7 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
     assert!(keygen.status.success());
     let pem = std::fs::read_to_string(work.path().join("ci.key")).expect("key");
     let fleet = work.path().join("root-sync.yaml");
-    std::fs::copy(examples().join("config-sync/root-sync.yaml"), &fleet).expect("copy");
+    std::fs::copy(examples().join("fleet/root-sync.yaml"), &fleet).expect("copy");
     let output = work.path().join("github_output");
     let summary = work.path().join("step_summary");
     let image = format!("{}/kbundle/root:v1", registry.addr);
@@ -124,7 +124,7 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
         &std::fs::read_to_string(work.path().join(&outputs["report"])).expect("report"),
     )
     .expect("json");
-    assert_eq!(report["summary"]["valid"], 12);
+    assert_eq!(report["summary"]["valid"], 11);
     assert!(
         std::fs::read_to_string(&summary)
             .expect("summary")
@@ -178,15 +178,20 @@ fn validate_from_inputs_annotates_and_fails() {
 }
 
 #[test]
-fn inputs_for_features_not_there_yet_are_refused() {
+fn app_id_without_app_private_key_is_refused() {
     let out = assert_cmd::Command::cargo_bin("kbundle")
         .expect("binary")
         .env("GITHUB_ACTIONS", "true")
         .env("INPUT_APP-ID", "12345")
+        .env_remove("INPUT_APP-PRIVATE-KEY")
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("app-id"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("app-id and app-private-key go together"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -264,4 +269,165 @@ fn publish_offline_default_needs_no_registry_and_no_account() {
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
+}
+
+/// A stand-in for api.github.com that refuses every request the way GitHub refuses a fork
+/// pull request's read-only token (403, "Resource not accessible by integration"); returns
+/// its base URL. Only the status matters here; tests/github.rs checks request shapes.
+fn refusing_github() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let _ = stream.read(&mut buf);
+            let body = r#"{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest","status":"403"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn a_comment_github_refuses_is_a_warning_and_publish_still_succeeds() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let output = work.path().join("github_output");
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", work.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_API_URL", refusing_github())
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", fixture("github/pull_request.json"))
+        .env("GITHUB_REPOSITORY", "acme/config")
+        .env("RUNNER_TEMP", work.path())
+        .env("INPUT_COMMAND", "publish")
+        .env("INPUT_PATHS", examples())
+        .env("INPUT_GITHUB-TOKEN", TOKEN)
+        .env("INPUT_SIGN", "none")
+        .env("INPUT_COMMENT", "true")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let warning = stdout
+        .lines()
+        .find(|l| l.starts_with("::warning title=kbundle comment::"))
+        .unwrap_or_else(|| panic!("no warning in {stdout}"));
+    assert!(warning.contains("was not posted on #"), "{warning}");
+    assert!(
+        warning.contains("Resource not accessible by integration"),
+        "{warning}"
+    );
+    assert!(
+        !stdout
+            .replace(&format!("::add-mask::{TOKEN}"), "")
+            .contains(TOKEN)
+    );
+    assert!(!stderr.contains(TOKEN));
+    assert!(
+        outputs(&std::fs::read_to_string(&output).expect("outputs"))["digest"]
+            .starts_with("sha256:")
+    );
+}
+
+/// `kbundle` with no arguments and the given inputs, as the runner starts a container step.
+fn from_inputs(work: &Path, inputs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    cmd.current_dir(work)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", work)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", work.join("github_output"))
+        .env("RUNNER_TEMP", work);
+    for (name, value) in inputs {
+        cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+    }
+    cmd.output().expect("run")
+}
+
+#[test]
+fn verify_and_bump_run_from_inputs() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let published = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env_remove("GITHUB_ACTIONS")
+        .env("COSIGN_PASSWORD", "")
+        .arg("publish")
+        .arg(examples())
+        .output()
+        .expect("publish");
+    assert!(published.status.success());
+    let pinned = String::from_utf8_lossy(&published.stdout).trim().to_owned();
+    let digest = pinned.rsplit_once('@').expect("digest").1.to_owned();
+
+    // verify: the public key as a secret's PEM text.
+    let public = std::fs::read_to_string(work.path().join(".kbundle/cosign.pub")).expect("pub");
+    let image = "oci-layout:.kbundle/oci:latest";
+    let out = from_inputs(
+        work.path(),
+        &[("command", "verify"), ("image", image), ("key", &public)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Another key: judged and failed, exit 1.
+    let other = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(work.path())
+        .env("COSIGN_PASSWORD", "")
+        .args(["keygen", "--output-key-prefix", "other"])
+        .output()
+        .expect("keygen");
+    assert!(other.status.success());
+    let out = from_inputs(
+        work.path(),
+        &[
+            ("command", "verify"),
+            ("image", image),
+            ("key", "other.pub"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+
+    // bump: the fleet file in the workspace gets the digest.
+    let fleet = work.path().join("root-sync.yaml");
+    std::fs::copy(examples().join("fleet/root-sync.yaml"), &fleet).expect("copy");
+    let target = format!("us-docker.pkg.dev/example-project/config/root:v3@{digest}");
+    let out = from_inputs(
+        work.path(),
+        &[
+            ("command", "bump"),
+            ("image", &target),
+            ("fleet-file", "root-sync.yaml"),
+            ("paths", "ignored-by-bump"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&fleet).expect("fleet");
+    assert!(text.contains(&format!("image: {target}")), "{text}");
+
+    // A command the inputs cannot drive says what can.
+    let out = from_inputs(work.path(), &[("command", "promote")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use publish, validate, verify"));
 }

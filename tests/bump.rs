@@ -21,7 +21,7 @@ const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef012
 #[test]
 fn bumps_the_example_rootsync_then_reports_up_to_date() {
     let original = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/config-sync/root-sync.yaml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
     )
     .expect("example");
     let dir = tempfile::tempdir().expect("tempdir");

@@ -56,8 +56,7 @@ fn requests(exchanges: &[Exchange]) -> Vec<String> {
 /// A RootSync for Prism's contents example (a README), base64 as the contents API sends it.
 fn root_sync_base64() -> String {
     let root_sync = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples/config-sync/root-sync.yaml"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
     )
     .expect("example");
     base64::engine::general_purpose::STANDARD.encode(&root_sync)
@@ -336,6 +335,10 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
         .env("INPUT_KEY-PASSWORD", "")
         .env("INPUT_FLEET-REPO", "octocat/Hello-World")
         .env("INPUT_FLEET-FILE", "clusters/prod/root-sync.yaml")
+        .env(
+            "INPUT_FLEET-IMAGE",
+            "us-docker.pkg.dev/example-project/config/root:v1",
+        )
         .env("INPUT_GITHUB-TOKEN", TOKEN)
         .env("INPUT_COMMENT", "true")
         .output()
@@ -360,6 +363,23 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
         assert!(
             made.contains(&expected.to_owned()),
             "{expected} missing: {made:#?}"
+        );
+    }
+    // publish knows the validation and the signature it just made, and says so.
+    let update = exchanges
+        .iter()
+        .find(|e| e.method == "PATCH" && e.path.ends_with("/pulls/1347"))
+        .expect("the pull request was updated");
+    for needle in [
+        "**Validation:** 11 valid, 0 invalid, 0 errors, 0 skipped",
+        "**Signature:** signed with cosign key ecdsa-p256 SHA256:",
+        "the signature verified after the push",
+        "**Source commit:** https://github.com/octo-org/app/commit/6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    ] {
+        assert!(
+            update.request_body.contains(needle),
+            "{needle}: {}",
+            update.request_body
         );
     }
     let outputs = std::fs::read_to_string(&output).expect("outputs");

@@ -2,64 +2,18 @@
 //! endpoints (`support/google_fake.rs`) and a real registry that accepts `oauth2accesstoken`
 //! with the token the fake issues.
 
+#[path = "support/google_cli.rs"]
+mod google_cli;
 #[path = "support/google_fake.rs"]
 mod google_fake;
 mod support;
 
+use google_cli::{assert_no_tokens, examples_path, kbundle, service_account_file};
 use google_fake::{
     ACCESS_TOKEN, Behaviour, FEDERATED_TOKEN, GoogleFake, PROVIDER, REQUEST_TOKEN, SERVICE_ACCOUNT,
+    SERVICE_ACCOUNT_KEY,
 };
-use support::{Registry, examples, skopeo};
-
-const ENV_CLEARED: [&str; 8] = [
-    "GOOGLE_APPLICATION_CREDENTIALS",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "GITHUB_ACTIONS",
-    "GCE_METADATA_HOST",
-    "GITHUB_SHA",
-    "GITHUB_REPOSITORY",
-    "GITHUB_OUTPUT",
-];
-
-fn kbundle(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
-    cmd.args(args)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config");
-    for name in ENV_CLEARED {
-        cmd.env_remove(name);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// No token appears anywhere except in the runner's `::add-mask::` commands.
-fn assert_no_tokens(stdout: &str, stderr: &str) {
-    let unmasked: String = stdout
-        .lines()
-        .filter(|l| !l.starts_with("::add-mask::"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    for token in [
-        REQUEST_TOKEN,
-        FEDERATED_TOKEN,
-        ACCESS_TOKEN,
-        "fake-id-token",
-    ] {
-        assert!(
-            !unmasked.contains(token) && !stderr.contains(token),
-            "{token} leaked:\n{stdout}\n{stderr}"
-        );
-    }
-}
+use support::{Registry, skopeo};
 
 /// The external_account file google-github-actions/auth writes, pointed at the fake.
 fn external_account_file(fake: &GoogleFake, provider: &str, sa: &str) -> tempfile::NamedTempFile {
@@ -80,10 +34,6 @@ fn external_account_file(fake: &GoogleFake, provider: &str, sa: &str) -> tempfil
     });
     std::fs::write(file.path(), json.to_string()).expect("write credentials");
     file
-}
-
-fn examples_path() -> String {
-    examples().to_str().unwrap_or(".").to_owned()
 }
 
 #[test]
@@ -236,6 +186,10 @@ fn fake_sts_wrong_audience_shows_googles_message_and_the_audience() {
         stderr.contains(&format!("audience //iam.googleapis.com/{PROVIDER}")),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("the OIDC token was requested for another provider"),
+        "{stderr}"
+    );
     assert_no_tokens(&stdout, &stderr);
 }
 
@@ -293,6 +247,10 @@ fn fake_iam_missing_permission_names_the_service_account() {
         "{stderr}"
     );
     assert!(stderr.contains(SERVICE_ACCOUNT), "{stderr}");
+    assert!(
+        stderr.contains("roles/iam.workloadIdentityUser"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -353,4 +311,157 @@ fn fake_auth_google_without_any_source_is_a_usage_error() {
     );
     assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(stderr.contains("no Google credentials found"), "{stderr}");
+}
+
+#[test]
+fn fake_explicit_workload_identity_provider_wins_over_google_application_credentials() {
+    let fake = GoogleFake::start(Behaviour::default());
+    let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
+    let image = format!("{}/kbundle/precedence:v1", registry.addr);
+    // A working key file is in the environment too; the flag must still decide.
+    let key = service_account_file(&fake, SERVICE_ACCOUNT, SERVICE_ACCOUNT_KEY);
+    let path = examples_path();
+    let mut args = direct_args(&fake, &image, SERVICE_ACCOUNT);
+    args.insert(1, &path);
+    let request_url = fake.oidc_request_url();
+    let (code, stdout, stderr) = kbundle(
+        &args,
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                key.path().to_str().expect("utf-8 path"),
+            ),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(
+        *fake.seen.lock().unwrap(),
+        [
+            "GET /oidc/token".to_owned(),
+            "POST /v1/token".to_owned(),
+            format!("POST /v1/projects/-/serviceAccounts/{SERVICE_ACCOUNT}:generateAccessToken"),
+        ]
+    );
+    assert_no_tokens(&stdout, &stderr);
+}
+
+#[test]
+fn fake_google_application_credentials_win_over_the_metadata_server() {
+    let fake = GoogleFake::start(Behaviour::default());
+    let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
+    let image = format!("{}/kbundle/precedence:v2", registry.addr);
+    let key = service_account_file(&fake, SERVICE_ACCOUNT, SERVICE_ACCOUNT_KEY);
+    let host = fake.url.trim_start_matches("http://").to_owned();
+    let (code, stdout, stderr) = kbundle(
+        &[
+            "push",
+            &examples_path(),
+            "--image",
+            &image,
+            "--auth",
+            "google",
+        ],
+        &[
+            ("GCE_METADATA_HOST", &host),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                key.path().to_str().expect("utf-8 path"),
+            ),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(*fake.seen.lock().unwrap(), ["POST /token"]);
+}
+
+#[test]
+fn help_documents_the_google_credential_order() {
+    let (code, stdout, _) = kbundle(&["push", "--help"], &[]);
+    assert_eq!(code, 0);
+    let text = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains(
+            "Google credentials are taken from the first of: --workload-identity-provider, the \
+             file GOOGLE_APPLICATION_CREDENTIALS names"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn fake_sts_attribute_condition_rejection_says_what_to_check() {
+    let (code, stdout, stderr) = refused(
+        Behaviour {
+            condition_rejects: true,
+            ..Behaviour::default()
+        },
+        PROVIDER,
+        SERVICE_ACCOUNT,
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("The given credential is rejected by the attribute condition."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("attribute condition does not accept"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(PROVIDER), "{stderr}");
+}
+
+fn sts_requests(fake: &GoogleFake) -> usize {
+    let seen = fake.seen.lock().unwrap();
+    seen.iter().filter(|r| *r == "POST /v1/token").count()
+}
+
+#[test]
+fn fake_sts_503_is_retried_with_backoff_and_the_push_succeeds() {
+    let fake = GoogleFake::start(Behaviour {
+        unavailable: 2,
+        ..Behaviour::default()
+    });
+    let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
+    let image = format!("{}/kbundle/retry:v1", registry.addr);
+    let path = examples_path();
+    let mut args = direct_args(&fake, &image, SERVICE_ACCOUNT);
+    args.insert(1, &path);
+    let request_url = fake.oidc_request_url();
+    let (code, stdout, stderr) = kbundle(
+        &args,
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(sts_requests(&fake), 3);
+}
+
+#[test]
+fn fake_sts_still_unavailable_after_retries_fails_with_googles_message() {
+    let fake = GoogleFake::start(Behaviour {
+        unavailable: usize::MAX,
+        ..Behaviour::default()
+    });
+    let path = examples_path();
+    let mut args = direct_args(&fake, "127.0.0.1:9/kbundle/refused:v1", SERVICE_ACCOUNT);
+    args.insert(1, &path);
+    let request_url = fake.oidc_request_url();
+    let (code, stdout, stderr) = kbundle(
+        &args,
+        &[
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+        ],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("HTTP 503: The service is currently unavailable."),
+        "{stderr}"
+    );
+    // One attempt and three retries, then the error.
+    assert_eq!(sts_requests(&fake), 4);
+    assert_no_tokens(&stdout, &stderr);
 }

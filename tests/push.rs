@@ -46,7 +46,12 @@ fn raw_manifest(image: &str) -> Value {
 /// The bundled files: what examples/ holds minus its .kbundleignore entries.
 fn expected_files() -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut files = tree(&examples());
-    files.retain(|k, _| k != "README.md" && k != ".kbundleignore" && !k.starts_with("workflows/"));
+    files.retain(|k, _| {
+        k != "README.md"
+            && k != ".kbundleignore"
+            && !k.starts_with("workflows/")
+            && !k.starts_with("fleet/")
+    });
     files
 }
 

@@ -374,9 +374,17 @@ fn the_examples_validate_strictly_and_kbundleignore_is_honoured() {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let (code, v) = json(&["--strict", examples.to_str().unwrap_or(".")]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(v["summary"]["valid"], 12);
+    assert_eq!(
+        v["summary"]["valid"], 11,
+        "fleet/ is listed in .kbundleignore"
+    );
     assert_eq!(
         v["summary"]["errors"], 0,
         "examples/workflows is listed in .kbundleignore"
     );
+    // The fleet's RootSync, validated on its own, with Config Sync's rules.
+    let fleet = examples.join("fleet/root-sync.yaml");
+    let (code, v) = json(&["--strict", fleet.to_str().unwrap_or(".")]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["summary"]["valid"], 1);
 }

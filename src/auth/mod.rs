@@ -6,6 +6,14 @@ pub mod docker;
 pub mod google;
 pub mod secret;
 
+/// Registry credentials that change during a run: short-lived tokens, fetched again before
+/// they expire, so that a long push does not fail when the first one runs out.
+pub trait Refresh: Send + Sync {
+    /// The credential for the next request: the one in use while it has time left, else a
+    /// new one. Blocking; may call a token endpoint.
+    fn current(&self) -> crate::error::Result<docker::Credential>;
+}
+
 /// Which credentials `--auth` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AuthMode {

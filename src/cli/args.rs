@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueHint};
 
 use crate::bundle::ArtifactKind;
 use crate::oci::ImageRef;
@@ -61,7 +61,7 @@ pub struct RuleArgs {
 
     /// CustomResourceDefinitions (a file or a folder) to validate custom resources with;
     /// CRDs among the validated files are used too
-    #[arg(long, value_name = "FILE_OR_DIR")]
+    #[arg(long, value_name = "FILE_OR_DIR", value_hint = ValueHint::AnyPath)]
     pub crd: Vec<PathBuf>,
 
     /// Kinds to skip, comma-separated: `Secret` or `apps/v1/Deployment`
@@ -89,7 +89,7 @@ pub struct RuleArgs {
     pub workers: Option<u16>,
 
     /// Folder caching schemas downloaded over HTTP [default: ~/.cache/kbundle/schemas]
-    #[arg(long, value_name = "DIR", env = "KBUNDLE_CACHE")]
+    #[arg(long, value_name = "DIR", env = "KBUNDLE_CACHE", value_hint = ValueHint::DirPath)]
     pub cache: Option<PathBuf>,
 }
 
@@ -146,13 +146,16 @@ pub struct RegistryArgs {
     pub password_stdin: bool,
 
     /// Where registry credentials come from [default: google for *-docker.pkg.dev, gcr.io and
-    /// *.gcr.io (falling back to docker when no Google credentials exist), else docker]
+    /// *.gcr.io (falling back to docker when no Google credentials exist), else docker].
+    /// Google credentials are taken from the first of: --workload-identity-provider, the file
+    /// GOOGLE_APPLICATION_CREDENTIALS names (external_account, service_account or
+    /// authorized_user), the GCE/GKE metadata server
     #[arg(long, value_enum, value_name = "SOURCE")]
     pub auth: Option<crate::auth::AuthMode>,
 
     /// Exchange the GitHub Actions OIDC token through this Workload Identity provider
     /// (projects/N/locations/global/workloadIdentityPools/POOL/providers/PROVIDER); implies
-    /// --auth google
+    /// --auth google and wins over GOOGLE_APPLICATION_CREDENTIALS
     #[arg(long, value_name = "PROVIDER")]
     pub workload_identity_provider: Option<String>,
 
@@ -345,7 +348,7 @@ pub struct BumpArgs {
 
     /// Open (or update) a pull request on this GitHub repository instead of editing the local
     /// file; --file is then the path in that repository. Needs GITHUB_TOKEN (contents and
-    /// pull-requests write); honours GITHUB_API_URL
+    /// pull-requests write) or --app-id; honours GITHUB_API_URL
     #[arg(long, value_name = "OWNER/NAME")]
     pub repo: Option<String>,
 
@@ -372,6 +375,44 @@ pub struct BumpArgs {
     /// With --repo: open the pull request as a draft
     #[arg(long, requires = "repo")]
     pub draft: bool,
+
+    /// With --repo: a `validate -o json` report of the bundle, summarised in the pull request
+    #[arg(long, value_name = "FILE", requires = "repo")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub github: GitHubAuthArgs,
+}
+
+/// How to authenticate to GitHub: GITHUB_TOKEN, or a GitHub App's installation token.
+#[derive(Debug, Clone, Args)]
+pub struct GitHubAuthArgs {
+    /// GitHub App ID: act as the app's installation on the repository instead of with
+    /// GITHUB_TOKEN (the workflow's own token cannot write to another repository)
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "KBUNDLE_APP_ID",
+        requires = "app_private_key"
+    )]
+    pub app_id: Option<u64>,
+
+    /// The GitHub App's private key: a PEM file, or the PEM text itself (what a secret holds)
+    #[arg(
+        long,
+        value_name = "FILE_OR_PEM",
+        env = "KBUNDLE_APP_PRIVATE_KEY",
+        hide_env_values = true,
+        requires = "app_id",
+        // PEM text starts with `-----`: without this clap takes it for a flag and echoes it.
+        allow_hyphen_values = true,
+        value_parser = parse_secret
+    )]
+    pub app_private_key: Option<crate::auth::secret::Secret>,
+}
+
+fn parse_secret(s: &str) -> Result<crate::auth::secret::Secret, String> {
+    Ok(crate::auth::secret::Secret::new(s))
 }
 
 #[derive(Debug, Args)]
@@ -383,13 +424,20 @@ pub struct CommentArgs {
     #[command(flatten)]
     pub rules: RuleArgs,
 
-    /// The repository of the pull request. Needs GITHUB_TOKEN (pull-requests write)
+    /// The repository of the pull request. Needs GITHUB_TOKEN (pull-requests write) or --app-id
     #[arg(long, value_name = "OWNER/NAME", env = "GITHUB_REPOSITORY")]
     pub repo: String,
 
     /// The pull request [default: pull_request.number of the event in GITHUB_EVENT_PATH]
     #[arg(long, value_name = "N")]
     pub pr: Option<u64>,
+
+    /// Post this `validate -o json` report instead of validating PATHs
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub github: GitHubAuthArgs,
 }
 
 fn parse_annotation(s: &str) -> Result<(String, String), String> {
@@ -415,8 +463,19 @@ pub enum SignMode {
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// Folders or files to publish
-    #[arg(value_name = "PATH", default_value = ".")]
+    #[arg(value_name = "PATH", default_value = ".", value_hint = ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,
+
+    /// Settings file: publish's long flag names as keys (`paths` for the folders), e.g.
+    /// `image: REF`, `strict: true`, `annotation: {team: web}`. Relative paths in it are
+    /// relative to its folder; a flag on the command line replaces the file's setting
+    /// [default: ./kbundle.yaml when it exists]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, env = "KBUNDLE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Read no settings file, not even --config or KBUNDLE_CONFIG
+    #[arg(long)]
+    pub no_config: bool,
 
     /// Where to push; the default needs no registry
     #[arg(
@@ -439,16 +498,22 @@ pub struct PublishArgs {
     pub sign: SignMode,
 
     /// cosign private key [default: .kbundle/cosign.key, generated when missing]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub key: Option<PathBuf>,
 
     /// RootSync/RepoSync (or Flux, kustomize) file to point at the new digest
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub fleet_file: Option<PathBuf>,
+
+    /// The image the fleet file names, as REGISTRY/REPOSITORY[:TAG]; it gets the pushed digest.
+    /// [default: --image]. Needed when --image is an oci-layout folder, which a cluster cannot
+    /// pull: name the repository the bundle will be promoted to (the digest stays the same)
+    #[arg(long, value_name = "REF", requires = "fleet_file")]
+    pub fleet_image: Option<String>,
 
     /// Open (or update) a pull request on this GitHub repository instead of editing the local
     /// file; --fleet-file is then the path in that repository. Needs GITHUB_TOKEN (contents and
-    /// pull-requests write)
+    /// pull-requests write) or --app-id
     #[arg(long, value_name = "OWNER/NAME", requires = "fleet_file")]
     pub fleet_repo: Option<String>,
 
@@ -467,8 +532,18 @@ pub struct PublishArgs {
     pub comment: bool,
 
     /// Where to write the JSON validation report
-    #[arg(long, value_name = "FILE", default_value = ".kbundle/report.json")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = ".kbundle/report.json",
+        value_hint = ValueHint::FilePath
+    )]
     pub report: PathBuf,
+
+    // With --fleet-repo: the GitHub App acts on that repository; the comment on the pull
+    // request that triggered the run still uses GITHUB_TOKEN.
+    #[command(flatten)]
+    pub github: GitHubAuthArgs,
 
     #[command(flatten)]
     pub select: SelectArgs,

@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
-use clap::{ArgAction, Parser, Subcommand};
+use clap::{ArgAction, CommandFactory, Parser, Subcommand};
 
 mod args;
+pub mod config;
 
 pub use args::*;
 
@@ -99,6 +100,10 @@ Examples:
   kbundle comment manifests/
       In a pull_request workflow: the repository and number come from GITHUB_REPOSITORY and
       GITHUB_EVENT_PATH.
+  kbundle validate -o json --summary manifests/ > report.json
+  kbundle comment --report report.json
+      Post a report made earlier instead of validating again. In Actions, comment also
+      annotates the lines (the first 10; GitHub shows no more) and writes the job summary.
 
 Exit codes: 0 all valid; 1 invalid (after commenting); 2 usage, token or GitHub error.";
 
@@ -110,6 +115,13 @@ Examples:
   kbundle publish manifests/ --image us-docker.pkg.dev/p/config/root:v2 --key cosign.key \\
       --fleet-file fleet/clusters/prod/root-sync.yaml
       Push to a registry, sign, then point the fleet's RootSync at the new digest.
+  kbundle publish
+      With ./kbundle.yaml holding the settings (publish's long flag names as keys):
+        paths: [manifests]
+        image: us-docker.pkg.dev/p/config/root:v2
+        strict: true
+        fleet-file: fleet/clusters/prod/root-sync.yaml
+      A flag on the command line replaces the file's setting; --no-config ignores the file.
 
 In GitHub Actions, `kbundle` with no arguments reads the action's inputs (INPUT_*), writes
 the outputs digest, image and report to $GITHUB_OUTPUT and a summary to $GITHUB_STEP_SUMMARY.
@@ -125,7 +137,11 @@ Examples:
       --image us-docker.pkg.dev/p/config/root:v2@sha256:… --label deploy --reviewer alice
       Commit the change to branch kbundle/root-sync and open (or update) its pull request.
       Needs GITHUB_TOKEN; outputs pull-request-number, pull-request-url, operation.
-      GitHub App tokens (--app-id) are not supported yet: pass an installation token.
+  kbundle bump --repo org/fleet --file clusters/prod/root-sync.yaml --image … \
+      --app-id 12345 --app-private-key fleet-bot.pem
+      Act as a GitHub App installed on org/fleet (an installation token scoped to that
+      repository), for workflows whose own token cannot write there. The key may also be
+      the PEM text itself, or come from KBUNDLE_APP_PRIVATE_KEY.
 
 Exit codes: 0 changed or up to date; 2 no target in the file, or another error.";
 
@@ -219,6 +235,16 @@ pub fn main() -> ExitCode {
             }
         }
     }
+    // Settings from kbundle.yaml go in only where the command line left a flag unset.
+    let command = Cli::command();
+    let given = command.clone().get_matches_from(argv.clone());
+    let argv = match config::apply(argv, &given, &command) {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("kbundle: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let cli = Cli::parse_from(argv);
     // A server's log is read by machines (kubectl logs, log collectors): JSON, from info up.
     init_logging(cli.log_level, matches!(cli.command, Command::Webhook(_)));

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::github::actions;
 
 /// Every input `action.yml` declares; a test checks the two agree.
-pub const INPUTS: [&str; 19] = [
+pub const INPUTS: [&str; 20] = [
     "command",
     "paths",
     "image",
@@ -22,6 +22,7 @@ pub const INPUTS: [&str; 19] = [
     "fleet-repo",
     "fleet-file",
     "fleet-base",
+    "fleet-image",
     "github-token",
     "app-id",
     "app-private-key",
@@ -31,9 +32,6 @@ pub const INPUTS: [&str; 19] = [
 
 /// Inputs that hold secrets: masked before anything else is printed.
 const SECRETS: [&str; 4] = ["key-password", "github-token", "app-private-key", "key"];
-
-/// Inputs whose features later releases bring; setting them now is an error, not a no-op.
-const NOT_YET: [&str; 2] = ["app-id", "app-private-key"];
 
 fn input(name: &str) -> String {
     std::env::var(format!("INPUT_{}", name.to_uppercase()))
@@ -55,25 +53,18 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
             actions::mask(&value);
         }
     }
-    for name in NOT_YET {
-        if !input(name).is_empty() {
-            return Err(Error::new(format!(
-                "input {name} is not available in this kbundle version yet; remove it"
-            )));
-        }
+    let (app_id, app_key) = (input("app-id"), input("app-private-key"));
+    if app_id.is_empty() != app_key.is_empty() {
+        return Err(Error::new(
+            "inputs app-id and app-private-key go together; set both (the GitHub App's ID and \
+             its private key secret) or neither",
+        ));
     }
     let command = match input("command").as_str() {
         "" => "publish".to_owned(),
         c => c.to_owned(),
     };
     let mut argv: Vec<OsString> = vec!["kbundle".into(), command.clone().into()];
-    let flag = |argv: &mut Vec<OsString>, name: &str, flag: &str| {
-        let v = input(name);
-        if !v.is_empty() {
-            argv.push(flag.into());
-            argv.push(v.into());
-        }
-    };
     let paths: Vec<String> = input("paths")
         .split(['\n', ','])
         .map(str::trim)
@@ -82,10 +73,7 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
         .collect();
     match command.as_str() {
         "validate" => {
-            flag(&mut argv, "kubernetes-version", "--kubernetes-version");
-            if truthy("strict") {
-                argv.push("--strict".into());
-            }
+            rules(&mut argv);
             argv.push("--summary".into());
             if input("annotations") != "false" {
                 argv.extend(["-o".into(), "github".into()]);
@@ -94,11 +82,11 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
         "publish" => {
             flag(&mut argv, "image", "--image");
             flag(&mut argv, "artifact", "--artifact");
-            flag(&mut argv, "kubernetes-version", "--kubernetes-version");
             flag(&mut argv, "sign", "--sign");
             flag(&mut argv, "fleet-file", "--fleet-file");
             flag(&mut argv, "fleet-repo", "--fleet-repo");
             flag(&mut argv, "fleet-base", "--fleet-base");
+            flag(&mut argv, "fleet-image", "--fleet-image");
             // On unless switched off: `docker://` steps get no default from action.yml.
             if !matches!(
                 input("comment").to_lowercase().as_str(),
@@ -106,41 +94,105 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
             ) {
                 argv.push("--comment".into());
             }
-            flag(
-                &mut argv,
-                "workload-identity-provider",
-                "--workload-identity-provider",
-            );
-            flag(&mut argv, "service-account", "--service-account");
-            if truthy("strict") {
-                argv.push("--strict".into());
+            rules(&mut argv);
+            google(&mut argv);
+            key(&mut argv)?;
+            github(&mut argv, &app_id, app_key);
+        }
+        "verify" => {
+            let image = input("image");
+            if image.is_empty() {
+                return Err(Error::new(
+                    "input image: command verify needs the image to check (REF or REF@sha256:…)",
+                ));
             }
-            let key = input("key");
-            if key.contains("-----BEGIN") {
-                argv.push("--key".into());
-                argv.push(write_key(&key)?.into());
-            } else if !key.is_empty() {
-                argv.extend(["--key".into(), key.into()]);
-            }
-            let password = input("key-password");
-            if !password.is_empty() {
-                // SAFETY: called from `main` before any other thread exists.
-                unsafe { std::env::set_var("COSIGN_PASSWORD", password) };
-            }
-            let token = input("github-token");
-            if !token.is_empty() {
-                // SAFETY: called from `main` before any other thread exists.
-                unsafe { std::env::set_var("GITHUB_TOKEN", token) };
-            }
+            argv.push(image.into());
+            key(&mut argv)?;
+            google(&mut argv);
+        }
+        "bump" => {
+            flag(&mut argv, "fleet-file", "--file");
+            flag(&mut argv, "image", "--image");
+            flag(&mut argv, "fleet-repo", "--repo");
+            flag(&mut argv, "fleet-base", "--base");
+            github(&mut argv, &app_id, app_key);
+        }
+        "comment" => {
+            rules(&mut argv);
+            github(&mut argv, &app_id, app_key);
         }
         other => {
             return Err(Error::new(format!(
-                "input command: {other:?} cannot run from inputs yet; use publish or validate, or call the image with `args:`"
+                "input command: {other:?} cannot run from inputs; use publish, validate, verify, \
+                 bump or comment, or call the image with `args:` (docs/action.md)"
             )));
         }
     }
-    argv.extend(paths.into_iter().map(OsString::from));
+    if matches!(command.as_str(), "validate" | "publish" | "comment") {
+        argv.extend(paths.into_iter().map(OsString::from));
+    }
     Ok(argv)
+}
+
+/// Pushes `--flag VALUE` when the input is set.
+fn flag(argv: &mut Vec<OsString>, name: &str, flag: &str) {
+    let v = input(name);
+    if !v.is_empty() {
+        argv.push(flag.into());
+        argv.push(v.into());
+    }
+}
+
+/// The validation inputs.
+fn rules(argv: &mut Vec<OsString>) {
+    flag(argv, "kubernetes-version", "--kubernetes-version");
+    if truthy("strict") {
+        argv.push("--strict".into());
+    }
+}
+
+/// Google Workload Identity inputs, for commands that reach a registry.
+fn google(argv: &mut Vec<OsString>) {
+    flag(
+        argv,
+        "workload-identity-provider",
+        "--workload-identity-provider",
+    );
+    flag(argv, "service-account", "--service-account");
+}
+
+/// The `key` input: a path in the workspace, or the PEM text of a secret, written to a private
+/// file (a cosign private key for publish, a public key for verify). `key-password` becomes
+/// COSIGN_PASSWORD.
+fn key(argv: &mut Vec<OsString>) -> Result<()> {
+    let key = input("key");
+    if key.contains("-----BEGIN") {
+        argv.push("--key".into());
+        argv.push(write_key(&key)?.into());
+    } else if !key.is_empty() {
+        argv.extend(["--key".into(), key.into()]);
+    }
+    let password = input("key-password");
+    if !password.is_empty() {
+        // SAFETY: called from `main` before any other thread exists.
+        unsafe { std::env::set_var("COSIGN_PASSWORD", password) };
+    }
+    Ok(())
+}
+
+/// GitHub credentials: `github-token` becomes GITHUB_TOKEN; a GitHub App's ID goes on the
+/// command line and its key by environment, since argv is visible to every process.
+fn github(argv: &mut Vec<OsString>, app_id: &str, app_key: String) {
+    let token = input("github-token");
+    if !token.is_empty() {
+        // SAFETY: called from `main` before any other thread exists.
+        unsafe { std::env::set_var("GITHUB_TOKEN", token) };
+    }
+    if !app_id.is_empty() {
+        argv.extend(["--app-id".into(), app_id.into()]);
+        // SAFETY: called from `main` before any other thread exists.
+        unsafe { std::env::set_var("KBUNDLE_APP_PRIVATE_KEY", app_key) };
+    }
 }
 
 /// Writes a PEM key from an input to a 0600 file that the runner's temp cleanup removes.

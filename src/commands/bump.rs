@@ -39,6 +39,13 @@ pub fn run(args: BumpArgs) -> Result<Outcome> {
 }
 
 fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
+    let validation = match &args.report {
+        Some(path) => {
+            let report = super::comment::read_report(path)?;
+            Some(crate::report::read::totals(report.summary()))
+        }
+        None => None,
+    };
     let fleet = Fleet {
         repo,
         file: &args.file,
@@ -52,6 +59,10 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
         reviewers: &args.reviewer,
         team_reviewers: &args.team_reviewer,
         draft: args.draft,
+        github: &args.github,
+        validation,
+        // bump only moves a reference; it has not looked at the signatures.
+        signature: None,
     };
     let outcome = open_or_update(&fleet)?;
     println!("{}", describe_outcome(&fleet, &outcome)?);
@@ -75,6 +86,11 @@ pub(super) struct Fleet<'a> {
     pub reviewers: &'a [String],
     pub team_reviewers: &'a [String],
     pub draft: bool,
+    pub github: &'a crate::cli::GitHubAuthArgs,
+    /// The validation totals of the bundle, when known.
+    pub validation: Option<String>,
+    /// What is known about the bundle's signature.
+    pub signature: Option<String>,
 }
 
 /// Opens or updates the fleet pull request and sets the pull-request-* and operation outputs.
@@ -92,10 +108,9 @@ pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
         }
     };
     let repo = fleet.repo;
+    let credentials = super::github_credentials(fleet.github)?;
     let runtime = super::runtime()?;
-    // octocrab starts its service tasks when it is built: it needs the runtime entered.
-    let _entered = runtime.enter();
-    let client = Repo::connect(repo)?;
+    let client = runtime.block_on(Repo::connect(repo, &credentials))?;
     let plan = Plan {
         path: &path,
         base: fleet.base,
@@ -108,7 +123,7 @@ pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
     let propose = |text: &str| -> Result<Proposal> {
         let edit = gitops::bump(text, fleet.image, fleet.pin, fleet.name)
             .map_err(|e| Error::new(format!("{repo}: {path}: {e}")))?;
-        let (title, body) = describe(&path, &edit.changes, fleet.image.digest.as_ref());
+        let (title, body) = describe(&path, &edit.changes, fleet);
         Ok(Proposal {
             text: (!edit.changes.is_empty()).then_some(edit.text),
             title,
@@ -116,28 +131,32 @@ pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
         })
     };
     let outcome = runtime.block_on(pull_request::open_or_update(&client, &plan, propose))?;
-    match (&outcome.operation, &outcome.pull) {
-        (Operation::UpToDate, _) | (_, None) => set_outputs(None, outcome.operation)?,
-        (op, Some(pull)) => set_outputs(Some((pull.number, &pull.html_url)), *op)?,
-    }
+    drop(client);
+    let pull = outcome
+        .pull
+        .as_ref()
+        .map(|p| (p.number, p.html_url.as_str()));
+    set_outputs(pull, outcome.operation)?;
     Ok(outcome)
 }
 
 /// One line saying what happened: `updated: URL`, `up to date: REPO PATH on BASE`.
 pub(super) fn describe_outcome(fleet: &Fleet, outcome: &pull_request::Outcome) -> Result<String> {
     let path = repo_path(fleet)?;
-    Ok(match (&outcome.operation, &outcome.pull) {
-        (Operation::UpToDate, _) | (_, None) => {
-            format!("up to date: {} {path} on {}", fleet.repo, outcome.base)
+    let repo = fleet.repo;
+    let base = &outcome.base;
+    Ok(match (outcome.operation, &outcome.pull) {
+        (Operation::Vanished, Some(pull)) => format!(
+            "unchanged: {} left alone: {repo} {path} on {base} already points at the image",
+            pull.html_url
+        ),
+        (Operation::Unchanged, Some(pull)) => {
+            format!("unchanged: {} already proposes this change", pull.html_url)
         }
-        (op, Some(pull)) => {
-            let note = if *op == Operation::Unchanged {
-                " (left alone)"
-            } else {
-                ""
-            };
-            format!("{}: {}{note}", op.as_str(), pull.html_url)
+        (Operation::Created | Operation::Updated, Some(pull)) => {
+            format!("{}: {}", outcome.operation.output(), pull.html_url)
         }
+        _ => format!("up to date: {repo} {path} on {base}, no pull request needed"),
     })
 }
 
@@ -162,16 +181,13 @@ fn set_outputs(pull: Option<(u64, &str)>, operation: Operation) -> Result<()> {
     let (number, url) = pull.map_or((String::new(), ""), |(n, u)| (n.to_string(), u));
     actions::set_output("pull-request-number", &number).map_err(fail)?;
     actions::set_output("pull-request-url", url).map_err(fail)?;
-    // `up to date` has no pull request: for the action's output it is unchanged.
-    let op = match operation {
-        Operation::UpToDate => "unchanged",
-        other => other.as_str(),
-    };
-    actions::set_output("operation", op).map_err(fail)
+    actions::set_output("operation", operation.output()).map_err(fail)
 }
 
-/// The pull request's title and body.
-fn describe(path: &str, changes: &[Change], digest: &str) -> (String, String) {
+/// The pull request's title and body: what changes (old and new digest), where it was built
+/// from, how it was validated and signed.
+fn describe(path: &str, changes: &[Change], fleet: &Fleet) -> (String, String) {
+    let digest: &str = fleet.image.digest.as_ref();
     let short = digest
         .split_once(':')
         .map_or(digest, |(_, hex)| hex)
@@ -197,11 +213,45 @@ fn describe(path: &str, changes: &[Change], digest: &str) -> (String, String) {
             c.kind, c.name, c.field, c.new
         ));
     }
-    if let Some(link) = source_commit() {
-        body.push_str(&format!("\nBuilt from {link}.\n"));
-    }
+    let mut old: Vec<String> = changes
+        .iter()
+        .map(|c| match digest_in(&c.old) {
+            Some(d) => format!("`{d}`"),
+            None if c.old.is_empty() => "none".to_owned(),
+            None => format!("none (`{}`, by tag)", c.old),
+        })
+        .collect();
+    old.dedup();
+    body.push_str(&format!(
+        "\n- **Digest:** {} → `{digest}`\n",
+        old.join(", ")
+    ));
+    body.push_str(&format!(
+        "- **Source commit:** {}\n",
+        source_commit()
+            .unwrap_or_else(|| "unknown (GITHUB_REPOSITORY and GITHUB_SHA are not set)".to_owned())
+    ));
+    body.push_str(&format!(
+        "- **Validation:** {}\n",
+        fleet.validation.as_deref().unwrap_or(
+            "not given to kbundle bump (pass --report with a `kbundle validate -o json --summary` file)"
+        )
+    ));
+    body.push_str(&format!(
+        "- **Signature:** {}\n",
+        fleet
+            .signature
+            .as_deref()
+            .unwrap_or("not checked by kbundle bump (check it with `kbundle verify`)")
+    ));
     body.push_str("\n<sub>Opened by kbundle bump; pushing to this branch is overwritten by the next bump.</sub>\n");
     (title, body)
+}
+
+/// The digest in `repo:tag@sha256:…`, or a bare `sha256:…` (Flux's `spec.ref.digest`).
+fn digest_in(value: &str) -> Option<&str> {
+    let d = value.rsplit_once('@').map_or(value, |(_, d)| d);
+    d.starts_with("sha256:").then_some(d)
 }
 
 /// `GITHUB_SERVER_URL/GITHUB_REPOSITORY/commit/GITHUB_SHA` when running in Actions.

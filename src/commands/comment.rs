@@ -2,7 +2,7 @@
 
 use crate::cli::CommentArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::github::api::Repo;
+use crate::github::api::{Credentials, Repo};
 use crate::manifest::discover;
 use crate::report::{Format, Report, Settings, render};
 
@@ -17,30 +17,69 @@ pub fn run(args: CommentArgs) -> Result<Outcome> {
         Some(n) => n,
         None => event_pr()?,
     };
-    let inputs = discover(&args.paths, &[]).map_err(|e| Error::new(e.to_string()))?;
-    let report = super::validate::judge(&args.rules, &inputs, false)?;
-    println!("{}", upsert(&args.repo, number, &report)?);
+    let credentials = super::github_credentials(&args.github)?;
+    let report = match &args.report {
+        Some(path) => read_report(path)?,
+        None => {
+            let inputs = discover(&args.paths, &[]).map_err(|e| Error::new(e.to_string()))?;
+            super::validate::judge(&args.rules, &inputs, false)?
+        }
+    };
+    if crate::github::actions::active() {
+        annotate(&report)?;
+    }
+    println!("{}", upsert(&args.repo, &credentials, number, &report)?);
     Ok(Outcome::from_passed(report.passed()))
+}
+
+/// A report `validate -o json` wrote earlier.
+pub(super) fn read_report(path: &std::path::Path) -> Result<Report> {
+    let shown = path.display();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::new(format!("--report {shown}: {e}")))?;
+    crate::report::read::from_json(&text).map_err(|e| {
+        Error::new(format!(
+            "--report {shown}: {e}; write it with `kbundle validate -o json --summary`"
+        ))
+    })
+}
+
+/// In Actions: line annotations (GitHub shows 10 per step; the rest are counted) and the
+/// markdown report in the job summary.
+fn annotate(report: &Report) -> Result<()> {
+    let mut out = Vec::new();
+    render(report, Format::Github, Settings::default(), &mut out)
+        .and_then(|()| std::io::Write::write_all(&mut std::io::stdout(), &out))
+        .map_err(|e| Error::new(format!("cannot print the annotations: {e}")))?;
+    let mut md = Vec::new();
+    render(report, Format::Markdown, Settings::default(), &mut md)
+        .map_err(|e| Error::new(format!("cannot render the report: {e}")))?;
+    crate::github::actions::append_summary(&String::from_utf8_lossy(&md))
+        .map_err(|e| Error::new(format!("$GITHUB_STEP_SUMMARY: {e}")))
 }
 
 /// Creates, updates or leaves alone the sticky comment with `report` on pull request
 /// `number`; sets the comment-url output and says what happened (`created: URL`).
-pub(super) fn upsert(repo: &str, number: u64, report: &Report) -> Result<String> {
+pub(super) fn upsert(
+    repo: &str,
+    credentials: &Credentials,
+    number: u64,
+    report: &Report,
+) -> Result<String> {
     let mut md = Vec::new();
     render(report, Format::Markdown, Settings::default(), &mut md)
         .map_err(|e| Error::new(format!("cannot render the report: {e}")))?;
     let body = body(&String::from_utf8_lossy(&md));
 
     let runtime = super::runtime()?;
-    // octocrab starts its service tasks when it is built: it needs the runtime entered.
-    let _entered = runtime.enter();
-    let repo = Repo::connect(repo)?;
     let (verb, comment) = runtime.block_on(async {
+        let repo = Repo::connect(repo, credentials).await?;
         let existing = repo
             .issue_comments(number)
             .await?
             .into_iter()
-            .find(|c| c.body.as_deref().is_some_and(|b| b.contains(MARKER)));
+            // Ours start with the marker; a reply quoting it (`> <!-- …`) does not.
+            .find(|c| c.body.as_deref().is_some_and(|b| b.starts_with(MARKER)));
         match existing {
             Some(c) if c.body.as_deref() == Some(body.as_str()) => Ok(("unchanged", c)),
             Some(c) => Ok(("updated", repo.update_comment(c.id, &body).await?)),

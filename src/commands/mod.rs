@@ -15,13 +15,14 @@ pub mod verify;
 pub mod webhook;
 
 use std::io::{IsTerminal, Read};
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::auth::AuthMode;
 use crate::auth::docker::{self, Credential};
 use crate::auth::google;
 use crate::auth::secret::Secret;
+use crate::auth::{AuthMode, Refresh};
 use crate::cli::RegistryArgs;
 use crate::error::{Error, Result};
 use crate::oci::{Connect, ImageRef};
@@ -34,6 +35,7 @@ fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
     let ImageRef::Registry(reference) = image else {
         return Ok(Connect::default());
     };
+    let mut refresh: Option<Arc<dyn Refresh>> = None;
     let credential = match &args.username {
         Some(username) => {
             let mut password = String::new();
@@ -60,22 +62,26 @@ fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
                     args.workload_identity_provider.is_some() || google::is_google_registry(host)
                 }
             };
+            let options = google::Options {
+                workload_identity_provider: args.workload_identity_provider.clone(),
+                service_account: args.service_account.clone(),
+                sts_endpoint: args.sts_endpoint.clone(),
+                iamcredentials_endpoint: args.iamcredentials_endpoint.clone(),
+            };
             let token = if google {
-                google::access_token(&google::Options {
-                    workload_identity_provider: args.workload_identity_provider.clone(),
-                    service_account: args.service_account.clone(),
-                    sts_endpoint: args.sts_endpoint.clone(),
-                    iamcredentials_endpoint: args.iamcredentials_endpoint.clone(),
-                })
-                .map_err(|e| Error::new(format!("{host}: {e}")))?
+                google::access_token(&options).map_err(|e| Error::new(format!("{host}: {e}")))?
             } else {
                 None
             };
             match token {
-                Some(token) => Some(Credential::Basic {
-                    username: "oauth2accesstoken".to_owned(),
-                    password: token.token,
-                }),
+                Some(token) => {
+                    // The token lasts an hour; the registry asks for a new one as it runs out.
+                    refresh = Some(Arc::new(google::RegistryLogin::new(options)));
+                    Some(Credential::Basic {
+                        username: google::REGISTRY_USER.to_owned(),
+                        password: token.token,
+                    })
+                }
                 None if args.auth == Some(AuthMode::Google) => {
                     return Err(Error::new(format!(
                         "{host}: --auth google: no Google credentials found; set \
@@ -90,6 +96,7 @@ fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
     Ok(Connect {
         plain_http: args.plain_http,
         credential,
+        refresh,
     })
 }
 
@@ -108,6 +115,23 @@ fn progress(message: &'static str) -> ProgressBar {
 }
 
 /// A runtime for the network-facing commands; the rest of kbundle is synchronous.
+/// GITHUB_TOKEN, or the GitHub App that --app-id and --app-private-key name.
+fn github_credentials(
+    args: &crate::cli::GitHubAuthArgs,
+) -> Result<crate::github::api::Credentials> {
+    use crate::github::api::Credentials;
+    Ok(match (&args.app_id, &args.app_private_key) {
+        (Some(id), Some(key)) => Credentials::App(crate::github::app::App::new(*id, key)?),
+        // clap makes each require the other; keep a clear message anyway.
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(Error::new(
+                "--app-id and --app-private-key go together; give both or neither",
+            ));
+        }
+        (None, None) => Credentials::Token,
+    })
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

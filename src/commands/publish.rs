@@ -7,6 +7,7 @@ use crate::bundle::Digest;
 use crate::cli::{PublishArgs, SignMode};
 use crate::error::{Error, Outcome, Result};
 use crate::github::actions;
+use crate::github::api::Credentials;
 use crate::oci::Store;
 use crate::report::{Format, Report, Settings};
 use crate::signing::{self, keys};
@@ -15,6 +16,16 @@ use crate::signing::{self, keys};
 const DEFAULT_KEY: &str = ".kbundle/cosign.key";
 
 pub fn run(args: PublishArgs) -> Result<Outcome> {
+    // A fleet file that cannot take the result is found out before anything is pushed.
+    if args.fleet_file.is_some() {
+        let placeholder = Digest::of(b"");
+        fleet_image(
+            &args,
+            &super::push::pinned(&args.image, &placeholder),
+            &placeholder,
+        )?;
+    }
+
     // validate
     let started = Instant::now();
     let group = actions::group("validate");
@@ -51,8 +62,11 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     set_output("image", &pinned)?;
 
     // sign
-    match args.sign {
-        SignMode::None => eprintln!("  sign      skipped (--sign none)"),
+    let signature = match args.sign {
+        SignMode::None => {
+            eprintln!("  sign      skipped (--sign none)");
+            "not signed (--sign none)".to_owned()
+        }
         SignMode::Keyless => {
             return Err(Error::new(
                 "--sign keyless: keyless signing (Fulcio) is not available yet; use --sign key",
@@ -61,19 +75,22 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
         SignMode::Key => {
             let started = Instant::now();
             let group = actions::group("sign");
-            let fingerprint = sign(&args, &digest)?;
+            let (fingerprint, key) = sign(&args, &digest)?;
             drop(group);
-            step("sign", &fingerprint, started);
+            step(
+                "sign",
+                &format!("{fingerprint} with {}", key.display()),
+                started,
+            );
+            format!("signed with cosign key {fingerprint}; the signature verified after the push")
         }
-    }
+    };
 
     // bump
     let mut pull_request = false;
     if let Some(file) = &args.fleet_file {
         let started = Instant::now();
-        let image: crate::gitops::NewImage = pinned
-            .parse()
-            .map_err(|e: String| Error::new(format!("--fleet-file: {e}")))?;
+        let image = fleet_image(&args, &pinned, &digest)?;
         let what = match &args.fleet_repo {
             Some(repo) => {
                 let fleet = super::bump::Fleet {
@@ -89,6 +106,9 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     reviewers: &[],
                     team_reviewers: &[],
                     draft: false,
+                    github: &args.github,
+                    validation: Some(crate::report::read::totals(s)),
+                    signature: Some(signature.clone()),
                 };
                 let group = actions::group("bump");
                 let outcome = super::bump::open_or_update(&fleet)?;
@@ -119,6 +139,37 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     Ok(Outcome::Passed)
 }
 
+/// What the fleet file should name: `--fleet-image` with the pushed digest, or the pushed image.
+fn fleet_image(
+    args: &PublishArgs,
+    pinned: &str,
+    digest: &Digest,
+) -> Result<crate::gitops::NewImage> {
+    match &args.fleet_image {
+        Some(name) => {
+            if name.contains('@') {
+                return Err(Error::new(format!(
+                    "--fleet-image {name}: leave the digest out; publish adds the one it pushed"
+                )));
+            }
+            format!("{name}@{digest}")
+                .parse()
+                .map_err(|e: String| Error::new(format!("--fleet-image: {e}")))
+        }
+        None if matches!(args.image, crate::oci::ImageRef::Layout { .. }) => {
+            Err(Error::new(format!(
+                "--fleet-file: --image {} is an OCI layout folder, which a cluster cannot pull; \
+             add --fleet-image REGISTRY/REPOSITORY[:TAG] naming where the bundle will be \
+             promoted (`kbundle promote` keeps the digest)",
+                args.image
+            )))
+        }
+        None => pinned
+            .parse()
+            .map_err(|e: String| Error::new(format!("--fleet-file: {e}"))),
+    }
+}
+
 /// The sticky validation comment, on pull request events when a token is there.
 fn comment(report: &Report) -> Result<()> {
     let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
@@ -137,8 +188,18 @@ fn comment(report: &Report) -> Result<()> {
     })?;
     let started = Instant::now();
     let number = super::comment::event_pr()?;
-    let what = super::comment::upsert(&repo, number, report)?;
-    step("comment", &what, started);
+    match super::comment::upsert(&repo, &Credentials::Token, number, report) {
+        Ok(what) => step("comment", &what, started),
+        // The comment is feedback, not the pipeline: a pull request from a fork gets a
+        // read-only token, and that must not stop its validation from being reported.
+        Err(e) if actions::active() => println!(
+            "::warning title=kbundle comment::{}",
+            actions::escape_data(&format!(
+                "the validation comment was not posted on #{number}: {e}; the report is in the job summary"
+            ))
+        ),
+        Err(e) => eprintln!("  comment   not posted on #{number}: {e}"),
+    }
     Ok(())
 }
 
@@ -180,7 +241,8 @@ fn summarize(report: &Report) -> Result<()> {
 }
 
 /// Signs with the given key, or with the offline default's key pair (made when missing).
-fn sign(args: &PublishArgs, digest: &Digest) -> Result<String> {
+/// Returns the public key's fingerprint and where the private key is.
+fn sign(args: &PublishArgs, digest: &Digest) -> Result<(String, PathBuf)> {
     let password_env = std::env::var_os("COSIGN_PASSWORD");
     let (path, key) = match &args.key {
         Some(path) => {
@@ -250,7 +312,7 @@ fn sign(args: &PublishArgs, digest: &Digest) -> Result<String> {
             args.image
         )));
     }
-    Ok(format!("{} with {}", public.fingerprint(), path.display()))
+    Ok((public.fingerprint().to_string(), path))
 }
 
 fn load_key(path: &Path, password: &str) -> Result<keys::PrivateKey> {

@@ -1,6 +1,11 @@
 //! Adapter: GitHub: the Actions runner protocol (inputs, outputs, summaries, masks) and the
-//! REST API (pull requests, sticky comments) through octocrab.
+//! REST API (pull requests, sticky comments) through octocrab, as a token or a GitHub App.
 
 pub mod actions;
 pub mod api;
+pub mod app;
+pub mod git;
 pub mod pull_request;
+mod pulls;
+
+pub use pulls::{Comment, NewPull, Pull};

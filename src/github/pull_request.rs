@@ -2,8 +2,10 @@
 //! data API (blob, tree, commit, ref), then create or update the open pull request.
 //! Running it twice never opens a second pull request.
 
-use super::api::{NewPull, Pull, Repo};
-use crate::error::Result;
+use super::api::Repo;
+use super::git::RefUpdate;
+use super::{NewPull, Pull};
+use crate::error::{Error, Result};
 
 /// Where the change goes and who looks at it.
 pub struct Plan<'a> {
@@ -32,19 +34,22 @@ pub struct Proposal {
 pub enum Operation {
     Created,
     Updated,
-    /// An open pull request exists and was left alone.
+    /// An open pull request already carries exactly this change and was left alone.
     Unchanged,
+    /// The base already has the change (merged by hand, or by another pull request): the
+    /// open pull request was left alone.
+    Vanished,
     /// Nothing to change and no pull request open.
     UpToDate,
 }
 
 impl Operation {
-    pub fn as_str(self) -> &'static str {
+    /// The action's `operation` output: `created`, `updated` or `unchanged`.
+    pub fn output(self) -> &'static str {
         match self {
             Operation::Created => "created",
             Operation::Updated => "updated",
-            Operation::Unchanged => "unchanged",
-            Operation::UpToDate => "up to date",
+            Operation::Unchanged | Operation::Vanished | Operation::UpToDate => "unchanged",
         }
     }
 }
@@ -56,52 +61,92 @@ pub struct Outcome {
 }
 
 /// Reads `plan.path` at the base, asks `propose` what to change, and carries it out.
+///
+/// When GitHub refuses the branch update because something moved meanwhile (409), it starts
+/// over once from the base as it is now; a second conflict is an error.
 pub async fn open_or_update(
     repo: &Repo,
     plan: &Plan<'_>,
-    propose: impl FnOnce(&str) -> Result<Proposal>,
+    propose: impl Fn(&str) -> Result<Proposal>,
 ) -> Result<Outcome> {
     let base = match plan.base {
         Some(b) => b.to_owned(),
         None => repo.default_branch().await?,
     };
-    let head = repo.branch_head(&base).await?.ok_or_else(|| {
-        crate::error::Error::new(format!(
-            "GitHub {}: --base {base}: no such branch",
-            repo.full_name()
-        ))
-    })?;
-    let text = repo.file(plan.path, &head).await?;
-    let proposal = propose(&text)?;
-    let open = repo.open_pull(plan.branch).await?;
+    let mut attempt = 1;
+    let (proposal, same, open) = loop {
+        let head = repo.branch_head(&base).await?.ok_or_else(|| {
+            Error::new(format!(
+                "GitHub {}: base branch {base} does not exist; check --base",
+                repo.full_name()
+            ))
+        })?;
+        let text = repo.file(plan.path, &head).await?.ok_or_else(|| {
+            Error::new(format!(
+                "GitHub {}: {} does not exist on branch {base} (commit {head}); give the file's \
+                 path inside the repository",
+                repo.full_name(),
+                plan.path
+            ))
+        })?;
+        let proposal = propose(&text)?;
+        let open = repo.open_pull(plan.branch).await?;
 
-    let Some(new_text) = proposal.text else {
-        let operation = match open {
-            Some(_) => Operation::Unchanged,
-            None => Operation::UpToDate,
+        let Some(new_text) = &proposal.text else {
+            let operation = match open {
+                Some(_) => Operation::Vanished,
+                None => Operation::UpToDate,
+            };
+            return Ok(Outcome {
+                operation,
+                pull: open,
+                base,
+            });
         };
-        return Ok(Outcome {
-            operation,
-            pull: open,
-            base,
-        });
-    };
 
-    let base_tree = repo.commit_tree(&head).await?;
-    let branch_head = repo.branch_head(plan.branch).await?;
-    let message = format!("{}\n\n{}", proposal.title, proposal.body);
-    let (commit, tree) = repo
-        .commit_file(&head, &base_tree, plan.path, &new_text, &message)
-        .await?;
-    // The branch already holds exactly this content: keep its commit (and the reviews on it).
-    let same = match &branch_head {
-        Some(sha) => repo.commit_tree(sha).await? == tree,
-        None => false,
-    };
-    if !same {
-        repo.set_branch(plan.branch, &commit, branch_head.is_some())
+        let branch_head = repo.branch_head(plan.branch).await?;
+        // The branch is already one commit on top of the base with exactly this file (the
+        // previous run made it): keep it, and the reviews on it, without writing anything.
+        if let Some(sha) = &branch_head {
+            let (_, parents) = repo.commit(sha).await?;
+            if parents == [head.as_str()]
+                && repo.file(plan.path, sha).await?.as_deref() == Some(new_text.as_str())
+            {
+                break (proposal, true, open);
+            }
+        }
+        let base_tree = repo.commit_tree(&head).await?;
+        let message = format!("{}\n\n{}", proposal.title, proposal.body);
+        let (commit, tree) = repo
+            .commit_file(&head, &base_tree, plan.path, new_text, &message)
             .await?;
-    }
+        // The branch already holds exactly this content: keep its commit (and the reviews on it).
+        let same = match &branch_head {
+            Some(sha) => repo.commit_tree(sha).await? == tree,
+            None => false,
+        };
+        if same {
+            break (proposal, same, open);
+        }
+        match repo
+            .set_branch(plan.branch, &commit, branch_head.is_some())
+            .await?
+        {
+            RefUpdate::Done => break (proposal, same, open),
+            RefUpdate::Conflict(why) if attempt == 1 => {
+                tracing::info!("branch {}: {why}; starting over from {base}", plan.branch);
+                attempt += 1;
+            }
+            RefUpdate::Conflict(why) => {
+                return Err(Error::new(format!(
+                    "GitHub {}: update branch {}: {why}, twice: the branch or {base} keeps \
+                     moving while kbundle writes; run it again",
+                    repo.full_name(),
+                    plan.branch
+                )));
+            }
+        }
+    };
 
     let (operation, pull) = match open {
         Some(pull)

@@ -50,6 +50,12 @@ impl FromStr for NewImage {
     type Err = String;
 
     fn from_str(text: &str) -> Result<NewImage, String> {
+        if text.starts_with("oci-layout:") {
+            return Err(format!(
+                "image {text:?} is an OCI layout folder, which a cluster cannot pull; \
+                 name the registry repository the bundle is (or will be) promoted to"
+            ));
+        }
         let Some((name, digest)) = text.split_once('@') else {
             return Err(format!("image {text:?} has no digest; {EXPECTED}"));
         };

@@ -11,6 +11,9 @@ use oci_client::errors::OciDistributionError;
 
 pub use reference::ImageRef;
 
+use std::sync::Arc;
+
+use crate::auth::Refresh;
 use crate::auth::docker::Credential;
 use crate::bundle::{Artifact, Digest};
 use layout::{Layout, LayoutError};
@@ -34,6 +37,9 @@ pub struct Connect {
     /// Use HTTP instead of HTTPS (loopback registries always do).
     pub plain_http: bool,
     pub credential: Option<Credential>,
+    /// For short-lived credentials: asked before each operation, and a new credential makes
+    /// the registry log in again.
+    pub refresh: Option<Arc<dyn Refresh>>,
 }
 
 /// An opened image store.
@@ -69,6 +75,7 @@ impl Store {
                 r.clone(),
                 connect.plain_http,
                 connect.credential,
+                connect.refresh,
             )),
             ImageRef::Layout { dir, reference } => Store::Layout {
                 layout: open_layout(dir)?,
@@ -90,6 +97,8 @@ impl Store {
         const LOG_IN: &str =
             "log in (docker login, a credential helper, or --username with --password-stdin)";
         let message = match &e {
+            // Our own messages (a credential refresh that failed, a bad digest) are complete.
+            OciDistributionError::GenericError(Some(m)) => m.clone(),
             OciDistributionError::AuthenticationFailure(_)
             | OciDistributionError::UnauthorizedError { .. } => format!("{e}; {LOG_IN}"),
             OciDistributionError::RequestError(r)

@@ -1,5 +1,7 @@
-//! A remote registry through `oci-client`: plain HTTP for loopback, credentials, retries.
+//! A remote registry through `oci-client`: plain HTTP for loopback, credentials (refreshed
+//! when short-lived), retries.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
@@ -7,6 +9,7 @@ use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 
+use crate::auth::Refresh;
 use crate::auth::docker::Credential;
 use crate::bundle::Digest;
 
@@ -23,9 +26,21 @@ const PLACEHOLDER_ROOT: &[u8] = include_bytes!("plain-http-placeholder.pem");
 
 /// One repository of one registry.
 pub struct Registry {
+    reference: Reference,
+    plain: bool,
+    /// Where a new credential comes from when the one in use is about to expire.
+    refresh: Option<Arc<dyn Refresh>>,
+    /// Boxed: it is most of the size, and `Store` holds a `Registry` inline.
+    session: Box<tokio::sync::Mutex<Session>>,
+}
+
+/// The client and the credential it is logged in with.
+struct Session {
     client: Client,
     auth: RegistryAuth,
-    reference: Reference,
+    credential: Option<Credential>,
+    /// The operations `login` answered the challenge for, to answer again after a refresh.
+    logged_in: Vec<RegistryOperation>,
 }
 
 /// Whether a registry host is reached over plain HTTP without being asked: loopback only.
@@ -34,49 +49,98 @@ pub fn is_loopback(host: &str) -> bool {
     name == "localhost" || name.starts_with("127.") || name == "[::1]"
 }
 
+fn client(host: &str, plain: bool) -> Client {
+    Client::new(ClientConfig {
+        protocol: if plain {
+            ClientProtocol::HttpsExcept(vec![host.to_owned()])
+        } else {
+            ClientProtocol::Https
+        },
+        // Over plain HTTP no certificate is ever checked, yet building the TLS stack would
+        // read and parse the whole system trust store (~60 ms, most of a no-change push).
+        // A lone placeholder root keeps it from doing so.
+        tls_certs_only: if plain {
+            vec![Certificate {
+                encoding: CertificateEncoding::Pem,
+                data: PLACEHOLDER_ROOT.to_vec(),
+            }]
+        } else {
+            Vec::new()
+        },
+        // Bundles are small: one POST and one PUT beat the chunked POST, PATCH, PUT.
+        use_monolithic_push: true,
+        connect_timeout: Some(Duration::from_secs(10)),
+        read_timeout: Some(Duration::from_secs(120)),
+        ..Default::default()
+    })
+}
+
+fn registry_auth(credential: Option<&Credential>) -> RegistryAuth {
+    match credential {
+        None => RegistryAuth::Anonymous,
+        Some(Credential::Basic { username, password }) => {
+            RegistryAuth::Basic(username.clone(), password.expose().to_owned())
+        }
+        // Docker's identity tokens are refresh tokens for the token endpoint; registries
+        // that hand them out (ACR, GAR via helpers) accept them with this user name.
+        Some(Credential::IdentityToken(token)) => {
+            RegistryAuth::Basic("<token>".to_owned(), token.expose().to_owned())
+        }
+    }
+}
+
 impl Registry {
-    pub fn new(reference: Reference, plain_http: bool, credential: Option<Credential>) -> Registry {
-        let host = reference.resolve_registry().to_owned();
-        let plain = plain_http || is_loopback(&host);
-        let client = Client::new(ClientConfig {
-            protocol: if plain {
-                ClientProtocol::HttpsExcept(vec![host])
-            } else {
-                ClientProtocol::Https
-            },
-            // Over plain HTTP no certificate is ever checked, yet building the TLS stack would
-            // read and parse the whole system trust store (~60 ms, most of a no-change push).
-            // A lone placeholder root keeps it from doing so.
-            tls_certs_only: if plain {
-                vec![Certificate {
-                    encoding: CertificateEncoding::Pem,
-                    data: PLACEHOLDER_ROOT.to_vec(),
-                }]
-            } else {
-                Vec::new()
-            },
-            // Bundles are small: one POST and one PUT beat the chunked POST, PATCH, PUT.
-            use_monolithic_push: true,
-            connect_timeout: Some(Duration::from_secs(10)),
-            read_timeout: Some(Duration::from_secs(120)),
-            ..Default::default()
-        });
-        let auth = match credential {
-            None => RegistryAuth::Anonymous,
-            Some(Credential::Basic { username, password }) => {
-                RegistryAuth::Basic(username, password.expose().to_owned())
-            }
-            // Docker's identity tokens are refresh tokens for the token endpoint; registries
-            // that hand them out (ACR, GAR via helpers) accept them with this user name.
-            Some(Credential::IdentityToken(token)) => {
-                RegistryAuth::Basic("<token>".to_owned(), token.expose().to_owned())
-            }
+    /// `refresh`, when given, is asked before every operation for the credential to use, and
+    /// a new one makes the registry log in again (short-lived Google tokens).
+    pub fn new(
+        reference: Reference,
+        plain_http: bool,
+        credential: Option<Credential>,
+        refresh: Option<Arc<dyn Refresh>>,
+    ) -> Registry {
+        let plain = plain_http || is_loopback(reference.resolve_registry());
+        let session = Session {
+            client: client(reference.resolve_registry(), plain),
+            auth: registry_auth(credential.as_ref()),
+            credential,
+            logged_in: Vec::new(),
         };
         Registry {
-            client,
-            auth,
             reference,
+            plain,
+            refresh,
+            session: Box::new(tokio::sync::Mutex::new(session)),
         }
+    }
+
+    /// The client and credential for the next request, logged in again first when the
+    /// credential was refreshed.
+    ///
+    /// A new credential gets a new client: oci-client keeps the first credential it saw for a
+    /// registry and answers later challenges (an expired registry token) with it, with no way
+    /// to replace it, so reusing the client would bring the stale token back.
+    async fn session(&self) -> Result<(Client, RegistryAuth), OciDistributionError> {
+        let mut session = self.session.lock().await;
+        if let Some(refresh) = &self.refresh {
+            let refresh = refresh.clone();
+            // Token endpoints are called with a blocking HTTP client.
+            let current = tokio::task::spawn_blocking(move || refresh.current())
+                .await
+                .map_err(|e| OciDistributionError::GenericError(Some(e.to_string())))?
+                .map_err(|e| OciDistributionError::GenericError(Some(e.to_string())))?;
+            if session.credential.as_ref() != Some(&current) {
+                tracing::debug!("registry credential refreshed; logging in again");
+                let client = client(self.reference.resolve_registry(), self.plain);
+                let auth = registry_auth(Some(&current));
+                for operation in &session.logged_in {
+                    retry(|| client.auth(&self.reference, &auth, *operation)).await?;
+                }
+                session.client = client;
+                session.auth = auth;
+                session.credential = Some(current);
+            }
+        }
+        Ok((session.client.clone(), session.auth.clone()))
     }
 
     pub fn reference(&self) -> &Reference {
@@ -85,29 +149,33 @@ impl Registry {
 
     /// Logs in for an operation (answers the registry's Basic or Bearer challenge).
     pub async fn login(&self, operation: RegistryOperation) -> Result<(), OciDistributionError> {
-        retry(|| self.client.auth(&self.reference, &self.auth, operation))
-            .await
-            .map(|_| ())
+        let (client, auth) = self.session().await?;
+        retry(|| client.auth(&self.reference, &auth, operation)).await?;
+        let mut session = self.session.lock().await;
+        if !session.logged_in.contains(&operation) {
+            session.logged_in.push(operation);
+        }
+        Ok(())
     }
 
     pub async fn has_blob(&self, digest: &Digest) -> Result<bool, OciDistributionError> {
-        retry(|| self.client.blob_exists(&self.reference, digest.as_str())).await
+        let (client, _) = self.session().await?;
+        retry(|| client.blob_exists(&self.reference, digest.as_str())).await
     }
 
     pub async fn put_blob(&self, digest: &Digest, data: &[u8]) -> Result<(), OciDistributionError> {
         let bytes = bytes::Bytes::copy_from_slice(data);
-        retry(|| {
-            self.client
-                .push_blob(&self.reference, bytes.clone(), digest.as_str())
-        })
-        .await
-        .map(|_| ())
+        let (client, _) = self.session().await?;
+        retry(|| client.push_blob(&self.reference, bytes.clone(), digest.as_str()))
+            .await
+            .map(|_| ())
     }
 
     pub async fn get_blob(&self, digest: &Digest) -> Result<Vec<u8>, OciDistributionError> {
+        let (client, _) = self.session().await?;
         retry(|| async {
             let mut out = Vec::new();
-            self.client
+            client
                 .pull_blob(&self.reference, digest.as_str(), &mut out)
                 .await?;
             Ok(out)
@@ -128,22 +196,16 @@ impl Registry {
             .map_err(|e| OciDistributionError::GenericError(Some(e.to_string())))?;
         let body = bytes::Bytes::copy_from_slice(manifest);
         let by_digest = self.reference.clone_with_digest(digest.to_string());
-        retry(|| {
-            self.client
-                .push_manifest_raw(&by_digest, body.clone(), content_type.clone())
-        })
-        .await?;
+        let (client, _) = self.session().await?;
+        retry(|| client.push_manifest_raw(&by_digest, body.clone(), content_type.clone())).await?;
         if let Some(tag) = tag {
             let by_tag = Reference::with_tag(
                 self.reference.registry().to_owned(),
                 self.reference.repository().to_owned(),
                 tag.to_owned(),
             );
-            retry(|| {
-                self.client
-                    .push_manifest_raw(&by_tag, body.clone(), content_type.clone())
-            })
-            .await?;
+            let (client, _) = self.session().await?;
+            retry(|| client.push_manifest_raw(&by_tag, body.clone(), content_type.clone())).await?;
         }
         Ok(())
     }
@@ -173,7 +235,10 @@ impl Registry {
     /// Makes a blob of another repository of the same registry available here without
     /// uploading it (cross-repository mount); false when the registry declined.
     pub async fn mount_blob(&self, from: &Reference, digest: &Digest) -> bool {
-        self.client
+        let Ok((client, _)) = self.session().await else {
+            return false;
+        };
+        client
             .mount_blob(&self.reference, from, digest.as_str())
             .await
             .is_ok()
@@ -183,11 +248,8 @@ impl Registry {
         &self,
         reference: &Reference,
     ) -> Result<(Digest, String, Vec<u8>), OciDistributionError> {
-        let (bytes, digest) = retry(|| {
-            self.client
-                .pull_manifest_raw(reference, &self.auth, &ACCEPT)
-        })
-        .await?;
+        let (client, auth) = self.session().await?;
+        let (bytes, digest) = retry(|| client.pull_manifest_raw(reference, &auth, &ACCEPT)).await?;
         let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .and_then(|v| v.get("mediaType")?.as_str().map(str::to_owned))

@@ -138,4 +138,5 @@ pub struct Settings {
 }
 
 mod format;
+pub mod read;
 pub use format::{Format, render};

@@ -1,6 +1,7 @@
 //! A local stand-in for the Google and GitHub endpoints kbundle's Google login talks to: the
-//! Actions OIDC token endpoint, STS `/v1/token`, IAM Credentials `generateAccessToken` and the
-//! metadata server. It checks the request fields and headers exactly as documented and answers
+//! Actions OIDC token endpoint, STS `/v1/token`, IAM Credentials `generateAccessToken`, the
+//! OAuth token endpoint (`/token`: service account JWT assertions and user refresh tokens) and
+//! the metadata server. It checks the request fields and headers exactly as documented and answers
 //! the way Google does, refusals included.
 
 #![allow(dead_code)]
@@ -10,6 +11,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
+#[path = "google_fake_oauth.rs"]
+mod oauth;
+use oauth::{check_assertion, check_refresh, issue};
+
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 pub const REQUEST_TOKEN: &str = "fake-actions-request-token-5a1c";
 pub const FEDERATED_TOKEN: &str = "fake-federated-token-77e0";
@@ -17,6 +22,13 @@ pub const ACCESS_TOKEN: &str = "ya29.fake-access-token-3f9b";
 pub const PROVIDER: &str =
     "projects/123456789/locations/global/workloadIdentityPools/github/providers/kbundle";
 pub const SERVICE_ACCOUNT: &str = "pusher@example-project.iam.gserviceaccount.com";
+/// The test-only key the fake knows as `SERVICE_ACCOUNT`'s (see tests/fixtures/google/README.md).
+pub const SERVICE_ACCOUNT_KEY: &str =
+    include_str!("../fixtures/google/test-service-account-key.pem");
+pub const SERVICE_ACCOUNT_KEY_ID: &str = "0123456789abcdef0123456789abcdef01234567";
+pub const CLIENT_ID: &str = "764086051850-fake.apps.googleusercontent.com";
+pub const CLIENT_SECRET: &str = "fake-client-secret-d-9c1e";
+pub const REFRESH_TOKEN: &str = "1//fake-refresh-token-0b7a";
 
 /// How the fake behaves.
 #[derive(Debug, Clone)]
@@ -29,6 +41,20 @@ pub struct Behaviour {
     pub expired: bool,
     /// IAM denies `iam.serviceAccounts.getAccessToken`.
     pub deny: bool,
+    /// STS answers this many requests with 503 before it works again.
+    pub unavailable: usize,
+    /// STS rejects the ID token by the provider's attribute condition.
+    pub condition_rejects: bool,
+    /// Short-lived, rotating tokens: the OAuth token endpoint and the metadata server issue a
+    /// new token on every request, valid for `expires_in` seconds, and rewrite this htpasswd
+    /// file of the registry so that only the newest token logs in.
+    pub rotate: Option<Rotate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rotate {
+    pub htpasswd: std::path::PathBuf,
+    pub expires_in: u64,
 }
 
 impl Default for Behaviour {
@@ -38,6 +64,9 @@ impl Default for Behaviour {
             service_account: SERVICE_ACCOUNT.to_owned(),
             expired: false,
             deny: false,
+            unavailable: 0,
+            condition_rejects: false,
+            rotate: None,
         }
     }
 }
@@ -48,13 +77,20 @@ pub struct GoogleFake {
     pub url: String,
     /// Every request seen, as `METHOD PATH`.
     pub seen: Arc<Mutex<Vec<String>>>,
+    /// Every rotating token issued, oldest first.
+    pub issued: Arc<Mutex<Vec<String>>>,
 }
 
 struct State {
+    /// `http://127.0.0.1:PORT`, the audience service account assertions must name.
+    url: String,
     behaviour: Behaviour,
     /// ID tokens handed out, with the audience each was requested for.
     jwts: Mutex<BTreeMap<String, String>>,
+    /// STS requests answered with 503 so far.
+    refused: Mutex<usize>,
     seen: Arc<Mutex<Vec<String>>>,
+    issued: Arc<Mutex<Vec<String>>>,
 }
 
 impl GoogleFake {
@@ -62,9 +98,13 @@ impl GoogleFake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let issued = Arc::new(Mutex::new(Vec::new()));
         let state = Arc::new(State {
+            issued: issued.clone(),
+            url: url.clone(),
             behaviour,
             jwts: Mutex::new(BTreeMap::new()),
+            refused: Mutex::new(0),
             seen: seen.clone(),
         });
         std::thread::spawn(move || {
@@ -73,7 +113,7 @@ impl GoogleFake {
                 std::thread::spawn(move || serve(stream, &state));
             }
         });
-        GoogleFake { url, seen }
+        GoogleFake { url, seen, issued }
     }
 
     /// What `ACTIONS_ID_TOKEN_REQUEST_URL` is set to.
@@ -164,6 +204,7 @@ fn respond(mut stream: TcpStream, status: u16, body: &str) {
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
+        503 => "Service Unavailable",
         _ => "Not Found",
     };
     let _ = write!(
@@ -214,6 +255,15 @@ fn answer(r: &Request, state: &State) -> (u16, String) {
             )
         }
         ("POST", "/v1/token") => {
+            let mut refused = state.refused.lock().unwrap();
+            if *refused < b.unavailable {
+                *refused += 1;
+                return (
+                    503,
+                    r#"{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}"#.to_owned(),
+                );
+            }
+            drop(refused);
             if !header("content-type").starts_with("application/x-www-form-urlencoded") {
                 return (
                     400,
@@ -274,6 +324,15 @@ fn answer(r: &Request, state: &State) -> (u16, String) {
             if b.expired {
                 return (400, oauth_error("invalid_grant", "ID Token expired."));
             }
+            if b.condition_rejects {
+                return (
+                    400,
+                    oauth_error(
+                        "unauthorized_client",
+                        "The given credential is rejected by the attribute condition.",
+                    ),
+                );
+            }
             (
                 200,
                 serde_json::json!({
@@ -317,13 +376,49 @@ fn answer(r: &Request, state: &State) -> (u16, String) {
                     .to_string(),
             )
         }
+        ("POST", "/token") => {
+            if !header("content-type").starts_with("application/x-www-form-urlencoded") {
+                return (
+                    400,
+                    oauth_error("invalid_request", "fake: expected a form-encoded body"),
+                );
+            }
+            let form = parse_form(&r.body);
+            let checked = match form.get("grant_type").map(String::as_str) {
+                Some("urn:ietf:params:oauth:grant-type:jwt-bearer") => {
+                    check_assertion(form.get("assertion").map_or("", String::as_str), state)
+                }
+                Some("refresh_token") => check_refresh(&form),
+                _ => Err(oauth_error(
+                    "unsupported_grant_type",
+                    "Invalid grant_type: ",
+                )),
+            };
+            match checked {
+                Ok(()) => {
+                    let (token, expires_in) = issue(state);
+                    (
+                        200,
+                        serde_json::json!({
+                            "access_token": token,
+                            "expires_in": expires_in,
+                            "scope": SCOPE,
+                            "token_type": "Bearer"
+                        })
+                        .to_string(),
+                    )
+                }
+                Err(body) => (400, body),
+            }
+        }
         ("GET", "/computeMetadata/v1/instance/service-accounts/default/token") => {
             if header("metadata-flavor") != "Google" {
                 return (403, r#"{"error":"missing Metadata-Flavor"}"#.to_owned());
             }
+            let (token, expires_in) = issue(state);
             (
                 200,
-                serde_json::json!({"access_token": ACCESS_TOKEN, "expires_in": 3599, "token_type": "Bearer"})
+                serde_json::json!({"access_token": token, "expires_in": expires_in, "token_type": "Bearer"})
                     .to_string(),
             )
         }

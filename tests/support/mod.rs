@@ -13,6 +13,8 @@ pub struct Registry {
     /// `127.0.0.1:PORT`
     pub addr: String,
     pub storage: PathBuf,
+    /// The password file of a registry that requires a login; it is read again when it changes.
+    pub htpasswd: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
 
@@ -46,6 +48,7 @@ impl Registry {
         require("docker-registry");
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = storage.map_or_else(|| dir.path().join("data"), Path::to_path_buf);
+        let mut htpasswd = None;
         let mut config = format!(
             "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n",
             storage.display()
@@ -58,6 +61,7 @@ impl Registry {
                 .expect("htpasswd");
             let file = dir.path().join("htpasswd");
             std::fs::write(&file, out.stdout).expect("write htpasswd");
+            htpasswd = Some(file.clone());
             config.push_str(&format!(
                 "auth:\n  htpasswd:\n    realm: kbundle-test\n    path: {}\n",
                 file.display()
@@ -90,6 +94,7 @@ impl Registry {
             child,
             addr,
             storage,
+            htpasswd,
             _dir: dir,
         }
     }

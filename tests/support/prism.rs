@@ -116,6 +116,8 @@ pub struct Exchange {
     pub method: String,
     pub path: String,
     pub request_body: String,
+    /// The request's Authorization header, to check which credential was used.
+    pub authorization: String,
     pub status: u16,
 }
 
@@ -225,6 +227,11 @@ fn serve(stream: TcpStream, upstream: &str, recorded: &Mutex<Vec<Exchange>>, rew
             method: method.clone(),
             path: target.clone(),
             request_body: String::from_utf8_lossy(&body).into_owned(),
+            authorization: headers
+                .iter()
+                .find(|(k, _)| k == "authorization")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
             status,
         });
         let head = format!(

@@ -244,7 +244,7 @@ fn four_space_documents_get_four_space_keys() {
 
 #[test]
 fn real_example_changes_only_the_image_line() {
-    let text = include_str!("../../../examples/config-sync/root-sync.yaml");
+    let text = include_str!("../../../examples/fleet/root-sync.yaml");
     let edit = run(text, Pin::Both);
     assert_eq!(
         changed_lines(text, &edit.text),

@@ -1,0 +1,33 @@
+//! The file `GOOGLE_APPLICATION_CREDENTIALS` names: read once, dispatched on its `type`.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{AccessToken, authorized_user, external_account, service_account};
+use crate::error::{Error, Result};
+
+pub(super) fn token(agent: &ureq::Agent, path: &Path) -> Result<AccessToken> {
+    let label = format!("GOOGLE_APPLICATION_CREDENTIALS={}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| Error::new(format!("{label}: {e}")))?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::new(format!("{label}: not a Google credentials file: {e}")))?;
+    let kind = value.get("type").and_then(Value::as_str).map(str::to_owned);
+    match kind.as_deref() {
+        Some("external_account") => external_account::token(agent, &label, parse(&label, value)?),
+        Some("authorized_user") => authorized_user::token(agent, &label, parse(&label, value)?),
+        Some("service_account") => service_account::token(agent, &label, parse(&label, value)?),
+        other => Err(Error::new(format!(
+            "{label}: unknown credentials type {other:?}; expected external_account, \
+             service_account or authorized_user"
+        ))),
+    }
+}
+
+/// The fields of one credentials type. serde's message names the field and never quotes a
+/// value, so no secret of the file can reach it.
+fn parse<T: DeserializeOwned>(label: &str, value: Value) -> Result<T> {
+    serde_json::from_value(value)
+        .map_err(|e| Error::new(format!("{label}: not a Google credentials file: {e}")))
+}

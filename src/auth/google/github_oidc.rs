@@ -1,0 +1,104 @@
+//! Direct Workload Identity Federation from GitHub Actions: the job's OIDC token, requested for
+//! the provider's audience, exchanged at STS, then optionally for a service account's token.
+
+use super::http::{send_retrying, string_field};
+use super::{AccessToken, DEFAULT_IAMCREDENTIALS_ENDPOINT, DEFAULT_STS_ENDPOINT, Options, sts};
+use crate::auth::secret::Secret;
+use crate::error::{Error, Result};
+use crate::github::actions;
+
+const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+
+/// `projects/N/locations/global/workloadIdentityPools/P/providers/X`, with or without the
+/// `//iam.googleapis.com/` or `https://iam.googleapis.com/` prefix.
+pub(super) fn provider_name(provider: &str) -> Result<String> {
+    let name = provider
+        .trim()
+        .trim_start_matches("https:")
+        .trim_start_matches("//iam.googleapis.com/")
+        .trim_start_matches('/');
+    let parts: Vec<&str> = name.split('/').collect();
+    let shaped = parts.len() == 8
+        && parts[0] == "projects"
+        && parts[2] == "locations"
+        && parts[4] == "workloadIdentityPools"
+        && parts[6] == "providers"
+        && parts.iter().all(|p| !p.is_empty());
+    if !shaped {
+        return Err(Error::new(format!(
+            "--workload-identity-provider {provider:?}: expected projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// GitHub Actions OIDC token → STS → (optionally) the service account.
+pub(super) fn token(agent: &ureq::Agent, provider: &str, options: &Options) -> Result<AccessToken> {
+    let provider = provider_name(provider)?;
+    let Some(request_url) = std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        let hint = if actions::active() {
+            "this GitHub Actions job cannot request an OIDC token"
+        } else {
+            "no GitHub Actions OIDC token is available here"
+        };
+        return Err(Error::new(format!(
+            "--workload-identity-provider: {hint} (ACTIONS_ID_TOKEN_REQUEST_URL is not set); the job needs `permissions: id-token: write`"
+        )));
+    };
+    let request_token = std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN").unwrap_or_default();
+    actions::mask(&request_token);
+    let oidc_audience = format!("https://iam.googleapis.com/{provider}");
+    let what = format!("GitHub Actions OIDC token request (audience {oidc_audience})");
+    let answer = send_retrying(&what, || {
+        agent
+            .get(&request_url)
+            .query("audience", &oidc_audience)
+            .header("Authorization", format!("Bearer {request_token}"))
+            .call()
+    })?;
+    let jwt = string_field(&answer, "value", &what)?;
+    actions::mask(&jwt);
+    let sts_base = options
+        .sts_endpoint
+        .as_deref()
+        .unwrap_or(DEFAULT_STS_ENDPOINT)
+        .trim_end_matches('/');
+    let federated = sts::exchange(
+        agent,
+        &format!("{sts_base}/v1/token"),
+        &format!("//iam.googleapis.com/{provider}"),
+        JWT_TOKEN_TYPE,
+        &Secret::new(jwt),
+    )?;
+    match options.service_account.as_deref().filter(|s| !s.is_empty()) {
+        Some(sa) => {
+            let iam = options
+                .iamcredentials_endpoint
+                .as_deref()
+                .unwrap_or(DEFAULT_IAMCREDENTIALS_ENDPOINT)
+                .trim_end_matches('/');
+            let url = format!("{iam}/v1/projects/-/serviceAccounts/{sa}:generateAccessToken");
+            sts::impersonate(agent, &url, sa, &federated)
+        }
+        None => Ok(federated),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_names() {
+        let p = "projects/1/locations/global/workloadIdentityPools/p/providers/x";
+        assert_eq!(provider_name(p).unwrap(), p);
+        assert_eq!(
+            provider_name(&format!("//iam.googleapis.com/{p}")).unwrap(),
+            p
+        );
+        assert!(provider_name("projects/1/providers/x").is_err());
+    }
+}

@@ -1,0 +1,85 @@
+//! How the Google login tests run kbundle: a clean environment, and a check that no token or
+//! key reaches the output.
+
+#![allow(dead_code)]
+
+use crate::google_fake::{
+    ACCESS_TOKEN, CLIENT_SECRET, FEDERATED_TOKEN, GoogleFake, REFRESH_TOKEN, REQUEST_TOKEN,
+    SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_KEY_ID,
+};
+use crate::support::examples;
+
+pub const ENV_CLEARED: [&str; 8] = [
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GITHUB_ACTIONS",
+    "GCE_METADATA_HOST",
+    "GITHUB_SHA",
+    "GITHUB_REPOSITORY",
+    "GITHUB_OUTPUT",
+];
+
+pub fn kbundle(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    cmd.args(args)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("DOCKER_CONFIG", "/nonexistent-docker-config");
+    for name in ENV_CLEARED {
+        cmd.env_remove(name);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run kbundle");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// No token appears anywhere except in the runner's `::add-mask::` commands.
+pub fn assert_no_tokens(stdout: &str, stderr: &str) {
+    let unmasked: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let key_body = SERVICE_ACCOUNT_KEY.lines().nth(1).unwrap_or("-----");
+    for token in [
+        REQUEST_TOKEN,
+        FEDERATED_TOKEN,
+        ACCESS_TOKEN,
+        "fake-id-token",
+        CLIENT_SECRET,
+        REFRESH_TOKEN,
+        key_body,
+    ] {
+        assert!(
+            !unmasked.contains(token) && !stderr.contains(token),
+            "{token} leaked:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+pub fn examples_path() -> String {
+    examples().to_str().unwrap_or(".").to_owned()
+}
+
+/// A JSON key file as the Cloud console downloads it, with `token_uri` pointed at the fake.
+pub fn service_account_file(fake: &GoogleFake, email: &str, key: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let json = serde_json::json!({
+        "type": "service_account",
+        "project_id": "example-project",
+        "private_key_id": SERVICE_ACCOUNT_KEY_ID,
+        "private_key": key,
+        "client_email": email,
+        "client_id": "104857600000000000000",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": format!("{}/token", fake.url),
+    });
+    std::fs::write(file.path(), json.to_string()).expect("write key file");
+    file
+}
