@@ -40,9 +40,9 @@ pub struct Verifier {
 }
 
 /// Logged-in registry clients by repository, reused for a few minutes: a new one costs a TLS
-/// trust store, a handshake and a token exchange, several times the check itself. Short-lived
-/// because the credentials in it expire (a Google token is fetched with at least 5 minutes
-/// left).
+/// trust store, a handshake and a token exchange, several times the check itself. Kept only
+/// minutes so that a re-mounted docker config is picked up; short-lived Google tokens are
+/// refreshed by the store itself (`Connect::refresh`). A registry error drops the client.
 #[derive(Default)]
 struct Stores(Mutex<HashMap<String, (Instant, Arc<Store>)>>);
 
