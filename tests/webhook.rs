@@ -188,6 +188,21 @@ async fn signed_images_are_allowed_and_every_bad_signature_is_denied_with_its_re
     ] {
         assert!(metrics.contains(line), "{line} missing from:\n{metrics}");
     }
+
+    // --annotation, as with verify: the signed payload must carry it.
+    let (_certs, strict) = start(
+        signed.dir.path(),
+        &["--key", "keys", "--annotation", "approved-by=release"],
+    );
+    let image = format!("{r}/kb/signed:v1");
+    let body = review(&image, &format!("{image}@{digest}"), "", "v1", "strict");
+    let (_, answer) = strict.post("/validate", body).await;
+    let denied = response(&answer, "v1", "strict");
+    assert_eq!(denied["allowed"], false, "{answer}");
+    assert!(
+        message(denied).contains("approved-by=release required but missing"),
+        "{answer}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

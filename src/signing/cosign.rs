@@ -229,6 +229,15 @@ pub fn append(existing: &mut Vec<SignatureLayer>, new: SignatureLayer, key: &Pub
     true
 }
 
+/// How a verdict's reason starts when the key did not make the signature at all.
+const KEY_MISMATCH: &str = "signature does not match key";
+
+/// Whether a failed verdict says only that this key did not sign the layer; with several keys,
+/// another key's reason (a missing annotation, another digest) says more.
+pub fn is_key_mismatch(reason: &str) -> bool {
+    reason.starts_with(KEY_MISMATCH)
+}
+
 /// The outcome of checking one signature layer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -267,7 +276,7 @@ fn check(
     // The signature first: nothing in an unsigned payload is worth reporting.
     let signature = layer.signature().map_err(|e| e.to_string())?;
     key.verify(&layer.payload, &signature)
-        .map_err(|_| format!("signature does not match key {}", key.fingerprint()))?;
+        .map_err(|_| format!("{KEY_MISMATCH} {}", key.fingerprint()))?;
     let payload = parse_payload(&layer.payload).map_err(|e| e.to_string())?;
     if payload.digest != image.as_str() {
         return Err(format!("payload is for {} not {image}", payload.digest));

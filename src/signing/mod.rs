@@ -85,7 +85,8 @@ pub async fn write_signatures(
 }
 
 /// Verifies the signatures of `digest` with any of `keys`: one verdict per signature layer,
-/// the first key that accepts it wins.
+/// the first key that accepts it wins. When none does, the reason kept is that of a key that
+/// made the signature (say, a required annotation is missing) over "does not match key".
 pub fn judge(
     layers: &[SignatureLayer],
     digest: &Digest,
@@ -100,7 +101,14 @@ pub fn judge(
             continue;
         }
         for (b, v) in best.iter_mut().zip(verdicts) {
-            if b.result.is_err() && v.result.is_ok() {
+            let better = match (&b.result, &v.result) {
+                (Err(_), Ok(_)) => true,
+                (Err(was), Err(now)) => {
+                    cosign::is_key_mismatch(was) && !cosign::is_key_mismatch(now)
+                }
+                _ => false,
+            };
+            if better {
                 *b = v;
             }
         }
