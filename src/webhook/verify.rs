@@ -209,3 +209,36 @@ fn summary(verdicts: &[Verdict]) -> Result<String, String> {
         .collect();
     Err(reasons.join("; "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(layer: usize, result: Result<(), &str>) -> Verdict {
+        Verdict {
+            layer,
+            result: result
+                .map(|()| cosign::Payload {
+                    docker_reference: "r.example/root".into(),
+                    digest: "sha256:00".into(),
+                    optional: BTreeMap::new(),
+                })
+                .map_err(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn one_good_signature_is_enough_and_every_bad_one_is_named() {
+        let good = summary(&[verdict(1, Err("bad")), verdict(2, Ok(()))]);
+        assert_eq!(good, Ok("signature 2 of 2 verified".to_owned()));
+        let bad = summary(&[verdict(1, Err("one")), verdict(2, Err("two"))]);
+        assert_eq!(bad, Err("signature 1: one; signature 2: two".to_owned()));
+    }
+
+    #[test]
+    fn the_repository_names_the_registry_and_drops_tag_and_digest() {
+        let image = PinnedImage::parse(&format!("r.example:5000/a/b:v1@sha256:{}", "e".repeat(64)))
+            .expect("parses");
+        assert_eq!(repository(&image.reference), "r.example:5000/a/b");
+    }
+}
