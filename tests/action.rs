@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{Registry, examples, skopeo};
+use support::{Registry, examples, runner_step, skopeo};
 
 const TOKEN: &str = "ghs_s3cretTokenValue000000000000000000";
 const PASSWORD: &str = "key-pa55word";
@@ -54,21 +54,10 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
     let summary = work.path().join("step_summary");
     let image = format!("{}/kbundle/root:v1", registry.addr);
 
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(work.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", work.path())
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_OUTPUT", &output)
+    let out = runner_step(work.path())
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .env("GITHUB_EVENT_PATH", fixture("github/pull_request.json"))
-        .env("GITHUB_SERVER_URL", "https://github.com")
         .env("GITHUB_REPOSITORY", "acme/config")
         .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e")
-        .env("RUNNER_TEMP", work.path())
         .env("INPUT_COMMAND", "publish")
         .env("INPUT_PATHS", examples())
         .env("INPUT_IMAGE", &image)
@@ -298,19 +287,9 @@ fn refusing_github() -> String {
 fn a_comment_github_refuses_is_a_warning_and_publish_still_succeeds() {
     let work = tempfile::tempdir().expect("tempdir");
     let output = work.path().join("github_output");
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(work.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", work.path())
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_OUTPUT", &output)
+    let out = runner_step(work.path())
         .env("GITHUB_API_URL", refusing_github())
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .env("GITHUB_EVENT_PATH", fixture("github/pull_request.json"))
         .env("GITHUB_REPOSITORY", "acme/config")
-        .env("RUNNER_TEMP", work.path())
         .env("INPUT_COMMAND", "publish")
         .env("INPUT_PATHS", examples())
         .env("INPUT_GITHUB-TOKEN", TOKEN)
@@ -344,14 +323,7 @@ fn a_comment_github_refuses_is_a_warning_and_publish_still_succeeds() {
 
 /// `kbundle` with no arguments and the given inputs, as the runner starts a container step.
 fn from_inputs(work: &Path, inputs: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
-    cmd.current_dir(work)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", work)
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_OUTPUT", work.join("github_output"))
-        .env("RUNNER_TEMP", work);
+    let mut cmd = runner_step(work);
     for (name, value) in inputs {
         cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
     }

@@ -4,6 +4,7 @@
 
 #[path = "support/prism.rs"]
 mod prism;
+mod support;
 
 use std::sync::LazyLock;
 
@@ -309,25 +310,11 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
     let output = work.path().join("github_output");
     let summary = work.path().join("step_summary");
     let image = format!("oci-layout:{}:v1", work.path().join("oci").display());
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(work.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", work.path())
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_OUTPUT", &output)
+    let out = support::runner_step(work.path())
         .env("GITHUB_STEP_SUMMARY", &summary)
         .env("GITHUB_API_URL", &proxy.url)
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .env(
-            "GITHUB_EVENT_PATH",
-            manifest_dir.join("tests/fixtures/github/pull_request.json"),
-        )
-        .env("GITHUB_SERVER_URL", "https://github.com")
         .env("GITHUB_REPOSITORY", "octo-org/app")
         .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e")
-        .env("RUNNER_TEMP", work.path())
         .env("INPUT_COMMAND", "publish")
         .env("INPUT_PATHS", manifest_dir.join("examples"))
         .env("INPUT_IMAGE", &image)

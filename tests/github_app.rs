@@ -5,6 +5,7 @@
 
 #[path = "support/prism.rs"]
 mod prism;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -283,22 +284,9 @@ fn publish_from_action_inputs_opens_the_fleet_pull_request_as_the_app_contract_c
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let work = tempfile::tempdir().expect("tempdir");
     let output = work.path().join("github_output");
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(work.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", work.path())
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_OUTPUT", &output)
+    let out = support::runner_step(work.path())
         .env("GITHUB_API_URL", &proxy.url)
-        .env("GITHUB_EVENT_NAME", "pull_request")
-        .env(
-            "GITHUB_EVENT_PATH",
-            manifest_dir.join("tests/fixtures/github/pull_request.json"),
-        )
         .env("GITHUB_REPOSITORY", "octo-org/app")
-        .env("RUNNER_TEMP", work.path())
         .env("INPUT_COMMAND", "publish")
         .env("INPUT_PATHS", manifest_dir.join("examples"))
         .env(

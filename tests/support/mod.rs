@@ -155,3 +155,24 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 pub fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
+
+/// `kbundle` started the way the Actions runner starts a container step for a pull_request
+/// event: a clean environment, `GITHUB_ACTIONS=true`, outputs in `work/github_output`,
+/// `RUNNER_TEMP` and `HOME` in `work`, the event payload from tests/fixtures/github.
+pub fn runner_step(work: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    cmd.current_dir(work)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", work)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", work.join("github_output"))
+        .env("RUNNER_TEMP", work)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env(
+            "GITHUB_EVENT_PATH",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github/pull_request.json"),
+        );
+    cmd
+}
