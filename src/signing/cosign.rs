@@ -268,6 +268,16 @@ fn check(
     let signature = layer.signature().map_err(|e| e.to_string())?;
     key.verify(&layer.payload, &signature)
         .map_err(|_| format!("signature does not match key {}", key.fingerprint()))?;
+    check_claims(layer, image, required)
+}
+
+/// The checks after the signature: the payload names `image` and carries every `required`
+/// annotation. Keyless verification shares them.
+pub fn check_claims(
+    layer: &SignatureLayer,
+    image: &Digest,
+    required: &BTreeMap<String, String>,
+) -> Result<Payload, String> {
     let payload = parse_payload(&layer.payload).map_err(|e| e.to_string())?;
     if payload.digest != image.as_str() {
         return Err(format!("payload is for {} not {image}", payload.digest));

@@ -2,6 +2,7 @@
 //! (`sha256-<hex>.sig` in the image's repository), in a registry or an OCI layout.
 
 pub mod cosign;
+pub mod keyless;
 pub mod keys;
 
 use std::collections::BTreeMap;
@@ -106,4 +107,42 @@ pub fn judge(
         }
     }
     best
+}
+
+/// Appends a keyless signature layer to the signatures of `digest`. Each keyless signature has
+/// its own certificate, so there is nothing to deduplicate.
+pub async fn add_layer(
+    store: &Store,
+    digest: &Digest,
+    layer: SignatureLayer,
+) -> Result<(), SignError> {
+    let mut layers = signatures(store, digest).await?;
+    layers.push(layer);
+    write_signatures(store, digest, &layers).await
+}
+
+/// Verifies the signatures of `digest` keylessly against `policy`: one verdict per layer.
+/// A verified payload gets the certificate's `Subject` and `Issuer` in `optional`, as
+/// `cosign verify` prints them.
+pub fn judge_keyless(
+    layers: &[SignatureLayer],
+    digest: &Digest,
+    policy: &keyless::verify::Policy,
+    required: &BTreeMap<String, String>,
+) -> Vec<Verdict> {
+    layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| Verdict {
+            layer: i + 1,
+            result: keyless::verify::check(layer, digest, policy, required).map(
+                |(mut payload, signer)| {
+                    let optional = &mut payload.optional;
+                    optional.insert("Subject".into(), signer.subject.into());
+                    optional.insert("Issuer".into(), signer.issuer.into());
+                    payload
+                },
+            ),
+        })
+        .collect()
 }

@@ -1,0 +1,173 @@
+//! Fulcio certificates: the identity in the SAN, the OIDC issuer in Fulcio's extension, the
+//! validity window, and who signed them.
+
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::GeneralName;
+use x509_parser::prelude::FromDer as _;
+
+use crate::signing::keys::{self, PublicKey};
+
+/// Fulcio's OIDC issuer extension (a DER UTF8String), written since Fulcio 1.x.
+const OID_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
+/// The legacy issuer extension (the raw string bytes), still in older certificates.
+const OID_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
+
+/// A certificate, kept as DER and parsed when asked (the parser borrows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    // Private: `parsed` relies on these bytes having parsed once.
+    der: Vec<u8>,
+}
+
+impl Certificate {
+    pub fn from_der(der: Vec<u8>) -> Result<Certificate, String> {
+        X509Certificate::from_der(&der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+        Ok(Certificate { der })
+    }
+
+    /// The first `CERTIFICATE` block of `pem`.
+    pub fn from_pem(pem: &str) -> Result<Certificate, String> {
+        Certificate::all_from_pem(pem)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| "no PEM CERTIFICATE block".to_owned())
+    }
+
+    /// Every `CERTIFICATE` block of `pem`, in order.
+    pub fn all_from_pem(pem: &str) -> Result<Vec<Certificate>, String> {
+        let mut out = Vec::new();
+        for block in x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes()) {
+            let block = block.map_err(|e| format!("bad PEM: {e}"))?;
+            if block.label == "CERTIFICATE" {
+                out.push(Certificate::from_der(block.contents)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    fn parsed(&self) -> X509Certificate<'_> {
+        // `from_der` checked that these bytes parse, and they never change.
+        match X509Certificate::from_der(&self.der) {
+            Ok((_, c)) => c,
+            Err(_) => unreachable!("checked in Certificate::from_der"),
+        }
+    }
+
+    /// The DER SubjectPublicKeyInfo.
+    pub fn public_key_der(&self) -> Vec<u8> {
+        self.parsed().public_key().raw.to_vec()
+    }
+
+    pub fn public_key(&self) -> Result<PublicKey, String> {
+        keys::public_key_from_spki(&self.public_key_der()).map_err(|e| e.to_string())
+    }
+
+    /// The SAN's e-mail addresses and URIs: what `--certificate-identity` is compared with.
+    pub fn identities(&self) -> Vec<String> {
+        let cert = self.parsed();
+        let Ok(Some(san)) = cert.subject_alternative_name() else {
+            return Vec::new();
+        };
+        san.value
+            .general_names
+            .iter()
+            .filter_map(|n| match n {
+                GeneralName::RFC822Name(s) | GeneralName::URI(s) => Some((*s).to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The OIDC issuer Fulcio recorded.
+    pub fn issuer_claim(&self) -> Option<String> {
+        let cert = self.parsed();
+        let ext = |oid: &str| {
+            cert.extensions()
+                .iter()
+                .find(|e| e.oid.to_id_string() == oid)
+                .map(|e| e.value)
+        };
+        if let Some(v) = ext(OID_ISSUER_V2) {
+            return der_utf8(v);
+        }
+        ext(OID_ISSUER_V1).and_then(|v| String::from_utf8(v.to_vec()).ok())
+    }
+
+    /// notBefore and notAfter as Unix seconds.
+    pub fn validity(&self) -> (i64, i64) {
+        let v = self.parsed().validity().clone();
+        (v.not_before.timestamp(), v.not_after.timestamp())
+    }
+
+    pub fn is_ca(&self) -> bool {
+        matches!(self.parsed().basic_constraints(), Ok(Some(bc)) if bc.value.ca)
+    }
+
+    /// Whether `issuer` issued this certificate: names match and its key verifies our
+    /// signature.
+    pub fn issued_by(&self, issuer: &Certificate) -> bool {
+        let (me, them) = (self.parsed(), issuer.parsed());
+        me.issuer().as_raw() == them.subject().as_raw()
+            && me.verify_signature(Some(them.public_key())).is_ok()
+    }
+
+    /// The SAN identity, else the subject: how messages name a certificate.
+    pub fn subject_or_identity(&self) -> String {
+        self.identities()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| self.parsed().subject().to_string())
+    }
+}
+
+/// A DER UTF8String (tag 12) with a short or long length.
+fn der_utf8(v: &[u8]) -> Option<String> {
+    let (&tag, rest) = v.split_first()?;
+    if tag != 0x0c {
+        return None;
+    }
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |a, b| (a << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    String::from_utf8(rest.get(..len)?.to_vec()).ok()
+}
+
+/// PEM text of DER certificate bytes.
+pub fn to_pem(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::der_utf8;
+
+    #[test]
+    fn issuer_extension_is_a_der_utf8_string() {
+        assert_eq!(der_utf8(b"\x0c\x03abc").as_deref(), Some("abc"));
+        assert_eq!(der_utf8(b"\x0c\x81\x03abc").as_deref(), Some("abc"));
+        assert_eq!(der_utf8(b"\x13\x03abc"), None);
+        assert_eq!(der_utf8(b"\x0c\x05abc"), None);
+    }
+}
