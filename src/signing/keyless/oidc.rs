@@ -104,6 +104,6 @@ mod tests {
         ))
         .unwrap();
         assert!(subject(&c).unwrap_err().contains("not verified"));
-        assert!(claims(&Secret::new("nodots".into())).is_err());
+        assert!(claims(&Secret::new("nodots")).is_err());
     }
 }

@@ -1,0 +1,344 @@
+//! Keyless signing and verification end to end, against the real local registry and a local
+//! fake of the GitHub Actions OIDC endpoint, Fulcio v2 and Rekor (tests/support/
+//! sigstore_fake.rs), which checks the requests and issues a real certificate chain and real
+//! signed entry timestamps.
+
+#[path = "support/sigstore_fake.rs"]
+mod sigstore_fake;
+mod support;
+
+use std::path::Path;
+
+use kbundle::bundle::Digest;
+use kbundle::oci::layout::Layout;
+use kbundle::signing::cosign::{self, SignatureLayer};
+use serde_json::Value;
+use sigstore_fake::{Behaviour, ISSUER, IDENTITY, REQUEST_TOKEN, SigstoreFake, TOKEN_MARK};
+use support::{Registry, examples};
+
+const CLEARED: [&str; 8] = [
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GITHUB_ACTIONS",
+    "GITHUB_OUTPUT",
+    "SIGSTORE_ID_TOKEN",
+    "SIGSTORE_ROOT_FILE",
+    "SIGSTORE_REKOR_PUBLIC_KEY",
+    "GITHUB_STEP_SUMMARY",
+];
+
+fn kbundle(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    cmd.args(args)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("DOCKER_CONFIG", "/nonexistent-docker-config");
+    for name in CLEARED {
+        cmd.env_remove(name);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run kbundle");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// No ID token or request token outside the runner's `::add-mask::` lines.
+fn assert_no_tokens(stdout: &str, stderr: &str) {
+    let unmasked: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for secret in [REQUEST_TOKEN, TOKEN_MARK, "eyJhbGciOi"] {
+        assert!(
+            !unmasked.contains(secret) && !stderr.contains(secret),
+            "{secret} leaked:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+fn push(image: &str) -> String {
+    let (code, out, err) = kbundle(
+        &["push", examples().to_str().unwrap_or("."), "--image", image],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    out.trim()
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_owned())
+        .unwrap_or_default()
+}
+
+/// Trust files for the fake: its CA chain and its Rekor key.
+struct Trust {
+    _dir: tempfile::TempDir,
+    chain: String,
+    rekor: String,
+    other_root: String,
+}
+
+fn trust(fake: &SigstoreFake) -> Trust {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.display().to_string()
+    };
+    Trust {
+        chain: write("fulcio.pem", &fake.ca_pem),
+        rekor: write("rekor.pub", &fake.rekor_pem),
+        other_root: write("other.pem", &sigstore_fake::other_root_pem()),
+        _dir: dir,
+    }
+}
+
+fn verify(image: &str, t: &Trust, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "verify",
+        image,
+        "--certificate-chain",
+        &t.chain,
+        "--rekor-public-key",
+        &t.rekor,
+    ];
+    let has = |f: &str| extra.contains(&f);
+    if !has("--certificate-identity") && !has("--certificate-identity-regexp") {
+        args.extend(["--certificate-identity", IDENTITY]);
+    }
+    if !has("--certificate-oidc-issuer") && !has("--certificate-oidc-issuer-regexp") {
+        args.extend(["--certificate-oidc-issuer", ISSUER]);
+    }
+    args.extend(extra);
+    kbundle(&args, &[])
+}
+
+fn sign_flags(fake: &SigstoreFake) -> Vec<String> {
+    vec![
+        "--fulcio-url".into(),
+        fake.url.clone(),
+        "--rekor-url".into(),
+        fake.url.clone(),
+    ]
+}
+
+#[test]
+fn keyless_sign_in_actions_with_fake_sigstore_then_verify_on_the_registry() {
+    let registry = Registry::start();
+    let fake = SigstoreFake::start(Behaviour::default());
+    let t = trust(&fake);
+    let image = format!("{}/fleet/web:v1", registry.addr);
+    let digest = push(&image);
+    let flags = sign_flags(&fake);
+    let mut args = vec!["sign", image.as_str(), "--keyless"];
+    args.extend(flags.iter().map(String::as_str));
+    let url = fake.oidc_request_url();
+    let (code, out, err) = kbundle(
+        &args,
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("keylessly as {IDENTITY}")), "{err}");
+    // The request token and the ID token are masked before anything else.
+    let masks: Vec<&str> = out.lines().filter(|l| l.starts_with("::add-mask::")).collect();
+    assert!(masks.iter().any(|l| l.contains(REQUEST_TOKEN)), "{out}");
+    assert!(masks.iter().any(|l| l.contains(TOKEN_MARK) || l.contains("eyJ")), "{out}");
+    assert_no_tokens(&out, &err);
+    let seen = fake.seen.lock().expect("lock").clone();
+    assert_eq!(
+        seen,
+        ["GET /oidc/token", "POST /api/v2/signingCert", "POST /api/v1/log/entries"]
+    );
+
+    // The `.sig` layer carries what cosign writes.
+    let pinned = format!("{}/fleet/web@{digest}", registry.addr);
+    let (code, out, err) = verify(&pinned, &t, &["-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("signature 1: verified"), "{err}");
+    let printed: Value = serde_json::from_str(out.trim()).expect("json");
+    let optional = &printed[0]["optional"];
+    assert_eq!(optional["Subject"], IDENTITY);
+    assert_eq!(optional["Issuer"], ISSUER);
+    assert!(optional["Bundle"]["SignedEntryTimestamp"].is_string(), "{out}");
+    assert!(optional["Bundle"]["Payload"]["logIndex"].is_i64(), "{out}");
+
+    let (code, _, err) = verify(&pinned, &t, &["--certificate-identity-regexp", "^https://github.com/example/"]);
+    assert_eq!(code, 0, "{err}");
+
+    let (code, _, err) = verify(&pinned, &t, &["--certificate-identity", "someone@example.com"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("certificate identity {IDENTITY} does not match --certificate-identity someone@example.com")),
+        "{err}"
+    );
+    let (code, _, err) = verify(&pinned, &t, &["--certificate-oidc-issuer", "https://accounts.google.com"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("certificate oidc issuer {ISSUER} does not match --certificate-oidc-issuer https://accounts.google.com")),
+        "{err}"
+    );
+
+    // A chain to a CA we do not trust.
+    let (code, _, err) = kbundle(
+        &[
+            "verify", &pinned, "--certificate-identity", IDENTITY, "--certificate-oidc-issuer", ISSUER,
+            "--certificate-chain", &t.other_root, "--rekor-public-key", &t.rekor,
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not chain to a trusted fulcio root"), "{err}");
+
+    // With the embedded public-good trust root, neither the fake's log nor its CA is trusted.
+    let (code, _, err) = kbundle(
+        &["verify", &pinned, "--certificate-identity", IDENTITY, "--certificate-oidc-issuer", ISSUER],
+        &[],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is not a trusted rekor log"), "{err}");
+
+    // A key is not a certificate.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = kbundle(
+        &["keygen", "--output-key-prefix", &dir.path().join("k").display().to_string()],
+        &[("COSIGN_PASSWORD", "pw")],
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = kbundle(&["verify", &pinned, "--key", &dir.path().join("k.pub").display().to_string()], &[]);
+    assert_eq!(code, 1, "{err}");
+}
+
+#[test]
+fn keyless_without_an_oidc_token_in_actions_says_id_token_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = format!("oci-layout:{}:latest", dir.path().join("layout").display());
+    push(&image);
+    let (code, _, err) = kbundle(
+        &["sign", &image, "--keyless", "--fulcio-url", "http://127.0.0.1:9", "--rekor-url", "http://127.0.0.1:9"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("permissions: id-token: write"), "{err}");
+    let (code, _, err) = kbundle(&["sign", &image, "--keyless"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--identity-token"), "{err}");
+}
+
+fn sign_layout(fake: &SigstoreFake, image: &str) {
+    let token = fake.id_token("sigstore");
+    let flags = sign_flags(fake);
+    let mut args = vec!["sign", image, "--keyless"];
+    args.extend(flags.iter().map(String::as_str));
+    let (code, out, err) = kbundle(&args, &[("SIGSTORE_ID_TOKEN", &token)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains(&token) && !err.contains(&token));
+}
+
+#[test]
+fn fake_rekor_with_a_bad_set_fails_verification() {
+    let fake = SigstoreFake::start(Behaviour {
+        bad_set: true,
+        ..Behaviour::default()
+    });
+    let t = trust(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = format!("oci-layout:{}:latest", dir.path().join("layout").display());
+    push(&image);
+    sign_layout(&fake, &image);
+    let (code, _, err) = verify(&image, &t, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("signed entry timestamp does not verify with the rekor public key"), "{err}");
+}
+
+#[test]
+fn fake_rekor_integrated_time_outside_the_certificate_validity_fails() {
+    let fake = SigstoreFake::start(Behaviour {
+        integrated_time_shift: 3600,
+        ..Behaviour::default()
+    });
+    let t = trust(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = format!("oci-layout:{}:latest", dir.path().join("layout").display());
+    push(&image);
+    sign_layout(&fake, &image);
+    let (code, _, err) = verify(&image, &t, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is outside the certificate's validity"), "{err}");
+}
+
+#[test]
+fn tampered_keyless_payload_with_fake_sigstore_fails() {
+    let fake = SigstoreFake::start(Behaviour::default());
+    let t = trust(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().join("layout");
+    let image = format!("oci-layout:{}:latest", folder.display());
+    let digest: Digest = push(&image).parse().expect("digest");
+    sign_layout(&fake, &image);
+    let (code, _, err) = verify(&image, &t, &[]);
+    assert_eq!(code, 0, "{err}");
+
+    let layout = Layout::open(&folder).expect("layout");
+    let mut layers = read_sig(&layout, &digest);
+    let text = String::from_utf8(layers[0].payload.clone()).expect("utf8");
+    layers[0].payload = text.replace("\"optional\":null", "\"optional\":{\"x\":\"y\"}").into_bytes();
+    assert_ne!(layers[0].payload, text.as_bytes());
+    write_sig(&layout, &digest, &layers);
+    let (code, _, err) = verify(&image, &t, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("signature does not match the key of certificate"), "{err}");
+}
+
+#[test]
+fn publish_sign_keyless_with_fake_sigstore_verifies() {
+    let fake = SigstoreFake::start(Behaviour::default());
+    let t = trust(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = format!("oci-layout:{}:latest", dir.path().join("layout").display());
+    let token = fake.id_token("sigstore");
+    let (code, out, err) = kbundle(
+        &[
+            "publish", examples().to_str().unwrap_or("."), "--image", &image, "--sign", "keyless",
+            "--fulcio-url", &fake.url, "--rekor-url", &fake.url, "--identity-token", &token,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("keyless as {IDENTITY}")), "{err}");
+    assert!(!out.contains(&token) && !err.contains(&token));
+    let (code, _, err) = verify(&image, &t, &[]);
+    assert_eq!(code, 0, "{err}");
+}
+
+fn read_sig(layout: &Layout, digest: &Digest) -> Vec<SignatureLayer> {
+    let (_, _, manifest) = layout.manifest(&cosign::signature_tag(digest)).expect("sig");
+    cosign::read_signature_manifest(&manifest)
+        .expect("parse")
+        .into_iter()
+        .map(|r| SignatureLayer {
+            payload: layout.get_blob(&r.digest).expect("blob"),
+            annotations: r.annotations,
+        })
+        .collect()
+}
+
+fn write_sig(layout: &Layout, digest: &Digest, layers: &[SignatureLayer]) {
+    let (config, manifest) = cosign::signature_manifest(layers);
+    layout.put_blob(&Digest::of(&config), &config).expect("config");
+    for l in layers {
+        layout.put_blob(&Digest::of(&l.payload), &l.payload).expect("payload");
+    }
+    layout
+        .put_manifest(&manifest, kbundle::bundle::MANIFEST_MEDIA_TYPE, Some(&cosign::signature_tag(digest)))
+        .expect("manifest");
+}
+
+#[allow(dead_code)]
+fn unused(_: &Path) {}
