@@ -342,3 +342,53 @@ fn write_sig(layout: &Layout, digest: &Digest, layers: &[SignatureLayer]) {
 
 #[allow(dead_code)]
 fn unused(_: &Path) {}
+
+/// Real public-good data (tests/fixtures/sigstore/README.md): a Fulcio certificate and a Rekor
+/// SET made by the real services verify with the embedded trust root, and fail once altered.
+#[test]
+fn real_public_good_certificate_and_rekor_set_verify_with_the_embedded_root() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use kbundle::signing::keyless::cert::Certificate;
+    use kbundle::signing::keyless::tlog::{Bundle, BundlePayload};
+    use kbundle::signing::keyless::trust::TrustRoot;
+
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore/out.sigstore.json"),
+    )
+    .expect("fixture");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    let entry = &v["verificationMaterial"]["tlogEntries"][0];
+    let s = |p: &str| entry.pointer(p).and_then(Value::as_str).expect(p).to_owned();
+    let int = |p: &str| s(p).parse::<i64>().expect("int");
+    let der = STANDARD
+        .decode(v["verificationMaterial"]["certificate"]["rawBytes"].as_str().expect("cert"))
+        .expect("b64");
+    let leaf = Certificate::from_der(der).expect("leaf");
+    assert_eq!(leaf.identities(), ["w.vollprecht@gmail.com"]);
+    assert_eq!(leaf.issuer_claim().as_deref(), Some("https://github.com/login/oauth"));
+
+    let root = TrustRoot::public_good().expect("root");
+    let at = int("/integratedTime");
+    let (from, until) = leaf.validity();
+    assert!(from <= at && at <= until, "integrated while the certificate was valid");
+    root.verify_chain(&leaf, &[], at).expect("chains to the public-good root");
+    let other = Certificate::all_from_pem(&sigstore_fake::other_root_pem()).expect("pem");
+    let untrusted = TrustRoot { cas: other, rekor_keys: root.rekor_keys.clone() };
+    assert!(untrusted.verify_chain(&leaf, &[], at).is_err());
+
+    let bundle = Bundle {
+        signed_entry_timestamp: s("/inclusionPromise/signedEntryTimestamp"),
+        payload: BundlePayload {
+            body: s("/canonicalizedBody"),
+            integrated_time: at,
+            log_index: int("/logIndex"),
+            log_id: hex::encode(STANDARD.decode(s("/logId/keyId")).expect("b64")),
+        },
+    };
+    bundle.verify_set(&root.rekor_keys).expect("real SET verifies");
+    let mut moved = bundle.clone();
+    moved.payload.log_index += 1;
+    let err = moved.verify_set(&root.rekor_keys).expect_err("altered entry");
+    assert!(err.contains("does not verify"), "{err}");
+}
