@@ -280,12 +280,12 @@ pub struct SigstoreArgs {
     )]
     pub identity_token: Option<String>,
 
-    /// Keyless: the Fulcio certificate authority
-    #[arg(long, value_name = "URL", default_value = crate::signing::keyless::DEFAULT_FULCIO_URL)]
+    /// Keyless: the Fulcio certificate authority (the environment form serves the Action)
+    #[arg(long, value_name = "URL", env = "KBUNDLE_FULCIO_URL", default_value = crate::signing::keyless::DEFAULT_FULCIO_URL)]
     pub fulcio_url: String,
 
     /// Keyless: the Rekor transparency log
-    #[arg(long, value_name = "URL", default_value = crate::signing::keyless::DEFAULT_REKOR_URL)]
+    #[arg(long, value_name = "URL", env = "KBUNDLE_REKOR_URL", default_value = crate::signing::keyless::DEFAULT_REKOR_URL)]
     pub rekor_url: String,
 }
 

@@ -58,11 +58,17 @@ fn ca(name: &str) -> Ca {
     let root_issuer = Issuer::new(root, root_key);
     let inter_key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).expect("intermediate key");
     let mut inter = CertificateParams::new(Vec::<String>::new()).expect("params");
-    inter.distinguished_name.push(DnType::OrganizationName, name);
-    inter.distinguished_name.push(DnType::CommonName, "sigstore-intermediate");
+    inter
+        .distinguished_name
+        .push(DnType::OrganizationName, name);
+    inter
+        .distinguished_name
+        .push(DnType::CommonName, "sigstore-intermediate");
     inter.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     inter.key_usages = vec![KeyUsagePurpose::KeyCertSign];
-    let inter_cert = inter.signed_by(&inter_key, &root_issuer).expect("intermediate");
+    let inter_cert = inter
+        .signed_by(&inter_key, &root_issuer)
+        .expect("intermediate");
     Ca {
         root_pem: root_cert.pem(),
         intermediate_pem: inter_cert.pem(),
@@ -168,7 +174,11 @@ fn mint(state: &State, audience: &str) -> String {
         URL_SAFE_NO_PAD.encode(claims.to_string()),
         URL_SAFE_NO_PAD.encode(TOKEN_MARK)
     );
-    state.tokens.lock().expect("lock").insert(token.clone(), claims);
+    state
+        .tokens
+        .lock()
+        .expect("lock")
+        .insert(token.clone(), claims);
     token
 }
 
@@ -238,7 +248,10 @@ fn respond(mut stream: TcpStream, status: u16, body: &str) {
 
 /// Fulcio's and Rekor's error shape (gRPC gateway / go-swagger): `{"code", "message"}`.
 fn error(status: u16, message: &str) -> (u16, String) {
-    (status, json!({"code": status, "message": message}).to_string())
+    (
+        status,
+        json!({"code": status, "message": message}).to_string(),
+    )
 }
 
 fn serve(stream: TcpStream, state: &State) {
@@ -303,7 +316,10 @@ fn fulcio(r: &Request, state: &State) -> (u16, String) {
         return error(400, "publicKey.algorithm must be ECDSA for this key");
     }
     let Ok(key) = PublicKey::from_pem(text("/publicKeyRequest/publicKey/content")) else {
-        return error(400, "The public key supplied in the request could not be parsed");
+        return error(
+            400,
+            "The public key supplied in the request could not be parsed",
+        );
     };
     // Proof of possession: the key's signature over the principal's name (here `sub`).
     let proof = STANDARD
@@ -311,7 +327,10 @@ fn fulcio(r: &Request, state: &State) -> (u16, String) {
         .unwrap_or_default();
     let subject = claims["sub"].as_str().unwrap_or_default();
     if key.verify(subject.as_bytes(), &proof).is_err() {
-        return error(400, "The signature supplied in the request could not be verified");
+        return error(
+            400,
+            "The signature supplied in the request could not be verified",
+        );
     }
     let spki = key.to_spki_der();
     let point = spki[spki.len().saturating_sub(65)..].to_vec();
@@ -326,12 +345,19 @@ fn fulcio(r: &Request, state: &State) -> (u16, String) {
     issuer_ext.extend_from_slice(ISSUER.as_bytes());
     leaf.custom_extensions = vec![
         CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 57264, 1, 8], issuer_ext),
-        CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 57264, 1, 1], ISSUER.as_bytes().to_vec()),
+        CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 57264, 1, 1],
+            ISSUER.as_bytes().to_vec(),
+        ),
     ];
     let cert = leaf
         .signed_by(&ClientKey(point), &state.ca.issuer)
         .expect("leaf");
-    let chain = [cert.pem(), state.ca.intermediate_pem.clone(), state.ca.root_pem.clone()];
+    let chain = [
+        cert.pem(),
+        state.ca.intermediate_pem.clone(),
+        state.ca.root_pem.clone(),
+    ];
     (
         200,
         json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": chain}}}).to_string(),
@@ -363,7 +389,10 @@ fn rekor(r: &Request, state: &State) -> (u16, String) {
         .and_then(|p| String::from_utf8(p).ok())
         .filter(|p| p.starts_with("-----BEGIN CERTIFICATE-----"));
     if cert.is_none() {
-        return error(400, "spec.signature.publicKey.content must be a base64 PEM certificate");
+        return error(
+            400,
+            "spec.signature.publicKey.content must be a base64 PEM certificate",
+        );
     }
     // What Rekor stores is the canonical JSON of the entry: keys sorted, no spaces.
     let canonical = json!({

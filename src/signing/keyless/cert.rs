@@ -103,6 +103,11 @@ impl Certificate {
         (v.not_before.timestamp(), v.not_after.timestamp())
     }
 
+    /// Whether the extended key usage allows code signing, as Fulcio sets and cosign requires.
+    pub fn is_for_code_signing(&self) -> bool {
+        matches!(self.parsed().extended_key_usage(), Ok(Some(eku)) if eku.value.code_signing)
+    }
+
     pub fn is_ca(&self) -> bool {
         matches!(self.parsed().basic_constraints(), Ok(Some(bc)) if bc.value.ca)
     }

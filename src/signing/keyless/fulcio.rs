@@ -66,7 +66,7 @@ fn parse_chain(answer: &Value) -> Result<Chain, String> {
     .ok_or("answer has no signedCertificateEmbeddedSct/chain/certificates")?;
     let mut pems = chain.iter().map(|c| {
         c.as_str()
-            .map(|s| normalise(s))
+            .map(normalise)
             .ok_or("a certificate in the chain is not a string")
     });
     let leaf = pems.next().ok_or("the certificate chain is empty")??;

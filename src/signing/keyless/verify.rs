@@ -97,6 +97,9 @@ pub fn check(
         ));
     }
     policy.trust.verify_chain(&leaf, &intermediates, at)?;
+    if !leaf.is_for_code_signing() {
+        return Err("certificate is not for code signing (extended key usage)".to_owned());
+    }
 
     let identities = leaf.identities();
     if !identities.iter().any(|i| policy.identity.matches(i)) {
