@@ -49,17 +49,17 @@ impl Certificate {
         &self.der
     }
 
-    fn parsed(&self) -> X509Certificate<'_> {
-        // `from_der` checked that these bytes parse, and they never change.
-        match X509Certificate::from_der(&self.der) {
-            Ok((_, c)) => c,
-            Err(_) => unreachable!("checked in Certificate::from_der"),
-        }
+    /// `from_der` checked that these bytes parse and they never change, so this is always
+    /// `Some`; callers still fall back to "nothing found" rather than panic.
+    fn parsed(&self) -> Option<X509Certificate<'_>> {
+        X509Certificate::from_der(&self.der).ok().map(|(_, c)| c)
     }
 
     /// The DER SubjectPublicKeyInfo.
     pub fn public_key_der(&self) -> Vec<u8> {
-        self.parsed().public_key().raw.to_vec()
+        self.parsed()
+            .map(|c| c.public_key().raw.to_vec())
+            .unwrap_or_default()
     }
 
     pub fn public_key(&self) -> Result<PublicKey, String> {
@@ -68,7 +68,9 @@ impl Certificate {
 
     /// The SAN's e-mail addresses and URIs: what `--certificate-identity` is compared with.
     pub fn identities(&self) -> Vec<String> {
-        let cert = self.parsed();
+        let Some(cert) = self.parsed() else {
+            return Vec::new();
+        };
         let Ok(Some(san)) = cert.subject_alternative_name() else {
             return Vec::new();
         };
@@ -84,7 +86,7 @@ impl Certificate {
 
     /// The OIDC issuer Fulcio recorded.
     pub fn issuer_claim(&self) -> Option<String> {
-        let cert = self.parsed();
+        let cert = self.parsed()?;
         let ext = |oid: &str| {
             cert.extensions()
                 .iter()
@@ -98,24 +100,35 @@ impl Certificate {
     }
 
     /// notBefore and notAfter as Unix seconds.
+    /// An unreadable certificate gets an empty window, so every time check fails.
     pub fn validity(&self) -> (i64, i64) {
-        let v = self.parsed().validity().clone();
-        (v.not_before.timestamp(), v.not_after.timestamp())
+        match self.parsed() {
+            Some(c) => (
+                c.validity().not_before.timestamp(),
+                c.validity().not_after.timestamp(),
+            ),
+            None => (i64::MAX, i64::MIN),
+        }
     }
 
     /// Whether the extended key usage allows code signing, as Fulcio sets and cosign requires.
     pub fn is_for_code_signing(&self) -> bool {
-        matches!(self.parsed().extended_key_usage(), Ok(Some(eku)) if eku.value.code_signing)
+        self.parsed().is_some_and(
+            |c| matches!(c.extended_key_usage(), Ok(Some(eku)) if eku.value.code_signing),
+        )
     }
 
     pub fn is_ca(&self) -> bool {
-        matches!(self.parsed().basic_constraints(), Ok(Some(bc)) if bc.value.ca)
+        self.parsed()
+            .is_some_and(|c| matches!(c.basic_constraints(), Ok(Some(bc)) if bc.value.ca))
     }
 
     /// Whether `issuer` issued this certificate: names match and its key verifies our
     /// signature.
     pub fn issued_by(&self, issuer: &Certificate) -> bool {
-        let (me, them) = (self.parsed(), issuer.parsed());
+        let (Some(me), Some(them)) = (self.parsed(), issuer.parsed()) else {
+            return false;
+        };
         me.issuer().as_raw() == them.subject().as_raw()
             && me.verify_signature(Some(them.public_key())).is_ok()
     }
@@ -125,7 +138,8 @@ impl Certificate {
         self.identities()
             .into_iter()
             .next()
-            .unwrap_or_else(|| self.parsed().subject().to_string())
+            .or_else(|| self.parsed().map(|c| c.subject().to_string()))
+            .unwrap_or_default()
     }
 }
 
