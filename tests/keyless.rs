@@ -171,7 +171,8 @@ fn keyless_sign_in_actions_with_fake_sigstore_then_verify_on_the_registry() {
         ]
     );
 
-    // The `.sig` layer carries what cosign writes.
+    // The `.sig` layer carries what cosign writes, checked by an independent verifier.
+    python_check(&registry, &digest, &t);
     let pinned = format!("{}/fleet/web@{digest}", registry.addr);
     let (code, out, err) = verify(&pinned, &t, &["-o", "json"]);
     assert_eq!(code, 0, "{err}");
@@ -593,4 +594,50 @@ fn action_inputs_sign_keyless_and_verify_keyless_with_fake_sigstore() {
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("permissions: id-token: write"), "{err}");
+}
+
+/// Runs tests/verify_keyless.py (Python `cryptography`, no kbundle code) on the layer.
+fn python_check(registry: &Registry, digest: &str, t: &Trust) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Straight from the registry API, so nothing of kbundle reads the layer on the way.
+    let base = format!("http://{}/v2/fleet/web", registry.addr);
+    let sig_tag = format!("sha256-{}.sig", digest.trim_start_matches("sha256:"));
+    let get = |url: &str| {
+        ureq::get(url)
+            .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+            .call()
+            .expect("registry")
+            .body_mut()
+            .read_to_vec()
+            .expect("body")
+    };
+    let manifest: Value =
+        serde_json::from_slice(&get(&format!("{base}/manifests/{sig_tag}"))).expect("manifest");
+    let layer = &manifest["layers"][0];
+    let blob = layer["digest"].as_str().expect("digest");
+    let payload = get(&format!("{base}/blobs/{blob}"));
+    let annotations = layer["annotations"].clone();
+    std::fs::write(dir.path().join("payload"), &payload).expect("write");
+    std::fs::write(
+        dir.path().join("annotations.json"),
+        serde_json::to_string(&annotations).expect("json"),
+    )
+    .expect("write");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verify_keyless.py");
+    let run = |identity: &str| {
+        std::process::Command::new("python3")
+            .arg(&script)
+            .arg(dir.path().join("annotations.json"))
+            .arg(dir.path().join("payload"))
+            .args([&t.chain, &t.rekor, identity, ISSUER])
+            .output()
+            .expect("python3")
+    };
+    let ok = run(IDENTITY);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(!run("someone@example.com").status.success());
 }
