@@ -407,6 +407,26 @@ fn publish_sign_keyless_with_fake_sigstore_verifies() {
     assert!(!out.contains(&token) && !err.contains(&token));
     let (code, _, err) = verify(&image, &t, &[]);
     assert_eq!(code, 0, "{err}");
+
+    // promote takes the same keyless policy: it verifies, copies, and verifies again.
+    let prod = format!("oci-layout:{}:prod", dir.path().join("prod").display());
+    let args = [
+        "promote",
+        &image,
+        &prod,
+        "--certificate-identity",
+        IDENTITY,
+        "--certificate-oidc-issuer",
+        ISSUER,
+        "--certificate-chain",
+        &t.chain,
+        "--rekor-public-key",
+        &t.rekor,
+    ];
+    let (code, _, err) = kbundle(&args, &[]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = verify(&prod, &t, &[]);
+    assert_eq!(code, 0, "{err}");
 }
 
 fn read_sig(layout: &Layout, digest: &Digest) -> Vec<SignatureLayer> {
@@ -640,4 +660,37 @@ fn python_check(registry: &Registry, digest: &str, t: &Trust) {
         String::from_utf8_lossy(&ok.stdout)
     );
     assert!(!run("someone@example.com").status.success());
+}
+
+/// A person's token (`--identity-token`, e-mail principal): the proof of possession signs the
+/// address, the SAN is an e-mail, and verify matches it with the e-mail issuer.
+#[test]
+fn email_identity_with_fake_sigstore_signs_and_verifies() {
+    let fake = SigstoreFake::start(Behaviour {
+        email: Some("release@example.com".into()),
+        ..Behaviour::default()
+    });
+    let t = trust(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = format!("oci-layout:{}:latest", dir.path().join("layout").display());
+    push(&image);
+    sign_layout(&fake, &image);
+    let (code, out, err) = verify(
+        &image,
+        &t,
+        &[
+            "--certificate-identity",
+            "release@example.com",
+            "--certificate-oidc-issuer-regexp",
+            "^https://accounts\\.google\\.com$",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(r#""Subject":"release@example.com""#), "{out}");
+    assert!(
+        out.contains(r#""Issuer":"https://accounts.google.com""#),
+        "{out}"
+    );
 }

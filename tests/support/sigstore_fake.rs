@@ -38,7 +38,12 @@ pub struct Behaviour {
     pub integrated_time_shift: i64,
     /// Rekor signs its SET over other bytes than the canonical entry.
     pub bad_set: bool,
+    /// Tokens are a person's (issuer `EMAIL_ISSUER`, a verified `email` claim): Fulcio's
+    /// principal is then the address, in the SAN as an e-mail, and the proof signs it.
+    pub email: Option<String>,
 }
+
+pub const EMAIL_ISSUER: &str = "https://accounts.google.com";
 
 /// A test CA: root, intermediate and the intermediate's key.
 struct Ca {
@@ -163,11 +168,17 @@ impl SigstoreFake {
 }
 
 fn mint(state: &State, audience: &str) -> String {
-    let claims = json!({
-        "iss": ISSUER, "aud": audience, "sub": "repo:example/fleet:ref:refs/heads/main",
-        "job_workflow_ref": "example/fleet/.github/workflows/publish.yml@refs/heads/main",
-        "exp": now() + 300, "jti": TOKEN_MARK,
-    });
+    let claims = match &state.behaviour.email {
+        Some(email) => json!({
+            "iss": EMAIL_ISSUER, "aud": audience, "sub": "104857600123456789012",
+            "email": email, "email_verified": true, "exp": now() + 300, "jti": TOKEN_MARK,
+        }),
+        None => json!({
+            "iss": ISSUER, "aud": audience, "sub": "repo:example/fleet:ref:refs/heads/main",
+            "job_workflow_ref": "example/fleet/.github/workflows/publish.yml@refs/heads/main",
+            "exp": now() + 300, "jti": TOKEN_MARK,
+        }),
+    };
     let token = format!(
         "{}.{}.{}",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
@@ -321,11 +332,13 @@ fn fulcio(r: &Request, state: &State) -> (u16, String) {
             "The public key supplied in the request could not be parsed",
         );
     };
-    // Proof of possession: the key's signature over the principal's name (here `sub`).
+    // Proof of possession: the key's signature over the principal's name: the address for an
+    // e-mail principal, else `sub` (Fulcio's identity.Principal.Name).
     let proof = STANDARD
         .decode(text("/publicKeyRequest/proofOfPossession"))
         .unwrap_or_default();
-    let subject = claims["sub"].as_str().unwrap_or_default();
+    let email = claims["email"].as_str();
+    let subject = email.or(claims["sub"].as_str()).unwrap_or_default();
     if key.verify(subject.as_bytes(), &proof).is_err() {
         return error(
             400,
@@ -335,19 +348,23 @@ fn fulcio(r: &Request, state: &State) -> (u16, String) {
     let spki = key.to_spki_der();
     let point = spki[spki.len().saturating_sub(65)..].to_vec();
     let mut leaf = CertificateParams::new(Vec::<String>::new()).expect("params");
-    leaf.subject_alt_names = vec![SanType::URI(IDENTITY.try_into().expect("ia5"))];
+    leaf.subject_alt_names = vec![match email {
+        Some(e) => SanType::Rfc822Name(e.try_into().expect("ia5")),
+        None => SanType::URI(IDENTITY.try_into().expect("ia5")),
+    }];
+    let issuer = claims["iss"].as_str().unwrap_or_default().to_owned();
     let start = rcgen::date_time_ymd(1970, 1, 1) + Duration::from_secs(now() as u64);
     leaf.not_before = start - Duration::from_secs(5);
     leaf.not_after = start + Duration::from_secs(600);
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::CodeSigning];
-    let mut issuer_ext = vec![0x0c, ISSUER.len() as u8];
-    issuer_ext.extend_from_slice(ISSUER.as_bytes());
+    let mut issuer_ext = vec![0x0c, issuer.len() as u8];
+    issuer_ext.extend_from_slice(issuer.as_bytes());
     leaf.custom_extensions = vec![
         CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 57264, 1, 8], issuer_ext),
         CustomExtension::from_oid_content(
             &[1, 3, 6, 1, 4, 1, 57264, 1, 1],
-            ISSUER.as_bytes().to_vec(),
+            issuer.as_bytes().to_vec(),
         ),
     ];
     let cert = leaf
