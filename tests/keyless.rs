@@ -72,6 +72,9 @@ fn keyless_sign_in_actions_with_fake_sigstore_then_verify_on_the_registry() {
     let optional = &printed[0]["optional"];
     assert_eq!(optional["Subject"], IDENTITY);
     assert_eq!(optional["Issuer"], ISSUER);
+    assert_eq!(optional["githubWorkflowRef"], "refs/heads/main");
+    assert_eq!(optional["githubWorkflowRepository"], "example/fleet");
+    assert_eq!(optional["githubWorkflowTrigger"], "push");
     assert!(
         optional["Bundle"]["SignedEntryTimestamp"].is_string(),
         "{out}"

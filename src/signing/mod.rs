@@ -122,8 +122,8 @@ pub async fn add_layer(
 }
 
 /// Verifies the signatures of `digest` keylessly against `policy`: one verdict per layer.
-/// A verified payload gets the certificate's `Subject` and `Issuer` in `optional`, as
-/// `cosign verify` prints them.
+/// A verified payload gets the certificate's `Subject`, `Issuer` and GitHub workflow fields in
+/// `optional`, as `cosign verify` prints them.
 pub fn judge_keyless(
     layers: &[SignatureLayer],
     digest: &Digest,
@@ -140,6 +140,9 @@ pub fn judge_keyless(
                     let optional = &mut payload.optional;
                     optional.insert("Subject".into(), signer.subject.into());
                     optional.insert("Issuer".into(), signer.issuer.into());
+                    for (name, value) in signer.github_workflow {
+                        optional.insert(name.into(), value.into());
+                    }
                     payload
                 },
             ),

@@ -367,6 +367,16 @@ fn fulcio(r: &Request, state: &State) -> (u16, String) {
             issuer.as_bytes().to_vec(),
         ),
     ];
+    if email.is_none() {
+        // Fulcio's deprecated GitHub extensions (raw strings), still issued for Actions tokens.
+        for (arc, value) in [(2, "push"), (5, "example/fleet"), (6, "refs/heads/main")] {
+            leaf.custom_extensions
+                .push(CustomExtension::from_oid_content(
+                    &[1, 3, 6, 1, 4, 1, 57264, 1, arc],
+                    value.as_bytes().to_vec(),
+                ));
+        }
+    }
     let cert = leaf
         .signed_by(&ClientKey(point), &state.ca.issuer)
         .expect("leaf");

@@ -12,6 +12,16 @@ const OID_ISSUER_V2: &str = "1.3.6.1.4.1.57264.1.8";
 /// The legacy issuer extension (the raw string bytes), still in older certificates.
 const OID_ISSUER_V1: &str = "1.3.6.1.4.1.57264.1.1";
 
+/// Fulcio's deprecated GitHub workflow extensions (raw strings), which `cosign verify -o json`
+/// still prints under these names.
+const GITHUB_EXTENSIONS: [(&str, &str); 5] = [
+    ("1.3.6.1.4.1.57264.1.2", "githubWorkflowTrigger"),
+    ("1.3.6.1.4.1.57264.1.3", "githubWorkflowSha"),
+    ("1.3.6.1.4.1.57264.1.4", "githubWorkflowName"),
+    ("1.3.6.1.4.1.57264.1.5", "githubWorkflowRepository"),
+    ("1.3.6.1.4.1.57264.1.6", "githubWorkflowRef"),
+];
+
 /// A certificate, kept as DER and parsed when asked (the parser borrows).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Certificate {
@@ -97,6 +107,24 @@ impl Certificate {
             return der_utf8(v);
         }
         ext(OID_ISSUER_V1).and_then(|v| String::from_utf8(v.to_vec()).ok())
+    }
+
+    /// The GitHub workflow extensions present, by cosign's names.
+    pub fn github_workflow(&self) -> Vec<(&'static str, String)> {
+        let Some(cert) = self.parsed() else {
+            return Vec::new();
+        };
+        GITHUB_EXTENSIONS
+            .iter()
+            .filter_map(|(oid, name)| {
+                let ext = cert
+                    .extensions()
+                    .iter()
+                    .find(|e| e.oid.to_id_string() == *oid)?;
+                let value = String::from_utf8(ext.value.to_vec()).ok()?;
+                Some((*name, value))
+            })
+            .collect()
     }
 
     /// notBefore and notAfter as Unix seconds.

@@ -51,6 +51,8 @@ pub struct Policy {
 pub struct Signer {
     pub subject: String,
     pub issuer: String,
+    /// Fulcio's GitHub workflow extensions, by cosign's names (`githubWorkflowRef`, …).
+    pub github_workflow: Vec<(&'static str, String)>,
 }
 
 /// Judges one layer; the reason names what failed and the flag that sets it.
@@ -124,7 +126,14 @@ pub fn check(
         .find(|i| policy.identity.matches(i))
         .cloned()
         .unwrap_or_default();
-    Ok((payload, Signer { subject, issuer }))
+    Ok((
+        payload,
+        Signer {
+            subject,
+            issuer,
+            github_workflow: leaf.github_workflow(),
+        },
+    ))
 }
 
 fn shown(identities: &[String]) -> String {
