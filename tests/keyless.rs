@@ -217,7 +217,9 @@ fn fake_rekor_with_a_bad_set_fails_verification() {
 
 #[test]
 fn fake_rekor_integrated_time_outside_the_certificate_validity_fails() {
+    // Fulcio is briefly unavailable too: the certificate request is retried.
     let fake = SigstoreFake::start(Behaviour {
+        fulcio_unavailable: 1,
         integrated_time_shift: 3600,
         ..Behaviour::default()
     });

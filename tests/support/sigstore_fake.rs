@@ -41,6 +41,8 @@ pub struct Behaviour {
     /// Tokens are a person's (issuer `EMAIL_ISSUER`, a verified `email` claim): Fulcio's
     /// principal is then the address, in the SAN as an e-mail, and the proof signs it.
     pub email: Option<String>,
+    /// Fulcio answers this many requests with 503 before it works.
+    pub fulcio_unavailable: usize,
 }
 
 pub const EMAIL_ISSUER: &str = "https://accounts.google.com";
@@ -105,6 +107,7 @@ struct State {
     /// ID token → its claims, for the tokens this fake issued.
     tokens: Mutex<BTreeMap<String, Value>>,
     log_index: Mutex<i64>,
+    refused: Mutex<usize>,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
@@ -136,6 +139,7 @@ impl SigstoreFake {
             behaviour,
             tokens: Mutex::new(BTreeMap::new()),
             log_index: Mutex::new(1000),
+            refused: Mutex::new(0),
             seen: seen.clone(),
         });
         let serving = state.clone();
@@ -247,6 +251,7 @@ fn respond(mut stream: TcpStream, status: u16, body: &str) {
         201 => "Created",
         400 => "Bad Request",
         401 => "Unauthorized",
+        503 => "Service Unavailable",
         _ => "Not Found",
     };
     let _ = write!(
@@ -311,6 +316,13 @@ fn oidc(r: &Request, state: &State) -> (u16, String) {
 }
 
 fn fulcio(r: &Request, state: &State) -> (u16, String) {
+    {
+        let mut refused = state.refused.lock().expect("lock");
+        if *refused < state.behaviour.fulcio_unavailable {
+            *refused += 1;
+            return error(503, "service unavailable");
+        }
+    }
     let body = match json_request(r) {
         Ok(b) => b,
         Err(e) => return e,

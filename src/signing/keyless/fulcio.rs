@@ -35,14 +35,7 @@ pub fn signing_cert(
         },
     });
     let url = format!("{}/api/v2/signingCert", base.trim_end_matches('/'));
-    let mut response = agent
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .send(request.to_string())
-        .map_err(|e| format!("{flag}: {e}"))?;
-    let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
+    let (status, body) = super::post_json(agent, &url, &request.to_string(), &flag, true)?;
     if !(200..300).contains(&status) {
         return Err(format!("{flag}: HTTP {status}: {}", message(&body)));
     }

@@ -56,6 +56,47 @@ pub(crate) fn agent() -> ureq::Agent {
         .into()
 }
 
+/// Waits before the second and third attempt of a request the service could not answer.
+const BACKOFF: [Duration; 2] = [Duration::from_millis(500), Duration::from_secs(2)];
+
+/// POSTs JSON and returns the status and body. With `retry`, 429, 5xx and transport failures
+/// are tried again with backoff: safe for Fulcio (a new certificate each time), not for Rekor,
+/// whose entry may have been logged before the answer was lost.
+pub(crate) fn post_json(
+    agent: &ureq::Agent,
+    url: &str,
+    body: &str,
+    flag: &str,
+    retry: bool,
+) -> Result<(u16, String), String> {
+    let mut waits = BACKOFF.iter().filter(|_| retry);
+    loop {
+        let result = agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json")
+            .send(body);
+        let transient = match &result {
+            Ok(r) => matches!(r.status().as_u16(), 429 | 500 | 502 | 503 | 504),
+            Err(e) => matches!(
+                e,
+                ureq::Error::Timeout(_) | ureq::Error::Io(_) | ureq::Error::ConnectionFailed
+            ),
+        };
+        if transient {
+            if let Some(wait) = waits.next() {
+                tracing::info!("{flag}: transient failure; retrying in {wait:?}");
+                std::thread::sleep(*wait);
+                continue;
+            }
+        }
+        let mut response = result.map_err(|e| format!("{flag}: {e}"))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        return Ok((status, text));
+    }
+}
+
 /// Signs `payload` keylessly: ephemeral key → Fulcio certificate → signature → Rekor entry,
 /// and returns the `.sig` layer with every annotation cosign writes. The key lives only for
 /// this call; nothing can sign with the certificate afterwards.

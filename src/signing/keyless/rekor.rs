@@ -35,14 +35,8 @@ pub fn upload(
 ) -> Result<Bundle, String> {
     let flag = format!("--rekor-url {base}");
     let url = format!("{}/api/v1/log/entries", base.trim_end_matches('/'));
-    let mut response = agent
-        .post(&url)
-        .header("Content-Type", "application/json")
-        .header("Accept", "application/json")
-        .send(hashedrekord(payload, signature, cert_pem).to_string())
-        .map_err(|e| format!("{flag}: {e}"))?;
-    let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
+    let entry = hashedrekord(payload, signature, cert_pem).to_string();
+    let (status, body) = super::post_json(agent, &url, &entry, &flag, false)?;
     if !(200..300).contains(&status) {
         return Err(format!(
             "{flag}: HTTP {status}: {}",
