@@ -27,8 +27,12 @@ const CLEARED: [&str; 10] = [
 ];
 
 pub fn kbundle(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    // An empty working folder: publish would otherwise read the repository's kbundle.yaml and
+    // edit the example RootSync.
+    let cwd = tempfile::tempdir().expect("tempdir");
     let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
-    cmd.args(args)
+    cmd.current_dir(cwd.path())
+        .args(args)
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .env("DOCKER_CONFIG", "/nonexistent-docker-config");
     for name in CLEARED {
