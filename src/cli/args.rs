@@ -335,8 +335,14 @@ pub struct VerifyKeyArgs {
     #[arg(long, value_name = "REGEX")]
     pub certificate_oidc_issuer_regexp: Option<String>,
 
-    /// Keyless: PEM file of the trusted Fulcio CA certificates [default: Sigstore public good]
-    #[arg(long, value_name = "FILE", env = "SIGSTORE_ROOT_FILE")]
+    /// Keyless: PEM file of the trusted Fulcio CA certificates (root, and intermediates if
+    /// wanted) [default: Sigstore public good]
+    #[arg(
+        long,
+        visible_alias = "ca-roots",
+        value_name = "FILE",
+        env = "SIGSTORE_ROOT_FILE"
+    )]
     pub certificate_chain: Option<PathBuf>,
 
     /// Keyless: the Rekor log's public key (PEM) [default: Sigstore public good]
