@@ -67,7 +67,12 @@ fn keyless_sign_in_actions_with_fake_sigstore_then_verify_on_the_registry() {
     let pinned = format!("{}/fleet/web@{digest}", registry.addr);
     let (code, out, err) = verify(&pinned, &t, &["-o", "json"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("signature 1: verified"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "signature 1: verified, signed by {IDENTITY} (issuer {ISSUER})"
+        )),
+        "{err}"
+    );
     let printed: Value = serde_json::from_str(out.trim()).expect("json");
     let optional = &printed[0]["optional"];
     assert_eq!(optional["Subject"], IDENTITY);

@@ -54,7 +54,13 @@ pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict]) {
     }
     for v in verdicts {
         match &v.result {
-            Ok(_) => eprintln!("{name}: signature {}: verified", v.layer),
+            Ok(_) => match &v.signer {
+                Some(signer) => eprintln!(
+                    "{name}: signature {}: verified, signed by {signer}",
+                    v.layer
+                ),
+                None => eprintln!("{name}: signature {}: verified", v.layer),
+            },
             Err(reason) => eprintln!("{name}: signature {}: {reason}", v.layer),
         }
     }

@@ -236,6 +236,8 @@ pub struct Verdict {
     pub layer: usize,
     /// The verified payload, or why this layer does not count.
     pub result: Result<Payload, String>,
+    /// Who signed, when a certificate says so (keyless): "IDENTITY (issuer URL)".
+    pub signer: Option<String>,
 }
 
 /// Checks every layer against the image digest and the key: the signature must verify over the
@@ -254,6 +256,7 @@ pub fn verify(
         .map(|(i, layer)| Verdict {
             layer: i + 1,
             result: check(layer, image, key, required),
+            signer: None,
         })
         .collect()
 }

@@ -133,10 +133,15 @@ pub fn judge_keyless(
     layers
         .iter()
         .enumerate()
-        .map(|(i, layer)| Verdict {
-            layer: i + 1,
-            result: keyless::verify::check(layer, digest, policy, required).map(
-                |(mut payload, signer)| {
+        .map(|(i, layer)| {
+            let checked = keyless::verify::check(layer, digest, policy, required);
+            let signer = checked
+                .as_ref()
+                .ok()
+                .map(|(_, s)| format!("{} (issuer {})", s.subject, s.issuer));
+            Verdict {
+                layer: i + 1,
+                result: checked.map(|(mut payload, signer)| {
                     let optional = &mut payload.optional;
                     optional.insert("Subject".into(), signer.subject.into());
                     optional.insert("Issuer".into(), signer.issuer.into());
@@ -144,8 +149,9 @@ pub fn judge_keyless(
                         optional.insert(name.into(), value.into());
                     }
                     payload
-                },
-            ),
+                }),
+                signer,
+            }
         })
         .collect()
 }
