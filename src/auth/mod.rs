@@ -2,6 +2,7 @@
 //! Google access tokens (`google`), and the `Secret` wrapper that keeps them out of logs and
 //! error messages.
 
+pub mod actions_oidc;
 pub mod docker;
 pub mod google;
 pub mod secret;

@@ -251,9 +251,13 @@ pub struct SignArgs {
     #[arg(long, value_name = "FILE", required_unless_present = "keyless")]
     pub key: Option<PathBuf>,
 
-    /// Sign with a short-lived Fulcio certificate instead of a key (not available yet)
+    /// Sign with a short-lived Fulcio certificate for an OIDC identity instead of a key; the
+    /// signature is logged in Rekor
     #[arg(long, conflicts_with = "key")]
     pub keyless: bool,
+
+    #[command(flatten)]
+    pub sigstore: SigstoreArgs,
 
     /// Annotation KEY=VALUE in the signed payload's `optional` (repeatable)
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_annotation)]
@@ -261,6 +265,28 @@ pub struct SignArgs {
 
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// Where keyless signing gets its certificate and logs the signature.
+#[derive(Debug, Args, Clone)]
+pub struct SigstoreArgs {
+    /// Keyless: the OIDC ID token (or a file holding it) [default: in GitHub Actions, the
+    /// job's token for audience sigstore]
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SIGSTORE_ID_TOKEN",
+        hide_env_values = true
+    )]
+    pub identity_token: Option<String>,
+
+    /// Keyless: the Fulcio certificate authority (the environment form serves the Action)
+    #[arg(long, value_name = "URL", env = "KBUNDLE_FULCIO_URL", default_value = crate::signing::keyless::DEFAULT_FULCIO_URL)]
+    pub fulcio_url: String,
+
+    /// Keyless: the Rekor transparency log
+    #[arg(long, value_name = "URL", env = "KBUNDLE_REKOR_URL", default_value = crate::signing::keyless::DEFAULT_REKOR_URL)]
+    pub rekor_url: String,
 }
 
 /// `kbundle verify`.
@@ -285,16 +311,43 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct VerifyKeyArgs {
     /// Public key file, or a folder of *.pub files (repeatable); any of them may sign
-    #[arg(long, value_name = "FILE_OR_DIR", required_unless_present_any = ["certificate_identity"])]
+    #[arg(long, value_name = "FILE_OR_DIR", required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"])]
     pub key: Vec<PathBuf>,
 
-    /// Keyless: the certificate's identity (not available yet)
-    #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer")]
+    /// Keyless: the identity (SAN e-mail or URI) the Fulcio certificate must name
+    #[arg(long, value_name = "IDENTITY", conflicts_with_all = ["key", "certificate_identity_regexp"])]
     pub certificate_identity: Option<String>,
 
-    /// Keyless: the certificate's OIDC issuer (not available yet)
-    #[arg(long, value_name = "URL")]
+    /// Keyless: a regular expression the certificate's identity must match (unanchored)
+    #[arg(long, value_name = "REGEX", conflicts_with = "key")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// Keyless: the OIDC issuer the certificate must name, e.g.
+    /// https://token.actions.githubusercontent.com
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
     pub certificate_oidc_issuer: Option<String>,
+
+    /// Keyless: a regular expression the certificate's OIDC issuer must match (unanchored)
+    #[arg(long, value_name = "REGEX")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+
+    /// Keyless: PEM file of the trusted Fulcio CA certificates (root, and intermediates if
+    /// wanted) [default: Sigstore public good]
+    #[arg(
+        long,
+        visible_alias = "ca-roots",
+        value_name = "FILE",
+        env = "SIGSTORE_ROOT_FILE"
+    )]
+    pub certificate_chain: Option<PathBuf>,
+
+    /// Keyless: the Rekor log's public key (PEM) [default: Sigstore public good]
+    #[arg(long, value_name = "FILE", env = "SIGSTORE_REKOR_PUBLIC_KEY")]
+    pub rekor_public_key: Option<PathBuf>,
 
     /// Annotation KEY=VALUE the signed payload must carry (repeatable)
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_annotation)]
@@ -453,7 +506,7 @@ pub enum SignMode {
     /// With a cosign key (--key, or a pair generated in .kbundle/)
     #[default]
     Key,
-    /// With a Fulcio certificate (not available yet)
+    /// With a short-lived Fulcio certificate for the job's OIDC identity, logged in Rekor
     Keyless,
     /// Do not sign
     None,
@@ -496,6 +549,9 @@ pub struct PublishArgs {
     /// How to sign the pushed digest
     #[arg(long, value_enum, default_value_t = SignMode::Key)]
     pub sign: SignMode,
+
+    #[command(flatten)]
+    pub sigstore: SigstoreArgs,
 
     /// cosign private key [default: .kbundle/cosign.key, generated when missing]
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]

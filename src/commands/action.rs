@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::github::actions;
 
 /// Every input `action.yml` declares; a test checks the two agree.
-pub const INPUTS: [&str; 20] = [
+pub const INPUTS: [&str; 22] = [
     "command",
     "paths",
     "image",
@@ -19,6 +19,8 @@ pub const INPUTS: [&str; 20] = [
     "sign",
     "key",
     "key-password",
+    "certificate-identity",
+    "certificate-oidc-issuer",
     "fleet-repo",
     "fleet-file",
     "fleet-base",
@@ -107,7 +109,18 @@ pub fn argv_from_inputs() -> Result<Vec<OsString>> {
                 ));
             }
             argv.push(image.into());
-            key(&mut argv)?;
+            if input("certificate-identity").is_empty() {
+                key(&mut argv)?;
+            } else {
+                // Keyless: the public-good trust root; a private Sigstore needs the CLI's
+                // --certificate-chain and --rekor-public-key (docker:// form with args).
+                flag(&mut argv, "certificate-identity", "--certificate-identity");
+                flag(
+                    &mut argv,
+                    "certificate-oidc-issuer",
+                    "--certificate-oidc-issuer",
+                );
+            }
             google(&mut argv);
         }
         "bump" => {

@@ -4,12 +4,12 @@ use crate::bundle::{Digest, MANIFEST_MEDIA_TYPE};
 use crate::cli::PromoteArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{OciError, Store};
-use crate::signing::{self, SignError, cosign};
+use crate::signing::{SignError, cosign};
 
-use super::verify::{fetch, load_keys, report, required};
+use super::verify::{fetch, load, report, required};
 
 pub fn run(args: PromoteArgs) -> Result<Outcome> {
-    let keys = load_keys(&args.keys)?;
+    let trust = load(&args.keys)?;
     let required = required(&args.keys);
     let Some(tag) = args.destination.tag() else {
         return Err(Error::new(format!(
@@ -24,7 +24,7 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
     let (digest, layers) = runtime
         .block_on(fetch(&src))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = signing::judge(&layers, &digest, &keys, &required);
+    let verdicts = trust.judge(&layers, &digest, &required);
     report(&args.source, &digest, &verdicts);
     if !verdicts.iter().any(|v| v.result.is_ok()) {
         eprintln!(
@@ -46,7 +46,7 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
     let (promoted, layers) = runtime
         .block_on(fetch(&dst))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = signing::judge(&layers, &promoted, &keys, &required);
+    let verdicts = trust.judge(&layers, &promoted, &required);
     if promoted != digest || !verdicts.iter().any(|v| v.result.is_ok()) {
         report(&args.destination, &promoted, &verdicts);
         return Err(Error::new(format!(

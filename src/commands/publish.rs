@@ -68,9 +68,32 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
             "not signed (--sign none)".to_owned()
         }
         SignMode::Keyless => {
-            return Err(Error::new(
-                "--sign keyless: keyless signing (Fulcio) is not available yet; use --sign key",
-            ));
+            let started = Instant::now();
+            let group = actions::group("sign");
+            let connect = super::connect(&args.image, &args.registry)?;
+            let store =
+                Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
+            let signed = super::sign::keyless(
+                &store,
+                &args.image,
+                &digest,
+                &args.sigstore,
+                &Default::default(),
+                &super::runtime()?,
+            )?;
+            drop(group);
+            step(
+                "sign",
+                &format!(
+                    "keyless as {} (rekor log index {})",
+                    signed.identity, signed.log_index
+                ),
+                started,
+            );
+            format!(
+                "signed keylessly as {} (issuer {}); rekor log index {}",
+                signed.identity, signed.issuer, signed.log_index
+            )
         }
         SignMode::Key => {
             let started = Instant::now();

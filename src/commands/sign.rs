@@ -2,16 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::cli::SignArgs;
+use crate::bundle::Digest;
+use crate::cli::{SignArgs, SigstoreArgs};
 use crate::error::{Error, Outcome, Result};
-use crate::oci::Store;
-use crate::signing::{self, cosign, keys};
+use crate::oci::{ImageRef, Store};
+use crate::signing::{self, cosign, keyless, keys};
 
 pub fn run(args: SignArgs) -> Result<Outcome> {
     let Some(key_path) = &args.key else {
-        return Err(Error::new(
-            "--keyless: keyless signing (Fulcio) is not available yet; sign with --key",
-        ));
+        return run_keyless(&args);
     };
     let pem = std::fs::read_to_string(key_path)
         .map_err(|e| Error::new(format!("{}: {e}", key_path.display())))?;
@@ -48,4 +47,62 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
     }
     println!("{}:{tag}", args.image.repository());
     Ok(Outcome::Passed)
+}
+
+fn run_keyless(args: &SignArgs) -> Result<Outcome> {
+    let connect = super::connect(&args.image, &args.registry)?;
+    let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
+    let runtime = super::runtime()?;
+    let digest = runtime
+        .block_on(async {
+            store.login(oci_client::RegistryOperation::Push).await?;
+            Ok::<_, signing::SignError>(store.manifest().await?.0)
+        })
+        .map_err(|e| Error::new(e.to_string()))?;
+    let optional: BTreeMap<String, String> = args.annotation.iter().cloned().collect();
+    let signed = keyless(
+        &store,
+        &args.image,
+        &digest,
+        &args.sigstore,
+        &optional,
+        &runtime,
+    )?;
+    eprintln!(
+        "signed {}@{digest} keylessly as {} (issuer {}); rekor log index {}",
+        args.image.repository(),
+        signed.identity,
+        signed.issuer,
+        signed.log_index
+    );
+    println!(
+        "{}:{}",
+        args.image.repository(),
+        cosign::signature_tag(&digest)
+    );
+    Ok(Outcome::Passed)
+}
+
+/// Keyless signature on `digest`, appended to its `.sig`: the token, Fulcio and Rekor calls
+/// run outside the async runtime (they block), the registry writes inside it.
+pub(crate) fn keyless(
+    store: &Store,
+    image: &ImageRef,
+    digest: &Digest,
+    sigstore: &SigstoreArgs,
+    optional: &BTreeMap<String, String>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<keyless::Signed> {
+    let agent = keyless::agent();
+    let token = keyless::oidc::id_token(&agent, sigstore.identity_token.as_deref())?;
+    let endpoints = keyless::Endpoints {
+        fulcio: sigstore.fulcio_url.clone(),
+        rekor: sigstore.rekor_url.clone(),
+    };
+    let payload = cosign::payload(&image.repository(), digest, optional);
+    let signed = keyless::sign(&agent, &endpoints, &token, payload).map_err(Error::new)?;
+    runtime
+        .block_on(signing::add_layer(store, digest, signed.layer.clone()))
+        .map_err(|e| Error::new(e.to_string()))?;
+    Ok(signed)
 }

@@ -8,18 +8,21 @@ use crate::cli::{VerifyArgs, VerifyFormat, VerifyKeyArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{ImageRef, Store};
 use crate::signing::cosign::{self, SignatureLayer, Verdict};
+use crate::signing::keyless::trust::TrustRoot;
+use crate::signing::keyless::verify::{Matcher, Policy};
 use crate::signing::keys::PublicKey;
-use crate::signing::{self, SignError};
+use crate::signing::{self, SignError, Trust};
+use regex::Regex;
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
-    let keys = load_keys(&args.keys)?;
+    let trust = load(&args.keys)?;
     let required = required(&args.keys);
     let connect = super::connect(&args.image, &args.registry)?;
     let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
     let (digest, layers) = super::runtime()?
         .block_on(fetch(&store))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = signing::judge(&layers, &digest, &keys, &required);
+    let verdicts = trust.judge(&layers, &digest, &required);
     report(&args.image, &digest, &verdicts);
     if args.output == VerifyFormat::Json {
         println!("{}", cosign::verify_json(&verdicts, &layers));
@@ -51,7 +54,13 @@ pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict]) {
     }
     for v in verdicts {
         match &v.result {
-            Ok(_) => eprintln!("{name}: signature {}: verified", v.layer),
+            Ok(_) => match &v.signer {
+                Some(signer) => eprintln!(
+                    "{name}: signature {}: verified, signed by {signer}",
+                    v.layer
+                ),
+                None => eprintln!("{name}: signature {}: verified", v.layer),
+            },
             Err(reason) => eprintln!("{name}: signature {}: {reason}", v.layer),
         }
     }
@@ -59,13 +68,49 @@ pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict]) {
     eprintln!("{name}: {good} of {} signature(s) verified", verdicts.len());
 }
 
+/// Keys when --key is given, else the keyless policy from the --certificate-* flags.
+pub(crate) fn load(args: &VerifyKeyArgs) -> Result<Trust> {
+    if !args.key.is_empty() {
+        return load_keys(args).map(Trust::Keys);
+    }
+    let identity = matcher(
+        args.certificate_identity.as_deref(),
+        args.certificate_identity_regexp.as_deref(),
+        "--certificate-identity",
+    )?;
+    let issuer = matcher(
+        args.certificate_oidc_issuer.as_deref(),
+        args.certificate_oidc_issuer_regexp.as_deref(),
+        "--certificate-oidc-issuer",
+    )?;
+    let trust = TrustRoot::load(
+        args.certificate_chain.as_deref(),
+        args.rekor_public_key.as_deref(),
+    )
+    .map_err(Error::new)?;
+    Ok(Trust::Keyless(Box::new(Policy {
+        identity,
+        issuer,
+        trust,
+    })))
+}
+
+fn matcher(exact: Option<&str>, regexp: Option<&str>, flag: &str) -> Result<Matcher> {
+    match (exact, regexp) {
+        (Some(want), _) => Ok(Matcher::Exact(want.to_owned())),
+        (None, Some(re)) => Regex::new(re).map(Matcher::Regex).map_err(|e| {
+            Error::new(format!(
+                "{flag}-regexp {re:?}: not a regular expression: {e}"
+            ))
+        }),
+        (None, None) => Err(Error::new(format!(
+            "{flag}: keyless verification needs {flag} or {flag}-regexp (what the Fulcio certificate must name)"
+        ))),
+    }
+}
+
 /// Public keys from files and folders of `*.pub`.
 pub(crate) fn load_keys(args: &VerifyKeyArgs) -> Result<Vec<PublicKey>> {
-    if args.certificate_identity.is_some() {
-        return Err(Error::new(
-            "--certificate-identity: keyless verification (Fulcio certificates) is not available yet; verify with --key",
-        ));
-    }
     let mut keys = Vec::new();
     for path in &args.key {
         let files: Vec<std::path::PathBuf> = if path.is_dir() {

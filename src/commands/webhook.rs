@@ -21,9 +21,16 @@ pub fn run(args: WebhookArgs) -> Result<Outcome> {
         .ok()
         .filter(|t| !t.is_zero())
         .ok_or_else(|| Error::new("--timeout: give a positive number of seconds"))?;
-    let keys = super::verify::load_keys(&args.keys)?;
+    let trust = super::verify::load(&args.keys)?;
     let required = super::verify::required(&args.keys);
-    tracing::info!(keys = keys.len(), "loaded the public keys");
+    match &trust {
+        crate::signing::Trust::Keys(keys) => {
+            tracing::info!(keys = keys.len(), "loaded the public keys")
+        }
+        crate::signing::Trust::Keyless(_) => {
+            tracing::info!("keyless policy: Fulcio certificates and Rekor entries are checked")
+        }
+    }
     let registry = args.registry;
     // Looked up per review: the registry is the annotation's, and tokens expire.
     let connect: Arc<ConnectFn> = Arc::new(move |reference: &Reference| {
@@ -34,7 +41,7 @@ pub fn run(args: WebhookArgs) -> Result<Outcome> {
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         policy: Policy {
-            keys,
+            trust,
             required,
             connect,
             fail_open: args.fail_open,

@@ -245,6 +245,8 @@ pub struct Verdict {
     pub layer: usize,
     /// The verified payload, or why this layer does not count.
     pub result: Result<Payload, String>,
+    /// Who signed, when a certificate says so (keyless): "IDENTITY (issuer URL)".
+    pub signer: Option<String>,
 }
 
 /// Checks every layer against the image digest and the key: the signature must verify over the
@@ -263,6 +265,7 @@ pub fn verify(
         .map(|(i, layer)| Verdict {
             layer: i + 1,
             result: check(layer, image, key, required),
+            signer: None,
         })
         .collect()
 }
@@ -277,6 +280,16 @@ fn check(
     let signature = layer.signature().map_err(|e| e.to_string())?;
     key.verify(&layer.payload, &signature)
         .map_err(|_| format!("{KEY_MISMATCH} {}", key.fingerprint()))?;
+    check_claims(layer, image, required)
+}
+
+/// The checks after the signature: the payload names `image` and carries every `required`
+/// annotation. Keyless verification shares them.
+pub fn check_claims(
+    layer: &SignatureLayer,
+    image: &Digest,
+    required: &BTreeMap<String, String>,
+) -> Result<Payload, String> {
     let payload = parse_payload(&layer.payload).map_err(|e| e.to_string())?;
     if payload.digest != image.as_str() {
         return Err(format!("payload is for {} not {image}", payload.digest));

@@ -264,7 +264,7 @@ impl PublicKey {
 
     /// "-----BEGIN PUBLIC KEY-----" PKIX, LF line endings, trailing newline.
     pub fn to_pem(&self) -> String {
-        pem_encode(PUBLIC_LABEL, &self.spki_der())
+        pem_encode(PUBLIC_LABEL, &self.to_spki_der())
     }
 
     /// Verifies a signature made by `sign` (for ECDSA accept DER; also accept the 64-byte fixed
@@ -328,11 +328,11 @@ impl PublicKey {
     fn sha256(&self) -> String {
         format!(
             "SHA256:{}",
-            STANDARD_NO_PAD.encode(Sha256::digest(self.spki_der()))
+            STANDARD_NO_PAD.encode(Sha256::digest(self.to_spki_der()))
         )
     }
 
-    fn spki_der(&self) -> Vec<u8> {
+    pub fn to_spki_der(&self) -> Vec<u8> {
         let doc = match self {
             PublicKey::EcdsaP256(k) => k.to_public_key_der(),
             PublicKey::Ed25519(k) => k.to_public_key_der(),
@@ -554,7 +554,7 @@ fn private_key_from_pkcs8(der: &[u8]) -> Result<PrivateKey, KeyError> {
     }
 }
 
-fn public_key_from_spki(der: &[u8]) -> Result<PublicKey, KeyError> {
+pub(crate) fn public_key_from_spki(der: &[u8]) -> Result<PublicKey, KeyError> {
     let invalid = |e: &dyn fmt::Display| KeyError::Invalid {
         what: "public key",
         detail: e.to_string(),

@@ -2,6 +2,7 @@
 //! (`sha256-<hex>.sig` in the image's repository), in a registry or an OCI layout.
 
 pub mod cosign;
+pub mod keyless;
 pub mod keys;
 
 use std::collections::BTreeMap;
@@ -114,4 +115,72 @@ pub fn judge(
         }
     }
     best
+}
+
+/// Appends a keyless signature layer to the signatures of `digest`. Each keyless signature has
+/// its own certificate, so there is nothing to deduplicate.
+pub async fn add_layer(
+    store: &Store,
+    digest: &Digest,
+    layer: SignatureLayer,
+) -> Result<(), SignError> {
+    let mut layers = signatures(store, digest).await?;
+    layers.push(layer);
+    write_signatures(store, digest, &layers).await
+}
+
+/// Verifies the signatures of `digest` keylessly against `policy`: one verdict per layer.
+/// A verified payload gets the certificate's `Subject`, `Issuer` and GitHub workflow fields in
+/// `optional`, as `cosign verify` prints them.
+/// What signatures are checked against: cosign keys, or a keyless policy.
+pub enum Trust {
+    Keys(Vec<PublicKey>),
+    Keyless(Box<keyless::verify::Policy>),
+}
+
+impl Trust {
+    /// One verdict per signature layer, as `kbundle verify` prints them.
+    pub fn judge(
+        &self,
+        layers: &[SignatureLayer],
+        digest: &Digest,
+        required: &BTreeMap<String, String>,
+    ) -> Vec<Verdict> {
+        match self {
+            Trust::Keys(keys) => judge(layers, digest, keys, required),
+            Trust::Keyless(policy) => judge_keyless(layers, digest, policy, required),
+        }
+    }
+}
+
+pub fn judge_keyless(
+    layers: &[SignatureLayer],
+    digest: &Digest,
+    policy: &keyless::verify::Policy,
+    required: &BTreeMap<String, String>,
+) -> Vec<Verdict> {
+    layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            let checked = keyless::verify::check(layer, digest, policy, required);
+            let signer = checked
+                .as_ref()
+                .ok()
+                .map(|(_, s)| format!("{} (issuer {})", s.subject, s.issuer));
+            Verdict {
+                layer: i + 1,
+                result: checked.map(|(mut payload, signer)| {
+                    let optional = &mut payload.optional;
+                    optional.insert("Subject".into(), signer.subject.into());
+                    optional.insert("Issuer".into(), signer.issuer.into());
+                    for (name, value) in signer.github_workflow {
+                        optional.insert(name.into(), value.into());
+                    }
+                    payload
+                }),
+                signer,
+            }
+        })
+        .collect()
 }

@@ -12,8 +12,7 @@ use super::admission::{Decision, PinnedImage, Reason};
 use super::cache::VerifiedCache;
 use crate::oci::{Connect, ImageRef, OciError, Store};
 use crate::signing::cosign::{self, Verdict};
-use crate::signing::keys::PublicKey;
-use crate::signing::{self, SignError};
+use crate::signing::{self, SignError, Trust};
 
 /// How to reach the registry of a reference: credentials looked up per registry host. It may
 /// block (a metadata server round trip, a docker credential helper), so it runs off the
@@ -22,7 +21,8 @@ pub type ConnectFn = dyn Fn(&Reference) -> Result<Connect, String> + Send + Sync
 
 /// What signatures must satisfy, and how to fetch them.
 pub struct Policy {
-    pub keys: Vec<PublicKey>,
+    /// Cosign public keys, or a keyless (Fulcio certificate) policy.
+    pub trust: Trust,
     /// Annotations every accepted signature's payload must carry (`--annotation`).
     pub required: BTreeMap<String, String>,
     pub connect: Arc<ConnectFn>,
@@ -151,12 +151,10 @@ impl Verifier {
                 cosign::signature_tag(&image.digest)
             )));
         }
-        let verdicts = signing::judge(
-            &layers,
-            &image.digest,
-            &self.policy.keys,
-            &self.policy.required,
-        );
+        let verdicts = self
+            .policy
+            .trust
+            .judge(&layers, &image.digest, &self.policy.required);
         Ok(summary(&verdicts))
     }
 }
@@ -224,6 +222,7 @@ mod tests {
                     optional: BTreeMap::new(),
                 })
                 .map_err(str::to_owned),
+            signer: None,
         }
     }
 

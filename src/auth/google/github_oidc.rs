@@ -3,6 +3,7 @@
 
 use super::http::{send_retrying, string_field};
 use super::{AccessToken, DEFAULT_IAMCREDENTIALS_ENDPOINT, DEFAULT_STS_ENDPOINT, Options, sts};
+use crate::auth::actions_oidc;
 use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
 use crate::github::actions;
@@ -39,14 +40,7 @@ pub(super) fn token(agent: &ureq::Agent, provider: &str, options: &Options) -> R
         .ok()
         .filter(|u| !u.is_empty())
     else {
-        let hint = if actions::active() {
-            "this GitHub Actions job cannot request an OIDC token"
-        } else {
-            "no GitHub Actions OIDC token is available here"
-        };
-        return Err(Error::new(format!(
-            "--workload-identity-provider: {hint} (ACTIONS_ID_TOKEN_REQUEST_URL is not set); the job needs `permissions: id-token: write`"
-        )));
+        return Err(actions_oidc::missing("--workload-identity-provider"));
     };
     let request_token = std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN").unwrap_or_default();
     actions::mask(&request_token);

@@ -1,0 +1,475 @@
+//! A local fake of the three services keyless signing talks to, following their published
+//! APIs: the GitHub Actions OIDC token endpoint (`GET ?audience=`, bearer request token,
+//! `{"value": JWT}`), Fulcio v2 (`POST /api/v2/signingCert`: checks every request field and
+//! the proof of possession, then issues a real X.509 chain from a test CA, P-384 root and
+//! intermediate like the public-good Fulcio, with the SAN and the issuer extension
+//! 1.3.6.1.4.1.57264.1.8) and Rekor (`POST /api/v1/log/entries`: checks the hashedrekord
+//! v0.0.1 entry, answers with the canonical body and a real SET signed by a test log key).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use kbundle::signing::keys::{PrivateKey, PublicKey};
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, PublicKeyData, SanType,
+};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+pub const REQUEST_TOKEN: &str = "fake-actions-request-token-sigstore-91d2";
+pub const ISSUER: &str = "https://token.actions.githubusercontent.com";
+pub const IDENTITY: &str =
+    "https://github.com/example/fleet/.github/workflows/publish.yml@refs/heads/main";
+/// Marks every ID token the fake issues, so tests can look for leaks.
+pub const TOKEN_MARK: &str = "fakesigstoreidtoken";
+
+/// How the fake misbehaves, for the failure tests.
+#[derive(Debug, Clone, Default)]
+pub struct Behaviour {
+    /// Rekor's integratedTime is this many seconds after now (outside a 10-minute cert).
+    pub integrated_time_shift: i64,
+    /// Rekor signs its SET over other bytes than the canonical entry.
+    pub bad_set: bool,
+    /// Tokens are a person's (issuer `EMAIL_ISSUER`, a verified `email` claim): Fulcio's
+    /// principal is then the address, in the SAN as an e-mail, and the proof signs it.
+    pub email: Option<String>,
+    /// Fulcio answers this many requests with 503 before it works.
+    pub fulcio_unavailable: usize,
+}
+
+pub const EMAIL_ISSUER: &str = "https://accounts.google.com";
+
+/// A test CA: root, intermediate and the intermediate's key.
+struct Ca {
+    root_pem: String,
+    intermediate_pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn ca(name: &str) -> Ca {
+    let root_key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).expect("root key");
+    let mut root = CertificateParams::new(Vec::<String>::new()).expect("params");
+    root.distinguished_name.push(DnType::OrganizationName, name);
+    root.distinguished_name.push(DnType::CommonName, "sigstore");
+    root.is_ca = IsCa::Ca(BasicConstraints::Constrained(1));
+    root.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    let root_cert = root.self_signed(&root_key).expect("root");
+    let root_issuer = Issuer::new(root, root_key);
+    let inter_key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).expect("intermediate key");
+    let mut inter = CertificateParams::new(Vec::<String>::new()).expect("params");
+    inter
+        .distinguished_name
+        .push(DnType::OrganizationName, name);
+    inter
+        .distinguished_name
+        .push(DnType::CommonName, "sigstore-intermediate");
+    inter.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    inter.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    let inter_cert = inter
+        .signed_by(&inter_key, &root_issuer)
+        .expect("intermediate");
+    Ca {
+        root_pem: root_cert.pem(),
+        intermediate_pem: inter_cert.pem(),
+        issuer: Issuer::new(inter, inter_key),
+    }
+}
+
+/// A CA nobody trusts, for the untrusted-root test: its root as PEM.
+pub fn other_root_pem() -> String {
+    ca("other.example").root_pem
+}
+
+/// The client's P-256 key as rcgen needs it: the raw EC point of the SPKI.
+struct ClientKey(Vec<u8>);
+
+impl PublicKeyData for ClientKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &PKCS_ECDSA_P256_SHA256
+    }
+}
+
+struct State {
+    ca: Ca,
+    rekor_key: PrivateKey,
+    behaviour: Behaviour,
+    /// ID token → its claims, for the tokens this fake issued.
+    tokens: Mutex<BTreeMap<String, Value>>,
+    log_index: Mutex<i64>,
+    refused: Mutex<usize>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+/// The running fake; its thread lives as long as the test process.
+pub struct SigstoreFake {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// The fake Fulcio's root and intermediate (PEM): what `--certificate-chain` trusts.
+    pub ca_pem: String,
+    /// The fake Rekor's public key (PEM): what `--rekor-public-key` trusts.
+    pub rekor_pem: String,
+    /// Every request seen, as `METHOD PATH`.
+    pub seen: Arc<Mutex<Vec<String>>>,
+    state: Arc<State>,
+}
+
+impl SigstoreFake {
+    pub fn start(behaviour: Behaviour) -> SigstoreFake {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let ca = ca("fake-sigstore.example");
+        let ca_pem = format!("{}{}", ca.intermediate_pem, ca.root_pem);
+        let rekor_key = PrivateKey::generate();
+        let rekor_pem = rekor_key.public_key().to_pem();
+        let state = Arc::new(State {
+            ca,
+            rekor_key,
+            behaviour,
+            tokens: Mutex::new(BTreeMap::new()),
+            log_index: Mutex::new(1000),
+            refused: Mutex::new(0),
+            seen: seen.clone(),
+        });
+        let serving = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = serving.clone();
+                std::thread::spawn(move || serve(stream, &state));
+            }
+        });
+        SigstoreFake {
+            url,
+            ca_pem,
+            rekor_pem,
+            seen,
+            state,
+        }
+    }
+
+    /// What `ACTIONS_ID_TOKEN_REQUEST_URL` is set to.
+    pub fn oidc_request_url(&self) -> String {
+        format!("{}/oidc/token?api-version=2.0", self.url)
+    }
+
+    /// An ID token as an OIDC provider would issue it for `audience` (unsigned: Fulcio's
+    /// check of the provider's signature is out of this fake's scope; it accepts only tokens
+    /// it issued).
+    pub fn id_token(&self, audience: &str) -> String {
+        mint(&self.state, audience)
+    }
+}
+
+fn mint(state: &State, audience: &str) -> String {
+    let claims = match &state.behaviour.email {
+        Some(email) => json!({
+            "iss": EMAIL_ISSUER, "aud": audience, "sub": "104857600123456789012",
+            "email": email, "email_verified": true, "exp": now() + 300, "jti": TOKEN_MARK,
+        }),
+        None => json!({
+            "iss": ISSUER, "aud": audience, "sub": "repo:example/fleet:ref:refs/heads/main",
+            "job_workflow_ref": "example/fleet/.github/workflows/publish.yml@refs/heads/main",
+            "exp": now() + 300, "jti": TOKEN_MARK,
+        }),
+    };
+    let token = format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(TOKEN_MARK)
+    );
+    state
+        .tokens
+        .lock()
+        .expect("lock")
+        .insert(token.clone(), claims);
+    token
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+struct Request {
+    method: String,
+    path: String,
+    query: String,
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+fn read_request(stream: &TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let target = parts.next()?.to_owned();
+    let mut headers = BTreeMap::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+    }
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    Some(Request {
+        method,
+        path: path.to_owned(),
+        query: query.to_owned(),
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn respond(mut stream: TcpStream, status: u16, body: &str) {
+    let reason = match status {
+        200 => "OK",
+        201 => "Created",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        503 => "Service Unavailable",
+        _ => "Not Found",
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+}
+
+/// Fulcio's and Rekor's error shape (gRPC gateway / go-swagger): `{"code", "message"}`.
+fn error(status: u16, message: &str) -> (u16, String) {
+    (
+        status,
+        json!({"code": status, "message": message}).to_string(),
+    )
+}
+
+fn serve(stream: TcpStream, state: &State) {
+    let Some(request) = read_request(&stream) else {
+        return;
+    };
+    state
+        .seen
+        .lock()
+        .expect("lock")
+        .push(format!("{} {}", request.method, request.path));
+    let (status, body) = match (request.method.as_str(), request.path.as_str()) {
+        ("GET", "/oidc/token") => oidc(&request, state),
+        ("POST", "/api/v2/signingCert") => fulcio(&request, state),
+        ("POST", "/api/v1/log/entries") => rekor(&request, state),
+        _ => error(404, "no such endpoint"),
+    };
+    respond(stream, status, &body);
+}
+
+fn json_request(r: &Request) -> Result<Value, (u16, String)> {
+    if r.headers.get("content-type").map(String::as_str) != Some("application/json") {
+        return Err(error(400, "Content-Type must be application/json"));
+    }
+    serde_json::from_str(&r.body).map_err(|_| error(400, "body is not JSON"))
+}
+
+fn oidc(r: &Request, state: &State) -> (u16, String) {
+    if r.headers.get("authorization").map(String::as_str)
+        != Some(&format!("Bearer {REQUEST_TOKEN}"))
+    {
+        return (401, r#"{"message":"bad request token"}"#.to_owned());
+    }
+    let query: BTreeMap<&str, &str> = r
+        .query
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .collect();
+    if query.get("api-version") != Some(&"2.0") {
+        return (400, r#"{"message":"api-version lost"}"#.to_owned());
+    }
+    let Some(audience) = query.get("audience") else {
+        return (400, r#"{"message":"no audience"}"#.to_owned());
+    };
+    (200, json!({"value": mint(state, audience)}).to_string())
+}
+
+fn fulcio(r: &Request, state: &State) -> (u16, String) {
+    {
+        let mut refused = state.refused.lock().expect("lock");
+        if *refused < state.behaviour.fulcio_unavailable {
+            *refused += 1;
+            return error(503, "service unavailable");
+        }
+    }
+    let body = match json_request(r) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let text = |p: &str| body.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    let token = text("/credentials/oidcIdentityToken");
+    let Some(claims) = state.tokens.lock().expect("lock").get(token).cloned() else {
+        return error(401, "There was an error processing the identity token");
+    };
+    if claims["aud"] != "sigstore" {
+        return error(401, "The identity token's audience is not sigstore");
+    }
+    if text("/publicKeyRequest/publicKey/algorithm") != "ECDSA" {
+        return error(400, "publicKey.algorithm must be ECDSA for this key");
+    }
+    let Ok(key) = PublicKey::from_pem(text("/publicKeyRequest/publicKey/content")) else {
+        return error(
+            400,
+            "The public key supplied in the request could not be parsed",
+        );
+    };
+    // Proof of possession: the key's signature over the principal's name: the address for an
+    // e-mail principal, else `sub` (Fulcio's identity.Principal.Name).
+    let proof = STANDARD
+        .decode(text("/publicKeyRequest/proofOfPossession"))
+        .unwrap_or_default();
+    let email = claims["email"].as_str();
+    let subject = email.or(claims["sub"].as_str()).unwrap_or_default();
+    if key.verify(subject.as_bytes(), &proof).is_err() {
+        return error(
+            400,
+            "The signature supplied in the request could not be verified",
+        );
+    }
+    let spki = key.to_spki_der();
+    let point = spki[spki.len().saturating_sub(65)..].to_vec();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).expect("params");
+    leaf.subject_alt_names = vec![match email {
+        Some(e) => SanType::Rfc822Name(e.try_into().expect("ia5")),
+        None => SanType::URI(IDENTITY.try_into().expect("ia5")),
+    }];
+    let issuer = claims["iss"].as_str().unwrap_or_default().to_owned();
+    let start = rcgen::date_time_ymd(1970, 1, 1) + Duration::from_secs(now() as u64);
+    leaf.not_before = start - Duration::from_secs(5);
+    leaf.not_after = start + Duration::from_secs(600);
+    leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::CodeSigning];
+    let mut issuer_ext = vec![0x0c, issuer.len() as u8];
+    issuer_ext.extend_from_slice(issuer.as_bytes());
+    leaf.custom_extensions = vec![
+        CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 57264, 1, 8], issuer_ext),
+        CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 57264, 1, 1],
+            issuer.as_bytes().to_vec(),
+        ),
+    ];
+    if email.is_none() {
+        // Fulcio's deprecated GitHub extensions (raw strings), still issued for Actions tokens.
+        for (arc, value) in [(2, "push"), (5, "example/fleet"), (6, "refs/heads/main")] {
+            leaf.custom_extensions
+                .push(CustomExtension::from_oid_content(
+                    &[1, 3, 6, 1, 4, 1, 57264, 1, arc],
+                    value.as_bytes().to_vec(),
+                ));
+        }
+    }
+    let cert = leaf
+        .signed_by(&ClientKey(point), &state.ca.issuer)
+        .expect("leaf");
+    let chain = [
+        cert.pem(),
+        state.ca.intermediate_pem.clone(),
+        state.ca.root_pem.clone(),
+    ];
+    (
+        200,
+        json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": chain}}}).to_string(),
+    )
+}
+
+fn rekor(r: &Request, state: &State) -> (u16, String) {
+    let body = match json_request(r) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let text = |p: &str| body.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    if text("/apiVersion") != "0.0.1" || text("/kind") != "hashedrekord" {
+        return error(400, "unsupported entry type");
+    }
+    let hash = text("/spec/data/hash/value");
+    if text("/spec/data/hash/algorithm") != "sha256"
+        || hash.len() != 64
+        || !hash.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return error(400, "spec.data.hash must be a sha256 hex digest");
+    }
+    if STANDARD.decode(text("/spec/signature/content")).is_err() {
+        return error(400, "spec.signature.content must be base64");
+    }
+    let cert = STANDARD
+        .decode(text("/spec/signature/publicKey/content"))
+        .ok()
+        .and_then(|p| String::from_utf8(p).ok())
+        .filter(|p| p.starts_with("-----BEGIN CERTIFICATE-----"));
+    if cert.is_none() {
+        return error(
+            400,
+            "spec.signature.publicKey.content must be a base64 PEM certificate",
+        );
+    }
+    // What Rekor stores is the canonical JSON of the entry: keys sorted, no spaces.
+    let canonical = json!({
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hash}},
+            "signature": {
+                "content": text("/spec/signature/content"),
+                "publicKey": {"content": text("/spec/signature/publicKey/content")},
+            },
+        },
+    })
+    .to_string();
+    let entry_body = STANDARD.encode(&canonical);
+    let integrated_time = now() + state.behaviour.integrated_time_shift;
+    let log_index = {
+        let mut i = state.log_index.lock().expect("lock");
+        *i += 1;
+        *i
+    };
+    let log_id = hex::encode(Sha256::digest(state.rekor_key.public_key().to_spki_der()));
+    let signed = format!(
+        r#"{{"body":"{entry_body}","integratedTime":{integrated_time},"logID":"{log_id}","logIndex":{log_index}}}"#
+    );
+    let set_input = if state.behaviour.bad_set {
+        format!("{signed} ")
+    } else {
+        signed
+    };
+    let set = STANDARD.encode(state.rekor_key.sign(set_input.as_bytes()));
+    let uuid = hex::encode(Sha256::digest(canonical.as_bytes()));
+    (
+        201,
+        json!({uuid: {
+            "body": entry_body, "integratedTime": integrated_time, "logID": log_id,
+            "logIndex": log_index, "verification": {"signedEntryTimestamp": set},
+        }})
+        .to_string(),
+    )
+}
