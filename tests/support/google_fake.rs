@@ -6,8 +6,11 @@
 
 #![allow(dead_code)]
 
+#[path = "http1.rs"]
+mod http1;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
@@ -131,36 +134,14 @@ struct Request {
 }
 
 fn read_request(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut headers = BTreeMap::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let raw = http1::read(stream)?;
+    let (path, query) = raw.target.split_once('?').unwrap_or((&raw.target, ""));
     Some(Request {
-        method,
+        method: raw.method.clone(),
         path: decode(path),
         query: parse_form(query),
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        headers: raw.headers,
+        body: raw.body,
     })
 }
 
