@@ -16,7 +16,7 @@ use kbundle::oci::layout::Layout;
 use keyless_cli::*;
 use serde_json::Value;
 use sigstore_fake::{Behaviour, IDENTITY, ISSUER, REQUEST_TOKEN, SigstoreFake, TOKEN_MARK};
-use support::{Registry, examples};
+use support::{Registry, examples, read_sig, write_sig};
 
 #[test]
 fn keyless_sign_in_actions_with_fake_sigstore_then_verify_on_the_registry() {

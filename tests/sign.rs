@@ -9,9 +9,9 @@ use std::process::Command;
 
 use kbundle::bundle::Digest;
 use kbundle::oci::layout::Layout;
-use kbundle::signing::cosign::{self, SignatureLayer};
+use kbundle::signing::cosign;
 use serde_json::Value;
-use support::{Registry, examples, skopeo};
+use support::{Registry, examples, read_sig, skopeo, write_sig};
 
 fn kbundle(args: &[&str], dir: &Path) -> (i32, String, String) {
     let out = assert_cmd::Command::cargo_bin("kbundle")
@@ -216,40 +216,6 @@ fn sign_and_verify_on_a_registry_with_two_keys_and_the_python_verifier() {
         !python("release.pub").status.success(),
         "the other key must not verify it"
     );
-}
-
-/// Rewrites the `.sig` of `digest` in a layout with the given layers.
-fn write_sig(layout: &Layout, digest: &Digest, layers: &[SignatureLayer]) {
-    let (config, manifest) = cosign::signature_manifest(layers);
-    layout
-        .put_blob(&Digest::of(&config), &config)
-        .expect("config");
-    for l in layers {
-        layout
-            .put_blob(&Digest::of(&l.payload), &l.payload)
-            .expect("payload");
-    }
-    layout
-        .put_manifest(
-            &manifest,
-            kbundle::bundle::MANIFEST_MEDIA_TYPE,
-            Some(&cosign::signature_tag(digest)),
-        )
-        .expect("manifest");
-}
-
-fn read_sig(layout: &Layout, digest: &Digest) -> Vec<SignatureLayer> {
-    let (_, _, manifest) = layout
-        .manifest(&cosign::signature_tag(digest))
-        .expect("sig");
-    cosign::read_signature_manifest(&manifest)
-        .expect("parse")
-        .into_iter()
-        .map(|r| SignatureLayer {
-            payload: layout.get_blob(&r.digest).expect("blob"),
-            annotations: r.annotations,
-        })
-        .collect()
 }
 
 #[test]

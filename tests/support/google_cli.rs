@@ -21,46 +21,25 @@ pub const ENV_CLEARED: [&str; 8] = [
 ];
 
 pub fn kbundle(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
-    cmd.args(args)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config");
-    for name in ENV_CLEARED {
-        cmd.env_remove(name);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::support::run_clean(args, &ENV_CLEARED, env)
 }
 
 /// No token appears anywhere except in the runner's `::add-mask::` commands.
 pub fn assert_no_tokens(stdout: &str, stderr: &str) {
-    let unmasked: String = stdout
-        .lines()
-        .filter(|l| !l.starts_with("::add-mask::"))
-        .collect::<Vec<_>>()
-        .join("\n");
     let key_body = SERVICE_ACCOUNT_KEY.lines().nth(1).unwrap_or("-----");
-    for token in [
-        REQUEST_TOKEN,
-        FEDERATED_TOKEN,
-        ACCESS_TOKEN,
-        "fake-id-token",
-        CLIENT_SECRET,
-        REFRESH_TOKEN,
-        key_body,
-    ] {
-        assert!(
-            !unmasked.contains(token) && !stderr.contains(token),
-            "{token} leaked:\n{stdout}\n{stderr}"
-        );
-    }
+    crate::support::assert_no_secrets(
+        stdout,
+        stderr,
+        &[
+            REQUEST_TOKEN,
+            FEDERATED_TOKEN,
+            ACCESS_TOKEN,
+            "fake-id-token",
+            CLIENT_SECRET,
+            REFRESH_TOKEN,
+            key_body,
+        ],
+    );
 }
 
 pub fn examples_path() -> String {

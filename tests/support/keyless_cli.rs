@@ -5,9 +5,6 @@
 
 use std::path::Path;
 
-use kbundle::bundle::Digest;
-use kbundle::oci::layout::Layout;
-use kbundle::signing::cosign::{self, SignatureLayer};
 use serde_json::Value;
 
 use crate::sigstore_fake::{self, IDENTITY, ISSUER, REQUEST_TOKEN, SigstoreFake, TOKEN_MARK};
@@ -27,41 +24,12 @@ const CLEARED: [&str; 10] = [
 ];
 
 pub fn kbundle(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    // An empty working folder: publish would otherwise read the repository's kbundle.yaml and
-    // edit the example RootSync.
-    let cwd = tempfile::tempdir().expect("tempdir");
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
-    cmd.current_dir(cwd.path())
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config");
-    for name in CLEARED {
-        cmd.env_remove(name);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    crate::support::run_clean(args, &CLEARED, env)
 }
 
 /// No ID token or request token outside the runner's `::add-mask::` lines.
 pub fn assert_no_tokens(stdout: &str, stderr: &str) {
-    let unmasked: String = stdout
-        .lines()
-        .filter(|l| !l.starts_with("::add-mask::"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    for secret in [REQUEST_TOKEN, TOKEN_MARK, "eyJhbGciOi"] {
-        assert!(
-            !unmasked.contains(secret) && !stderr.contains(secret),
-            "{secret} leaked:\n{stdout}\n{stderr}"
-        );
-    }
+    crate::support::assert_no_secrets(stdout, stderr, &[REQUEST_TOKEN, TOKEN_MARK, "eyJhbGciOi"]);
 }
 
 pub fn push(image: &str) -> String {
@@ -136,39 +104,6 @@ pub fn sign_layout(fake: &SigstoreFake, image: &str) {
     let (code, out, err) = kbundle(&args, &[("SIGSTORE_ID_TOKEN", &token)]);
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains(&token) && !err.contains(&token));
-}
-
-pub fn read_sig(layout: &Layout, digest: &Digest) -> Vec<SignatureLayer> {
-    let (_, _, manifest) = layout
-        .manifest(&cosign::signature_tag(digest))
-        .expect("sig");
-    cosign::read_signature_manifest(&manifest)
-        .expect("parse")
-        .into_iter()
-        .map(|r| SignatureLayer {
-            payload: layout.get_blob(&r.digest).expect("blob"),
-            annotations: r.annotations,
-        })
-        .collect()
-}
-
-pub fn write_sig(layout: &Layout, digest: &Digest, layers: &[SignatureLayer]) {
-    let (config, manifest) = cosign::signature_manifest(layers);
-    layout
-        .put_blob(&Digest::of(&config), &config)
-        .expect("config");
-    for l in layers {
-        layout
-            .put_blob(&Digest::of(&l.payload), &l.payload)
-            .expect("payload");
-    }
-    layout
-        .put_manifest(
-            &manifest,
-            kbundle::bundle::MANIFEST_MEDIA_TYPE,
-            Some(&cosign::signature_tag(digest)),
-        )
-        .expect("manifest");
 }
 
 /// Runs tests/verify_keyless.py (Python `cryptography`, no kbundle code) on the layer.

@@ -176,3 +176,87 @@ pub fn runner_step(work: &Path) -> assert_cmd::Command {
         );
     cmd
 }
+
+/// Runs kbundle in an empty folder (so no `kbundle.yaml` is picked up) with the variables in
+/// `cleared` removed and `env` set; returns the exit code, stdout and stderr.
+pub fn run_clean(args: &[&str], cleared: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    cmd.current_dir(cwd.path())
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env("DOCKER_CONFIG", "/nonexistent-docker-config");
+    for name in cleared {
+        cmd.env_remove(name);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run kbundle");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Fails when any of `secrets` appears in stderr, or in stdout outside the runner's
+/// `::add-mask::` commands.
+pub fn assert_no_secrets(stdout: &str, stderr: &str, secrets: &[&str]) {
+    let unmasked: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for secret in secrets {
+        assert!(
+            !unmasked.contains(secret) && !stderr.contains(secret),
+            "{secret} leaked:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+/// The `.sig` layers of `digest` in an OCI layout, read straight from its files.
+pub fn read_sig(
+    layout: &kbundle::oci::layout::Layout,
+    digest: &kbundle::bundle::Digest,
+) -> Vec<kbundle::signing::cosign::SignatureLayer> {
+    use kbundle::signing::cosign;
+    let (_, _, manifest) = layout
+        .manifest(&cosign::signature_tag(digest))
+        .expect("sig");
+    cosign::read_signature_manifest(&manifest)
+        .expect("parse")
+        .into_iter()
+        .map(|r| cosign::SignatureLayer {
+            payload: layout.get_blob(&r.digest).expect("blob"),
+            annotations: r.annotations,
+        })
+        .collect()
+}
+
+/// Rewrites the `.sig` of `digest` in an OCI layout with the given layers (to tamper with it).
+pub fn write_sig(
+    layout: &kbundle::oci::layout::Layout,
+    digest: &kbundle::bundle::Digest,
+    layers: &[kbundle::signing::cosign::SignatureLayer],
+) {
+    use kbundle::bundle::Digest;
+    use kbundle::signing::cosign;
+    let (config, manifest) = cosign::signature_manifest(layers);
+    layout
+        .put_blob(&Digest::of(&config), &config)
+        .expect("config");
+    for l in layers {
+        layout
+            .put_blob(&Digest::of(&l.payload), &l.payload)
+            .expect("payload");
+    }
+    layout
+        .put_manifest(
+            &manifest,
+            kbundle::bundle::MANIFEST_MEDIA_TYPE,
+            Some(&cosign::signature_tag(digest)),
+        )
+        .expect("manifest");
+}
