@@ -21,44 +21,47 @@ pub const DEFAULT_FILE: &str = "kbundle.yaml";
 const COMMANDS: [&str; 1] = ["publish"];
 
 /// Returns `argv` with the configuration file's settings spliced in after the subcommand, or
-/// `argv` unchanged when the command reads no file or there is none.
+/// None when the command reads no file, there is none, or it sets nothing the command line
+/// left unset (then `matches` stand as they are).
 pub fn apply(
-    argv: Vec<OsString>,
+    argv: &[OsString],
     matches: &ArgMatches,
     command: &clap::Command,
-) -> Result<Vec<OsString>> {
+) -> Result<Option<Vec<OsString>>> {
     let Some((name, sub_matches)) = matches.subcommand() else {
-        return Ok(argv);
+        return Ok(None);
     };
     if !COMMANDS.contains(&name) {
-        return Ok(argv);
+        return Ok(None);
     }
     let Some(sub) = command.find_subcommand(name) else {
-        return Ok(argv);
+        return Ok(None);
     };
     let explicit = sub_matches.get_one::<PathBuf>("config").cloned();
     if sub_matches.get_flag("no_config") {
-        return Ok(argv);
+        return Ok(None);
     }
     let path = match explicit {
         Some(path) => path,
         None if Path::new(DEFAULT_FILE).is_file() => PathBuf::from(DEFAULT_FILE),
-        None => return Ok(argv),
+        None => return Ok(None),
     };
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::new(format!("--config {}: {e}", path.display())))?;
     let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let settings = settings(&text, &path, &base, sub, sub_matches)?;
+    if settings.is_empty() {
+        return Ok(None);
+    }
     // Global flags (-v) may come before the subcommand; the settings go right after it.
     let at = argv
         .iter()
         .position(|a| a == name)
         .map_or(argv.len(), |i| i + 1);
-    let mut spliced = argv;
-    let rest = spliced.split_off(at);
+    let mut spliced = argv[..at].to_vec();
     spliced.extend(settings);
-    spliced.extend(rest);
-    Ok(spliced)
+    spliced.extend_from_slice(&argv[at..]);
+    Ok(Some(spliced))
 }
 
 /// Flags (then positional paths) for every setting the command line does not give itself.

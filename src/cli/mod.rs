@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{ArgAction, CommandFactory, Parser, Subcommand};
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod args;
 pub mod config;
@@ -237,15 +237,16 @@ pub fn main() -> ExitCode {
     }
     // Settings from kbundle.yaml go in only where the command line left a flag unset.
     let command = Cli::command();
-    let given = command.clone().get_matches_from(argv.clone());
-    let argv = match config::apply(argv, &given, &command) {
-        Ok(argv) => argv,
+    let given = command.clone().get_matches_from(&argv);
+    let parsed = match config::apply(&argv, &given, &command) {
+        Ok(None) => Cli::from_arg_matches(&given),
+        Ok(Some(with_settings)) => Cli::try_parse_from(with_settings),
         Err(e) => {
             eprintln!("kbundle: error: {e}");
             return ExitCode::from(2);
         }
     };
-    let cli = Cli::parse_from(argv);
+    let cli = parsed.unwrap_or_else(|e| e.exit());
     // A server's log is read by machines (kubectl logs, log collectors): JSON, from info up.
     init_logging(cli.log_level, matches!(cli.command, Command::Webhook(_)));
     let result = match cli.command {
