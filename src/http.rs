@@ -1,4 +1,5 @@
-//! Adapter: schemas over HTTP(S) (rustls), kept in an on-disk cache.
+//! Adapter: the HTTP client the outside services share (ureq on rustls): one agent
+//! configuration and one retry policy; and schemas over HTTP(S), kept in an on-disk cache.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,6 +8,54 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::validate::schema::Fetch;
+
+/// An agent whose status codes are read, not raised, so that a service's own message (Google's
+/// `error_description`, Fulcio's refusal) reaches the user.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .user_agent(concat!("kbundle/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// Waits before the second, third and fourth attempt: exponential backoff, as Google asks of
+/// its clients.
+pub const BACKOFF: [Duration; 3] = [
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+];
+
+pub type Response = Result<ureq::http::Response<ureq::Body>, ureq::Error>;
+
+/// Makes a request that can safely be made again once more after each of `waits` while the
+/// answer is transient (429, 5xx, a timeout, a dropped connection); returns the last answer.
+pub fn retrying(what: &str, waits: &[Duration], mut request: impl FnMut() -> Response) -> Response {
+    let mut waits = waits.iter();
+    loop {
+        let result = request();
+        let transient = match &result {
+            Ok(r) => matches!(r.status().as_u16(), 429 | 500 | 502 | 503 | 504),
+            Err(e) => matches!(
+                e,
+                ureq::Error::Timeout(_) | ureq::Error::Io(_) | ureq::Error::ConnectionFailed
+            ),
+        };
+        match waits.next() {
+            Some(wait) if transient => {
+                let why = match &result {
+                    Ok(r) => format!("HTTP {}", r.status().as_u16()),
+                    Err(e) => e.to_string(),
+                };
+                tracing::info!("{what}: {why}; retrying in {wait:?}");
+                std::thread::sleep(*wait);
+            }
+            _ => return result,
+        }
+    }
+}
 
 /// Fetches schema URLs, reading and filling a cache folder when one is set.
 pub struct HttpFetcher {
@@ -19,13 +68,10 @@ const MAX_SCHEMA_BYTES: u64 = 64 << 20;
 
 impl HttpFetcher {
     pub fn new(cache: Option<PathBuf>) -> HttpFetcher {
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(30)))
-            .http_status_as_error(false)
-            .user_agent(concat!("kbundle/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into();
-        HttpFetcher { agent, cache }
+        HttpFetcher {
+            agent: agent(Duration::from_secs(30)),
+            cache,
+        }
     }
 
     /// `$XDG_CACHE_HOME/kbundle/schemas`, or `~/.cache/kbundle/schemas`.

@@ -38,13 +38,15 @@ pub fn request(agent: &ureq::Agent, audience: &str, flag: &str) -> Result<Secret
     let request_token = std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN").unwrap_or_default();
     actions::mask(&request_token);
     let what = format!("{flag}: GitHub Actions OIDC token request (audience {audience})");
-    let mut response = agent
-        .get(&url)
-        .query("audience", audience)
-        .header("Authorization", format!("Bearer {request_token}"))
-        .header("Accept", "application/json")
-        .call()
-        .map_err(|e| Error::new(format!("{what}: {e}")))?;
+    let mut response = crate::http::retrying(&what, &crate::http::BACKOFF, || {
+        agent
+            .get(&url)
+            .query("audience", audience)
+            .header("Authorization", format!("Bearer {request_token}"))
+            .header("Accept", "application/json")
+            .call()
+    })
+    .map_err(|e| Error::new(format!("{what}: {e}")))?;
     let status = response.status().as_u16();
     let body = response.body_mut().read_to_string().unwrap_or_default();
     if !(200..300).contains(&status) {

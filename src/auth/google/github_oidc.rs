@@ -1,12 +1,9 @@
 //! Direct Workload Identity Federation from GitHub Actions: the job's OIDC token, requested for
 //! the provider's audience, exchanged at STS, then optionally for a service account's token.
 
-use super::http::{send_retrying, string_field};
 use super::{AccessToken, DEFAULT_IAMCREDENTIALS_ENDPOINT, DEFAULT_STS_ENDPOINT, Options, sts};
 use crate::auth::actions_oidc;
-use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
-use crate::github::actions;
 
 const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 
@@ -36,25 +33,8 @@ pub(super) fn provider_name(provider: &str) -> Result<String> {
 /// GitHub Actions OIDC token → STS → (optionally) the service account.
 pub(super) fn token(agent: &ureq::Agent, provider: &str, options: &Options) -> Result<AccessToken> {
     let provider = provider_name(provider)?;
-    let Some(request_url) = std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    else {
-        return Err(actions_oidc::missing("--workload-identity-provider"));
-    };
-    let request_token = std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN").unwrap_or_default();
-    actions::mask(&request_token);
     let oidc_audience = format!("https://iam.googleapis.com/{provider}");
-    let what = format!("GitHub Actions OIDC token request (audience {oidc_audience})");
-    let answer = send_retrying(&what, || {
-        agent
-            .get(&request_url)
-            .query("audience", &oidc_audience)
-            .header("Authorization", format!("Bearer {request_token}"))
-            .call()
-    })?;
-    let jwt = string_field(&answer, "value", &what)?;
-    actions::mask(&jwt);
+    let jwt = actions_oidc::request(agent, &oidc_audience, "--workload-identity-provider")?;
     let sts_base = options
         .sts_endpoint
         .as_deref()
@@ -65,7 +45,7 @@ pub(super) fn token(agent: &ureq::Agent, provider: &str, options: &Options) -> R
         &format!("{sts_base}/v1/token"),
         &format!("//iam.googleapis.com/{provider}"),
         JWT_TOKEN_TYPE,
-        &Secret::new(jwt),
+        &jwt,
     )?;
     match options.service_account.as_deref().filter(|s| !s.is_empty()) {
         Some(sa) => {

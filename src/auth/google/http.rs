@@ -10,14 +10,8 @@ use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
 use crate::github::actions;
 
-/// Status codes are read, not raised, so that Google's error body reaches the user.
 pub(super) fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .user_agent(concat!("kbundle/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
+    crate::http::agent(timeout)
 }
 
 /// A token with its lifetime in seconds from now, masked before anything can print it.
@@ -54,41 +48,15 @@ pub(super) fn google_message(status: u16, body: &str) -> String {
     }
 }
 
-/// Waits before the second, third and fourth attempt of a request Google could not answer
-/// (429, 5xx, a timeout or a dropped connection): exponential backoff, as Google asks of
-/// clients.
-const BACKOFF: [Duration; 3] = [
-    Duration::from_millis(250),
-    Duration::from_millis(500),
-    Duration::from_secs(1),
-];
-
-type Response = std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>;
-
 /// `send` for a request that can be made again: transient failures are retried with backoff.
-pub(super) fn send_retrying(what: &str, mut request: impl FnMut() -> Response) -> Result<Value> {
-    let mut waits = BACKOFF.iter();
-    loop {
-        let result = request();
-        let transient = match &result {
-            Ok(r) => matches!(r.status().as_u16(), 429 | 500 | 502 | 503 | 504),
-            Err(e) => matches!(
-                e,
-                ureq::Error::Timeout(_) | ureq::Error::Io(_) | ureq::Error::ConnectionFailed
-            ),
-        };
-        match waits.next() {
-            Some(wait) if transient => {
-                let why = match &result {
-                    Ok(r) => format!("HTTP {}", r.status().as_u16()),
-                    Err(e) => e.to_string(),
-                };
-                tracing::info!("{what}: {why}; retrying in {wait:?}");
-                std::thread::sleep(*wait);
-            }
-            _ => return send(what, result),
-        }
-    }
+pub(super) fn send_retrying(
+    what: &str,
+    request: impl FnMut() -> crate::http::Response,
+) -> Result<Value> {
+    send(
+        what,
+        crate::http::retrying(what, &crate::http::BACKOFF, request),
+    )
 }
 
 /// What to do about the refusals people run into most, keyed by Google's own wording.
@@ -122,10 +90,7 @@ fn hint(message: &str) -> Option<&'static str> {
 }
 
 /// Sends a request and returns the JSON body of a 2xx answer, or Google's message.
-pub(super) fn send(
-    what: &str,
-    result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-) -> Result<Value> {
+pub(super) fn send(what: &str, result: crate::http::Response) -> Result<Value> {
     let mut response = result.map_err(|e| Error::new(format!("{what}: {e}")))?;
     let status = response.status().as_u16();
     let body = response

@@ -46,14 +46,8 @@ pub struct Signed {
     pub log_index: i64,
 }
 
-/// An agent whose status codes are read, not raised, so the services' messages reach the user.
 pub(crate) fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(60)))
-        .http_status_as_error(false)
-        .user_agent(concat!("kbundle/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
+    crate::http::agent(Duration::from_secs(60))
 }
 
 /// Waits before the second and third attempt of a request the service could not answer.
@@ -69,32 +63,18 @@ pub(crate) fn post_json(
     flag: &str,
     retry: bool,
 ) -> Result<(u16, String), String> {
-    let mut waits = BACKOFF.iter().filter(|_| retry);
-    loop {
-        let result = agent
+    let waits: &[Duration] = if retry { &BACKOFF } else { &[] };
+    let result = crate::http::retrying(flag, waits, || {
+        agent
             .post(url)
             .header("Content-Type", "application/json")
             .header("Accept", "application/json")
-            .send(body);
-        let transient = match &result {
-            Ok(r) => matches!(r.status().as_u16(), 429 | 500 | 502 | 503 | 504),
-            Err(e) => matches!(
-                e,
-                ureq::Error::Timeout(_) | ureq::Error::Io(_) | ureq::Error::ConnectionFailed
-            ),
-        };
-        if transient {
-            if let Some(wait) = waits.next() {
-                tracing::info!("{flag}: transient failure; retrying in {wait:?}");
-                std::thread::sleep(*wait);
-                continue;
-            }
-        }
-        let mut response = result.map_err(|e| format!("{flag}: {e}"))?;
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
-        return Ok((status, text));
-    }
+            .send(body)
+    });
+    let mut response = result.map_err(|e| format!("{flag}: {e}"))?;
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    Ok((status, text))
 }
 
 /// Signs `payload` keylessly: ephemeral key → Fulcio certificate → signature → Rekor entry,
