@@ -7,43 +7,52 @@ use crate::bundle::Digest;
 use crate::cli::{VerifyArgs, VerifyFormat, VerifyKeyArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{ImageRef, Store};
-use crate::signing::cosign::{self, SignatureLayer, Verdict};
+use crate::signing::cosign::{self, Verdict};
+use crate::signing::examine::{Limits, Signatures, examine};
 use crate::signing::keyless::trust::TrustRoot;
 use crate::signing::keyless::verify::{Matcher, Policy};
 use crate::signing::keys::PublicKey;
-use crate::signing::{self, SignError, Trust};
+use crate::signing::{SignError, Trust};
 use regex::Regex;
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
     let trust = load(&args.keys)?;
     let required = required(&args.keys);
+    let limits = limits(&args.keys);
     let connect = super::connect(&args.image, &args.registry)?;
     let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
-    let (digest, layers) = super::runtime()?
-        .block_on(fetch(&store))
+    let (digest, signatures) = super::runtime()?
+        .block_on(fetch(&store, &limits))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = trust.judge(&layers, &digest, &required);
-    report(&args.image, &digest, &verdicts);
+    let verdicts = signatures.judge(&trust, &digest, &required);
+    report(&args.image, &digest, &verdicts, &signatures);
     if args.output == VerifyFormat::Json {
-        println!("{}", cosign::verify_json(&verdicts, &layers));
+        println!("{}", cosign::verify_json(&verdicts, &signatures.layers));
     }
     Ok(Outcome::from_passed(
         verdicts.iter().any(|v| v.result.is_ok()),
     ))
 }
 
-/// The image's digest and its signatures.
+/// The image's digest and its signatures, as far as `limits` reach.
 pub(crate) async fn fetch(
     store: &Store,
-) -> std::result::Result<(Digest, Vec<SignatureLayer>), SignError> {
+    limits: &Limits,
+) -> std::result::Result<(Digest, Signatures), SignError> {
     store.login(oci_client::RegistryOperation::Pull).await?;
     let (digest, _) = store.manifest().await?;
-    let layers = signing::signatures(store, &digest).await?;
-    Ok((digest, layers))
+    let signatures = examine(store, &digest, limits).await?;
+    Ok((digest, signatures))
 }
 
-/// Prints one line per signature on stderr and says whether any held.
-pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict]) {
+/// Prints one line per signature on stderr and says whether any held, and how many of the
+/// `.sig`'s layers were examined when not all.
+pub(crate) fn report(
+    image: &ImageRef,
+    digest: &Digest,
+    verdicts: &[Verdict],
+    signatures: &Signatures,
+) {
     let name = format!("{}@{digest}", image.repository());
     if verdicts.is_empty() {
         eprintln!(
@@ -65,7 +74,13 @@ pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict]) {
         }
     }
     let good = verdicts.iter().filter(|v| v.result.is_ok()).count();
-    eprintln!("{name}: {good} of {} signature(s) verified", verdicts.len());
+    match signatures.note() {
+        Some(note) => eprintln!(
+            "{name}: {good} of {} signature(s) verified; {note}",
+            verdicts.len()
+        ),
+        None => eprintln!("{name}: {good} of {} signature(s) verified", verdicts.len()),
+    }
 }
 
 /// Keys when --key is given, else the keyless policy from the --certificate-* flags.
@@ -144,4 +159,9 @@ fn read_public_key(file: &Path) -> Result<PublicKey> {
 
 pub(crate) fn required(args: &VerifyKeyArgs) -> BTreeMap<String, String> {
     args.annotation.iter().cloned().collect()
+}
+
+/// How much of a `.sig` is examined (`--max-signatures`).
+pub(crate) fn limits(args: &VerifyKeyArgs) -> Limits {
+    Limits::with_layers(args.max_signatures)
 }
