@@ -304,5 +304,6 @@ pub fn response(review: &Review, decision: &Decision) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
+pub mod prefix;
 #[cfg(test)]
 mod tests;

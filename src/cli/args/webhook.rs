@@ -44,6 +44,15 @@ pub struct WebhookArgs {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = parse_positive)]
     pub max_checks: usize,
 
+    /// Seconds a client has to send a request's headers, and then its body; an HTTP/1.1
+    /// connection that sends no new request within it is closed
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub request_timeout: f64,
+
+    /// Seconds a connection (HTTP/2 in particular) may stay open with no request in flight
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub idle_timeout: f64,
+
     /// Seconds open connections get to finish after SIGTERM
     #[arg(long, value_name = "SECONDS", default_value_t = 20)]
     pub grace: u64,
