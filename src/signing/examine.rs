@@ -286,7 +286,10 @@ mod tests {
         let plan = listing(&[300_000_000, 300, 300_000_000]).plan(&Limits::default());
         assert_eq!(plan.fetch, [1]);
         assert_eq!(plan.examined, 3);
-        assert!(plan.refused[&1].contains("over the 1 MiB limit"), "{plan:?}");
+        assert!(
+            plan.refused[&1].contains("over the 1 MiB limit"),
+            "{plan:?}"
+        );
         assert!(plan.refused.contains_key(&3));
         assert_eq!(plan.stopped, None);
     }
@@ -295,7 +298,11 @@ mod tests {
     fn the_payload_budget_stops_examination() {
         let plan = listing(&[MAX_PAYLOAD; 6]).plan(&Limits::default());
         assert_eq!(plan.examined, 4);
-        assert!(plan.stopped.unwrap().contains("4 MiB limit for one verification"));
+        assert!(
+            plan.stopped
+                .unwrap()
+                .contains("4 MiB limit for one verification")
+        );
     }
 
     #[test]

@@ -47,6 +47,14 @@ pub struct Timeouts {
     pub idle: Duration,
 }
 
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Requests in flight on one connection and when the last one ended.
 struct Activity {
     in_flight: AtomicUsize,
@@ -189,6 +197,9 @@ async fn connection(
     let connection = builder.serve_connection(TokioIo::new(tls), service);
     let mut connection = std::pin::pin!(connection);
     let mut closing = false;
+    // An idle client gets `--request-timeout` to finish closing: an HTTP/2 client that never
+    // acknowledges the GOAWAY's ping would otherwise keep the connection.
+    let mut drop_at: Option<tokio::time::Instant> = None;
     let ended = loop {
         tokio::select! {
             ended = connection.as_mut() => break ended,
@@ -196,10 +207,15 @@ async fn connection(
                 tracing::debug!(%peer, "closing a connection idle for {:?}", timeouts.idle);
                 connection.as_mut().graceful_shutdown();
                 closing = true;
+                drop_at = Some(tokio::time::Instant::now() + timeouts.request);
             }
             _ = stopping.wait_for(|stop| *stop), if !closing => {
                 connection.as_mut().graceful_shutdown();
                 closing = true;
+            }
+            () = sleep_until(drop_at) => {
+                tracing::debug!(%peer, "dropped an idle connection that did not close");
+                break Ok(());
             }
         }
     };

@@ -319,7 +319,10 @@ mod tests {
         assert_eq!(good, Ok("signature 2 of 2 verified".to_owned()));
         let bad = summary(&[verdict(1, Err("one")), verdict(2, Err("two"))], None);
         assert_eq!(bad, Err("signature 1: one; signature 2: two".to_owned()));
-        let capped = summary(&[verdict(1, Err("one"))], Some("checked the first 1 of 9".into()));
+        let capped = summary(
+            &[verdict(1, Err("one"))],
+            Some("checked the first 1 of 9".into()),
+        );
         assert_eq!(
             capped,
             Err("checked the first 1 of 9: signature 1: one".to_owned())

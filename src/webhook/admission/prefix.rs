@@ -110,7 +110,10 @@ mod tests {
 
     #[test]
     fn no_uid_before_the_cut_is_none() {
-        assert_eq!(review(br#"{"apiVersion":"admission.k8s.io/v1","request":{"ui"#), None);
+        assert_eq!(
+            review(br#"{"apiVersion":"admission.k8s.io/v1","request":{"ui"#),
+            None
+        );
         assert_eq!(review(b"not json at all"), None);
         assert_eq!(review(br#"{"request":{"uid":""}}"#), None);
         assert_eq!(review(&vec![b'['; 100_000]), None);
