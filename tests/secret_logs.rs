@@ -85,7 +85,12 @@ fn fake_sts_and_iam_tokens_and_the_actions_request_token_are_not_logged_at_trace
         &image,
         &["--auth", "google"],
         &[("GOOGLE_APPLICATION_CREDENTIALS", creds)],
-        &[REQUEST_TOKEN, "NiJ9.fake-id-tok", FEDERATED_TOKEN, ACCESS_TOKEN],
+        &[
+            REQUEST_TOKEN,
+            "NiJ9.fake-id-tok",
+            FEDERATED_TOKEN,
+            ACCESS_TOKEN,
+        ],
     );
 }
 

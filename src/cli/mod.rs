@@ -286,9 +286,8 @@ fn init_logging(verbosity: u8, server: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     // Whatever RUST_LOG asks for: raw HTTP bytes carry tokens (see `http::is_wire_dump`).
-    let no_wire = tracing_subscriber::filter::filter_fn(|meta| {
-        !crate::http::is_wire_dump(meta.target())
-    });
+    let no_wire =
+        tracing_subscriber::filter::filter_fn(|meta| !crate::http::is_wire_dump(meta.target()));
     let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
