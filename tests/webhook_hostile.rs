@@ -242,32 +242,83 @@ async fn a_body_over_4_mib_gets_a_denial_with_its_uid_or_a_413() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (code, _, err) = kbundle(&["keygen"], dir.path());
     assert_eq!(code, 0, "{err}");
-    let (_certs, webhook) = start(dir.path(), &["--key", "cosign.pub"]);
+    let (certs, webhook) = start(dir.path(), &["--key", "cosign.pub"]);
 
     // A review whose object carries 5 MiB of annotation: the uid comes first, as the API
     // server writes it.
     let padding = "a".repeat(5 << 20);
     let big = review("r.example/root", &padding, "", "v1beta1", "big-uid");
-    let (status, answer) = webhook.post("/validate", big).await;
-    assert_eq!(status, 200, "{answer}");
+    let (status, body) = post_whole(&webhook.addr, &certs, big.into_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("json answer");
     let denied = response(&answer, "v1beta1", "big-uid");
     assert_eq!(denied["allowed"], false);
     assert!(message(denied).contains("over the 4 MiB limit"), "{answer}");
 
-    let response = webhook
-        .client
-        .post(webhook.url("/validate"))
-        .body(vec![b' '; 5 << 20])
-        .send()
-        .await
-        .expect("POST");
-    assert_eq!(response.status().as_u16(), 413);
-    let text = response.text().await.expect("body");
+    let (status, text) = post_whole(&webhook.addr, &certs, vec![b' '; 5 << 20]).await;
+    assert_eq!(status, 413, "{text}");
     assert!(
         text.contains("over the 4 MiB limit") && text.contains("no AdmissionReview uid"),
         "{text}"
     );
     assert_eq!(webhook.get("/healthz").await.0, 200);
+}
+
+/// POSTs `body` to /validate over HTTP/1.1 while reading the answer, as the API server's
+/// client does (the server answers before the body is all sent, then closes): the status and
+/// the response body.
+async fn post_whole(addr: &str, certs: &Certs, body: Vec<u8>) -> (u16, String) {
+    let stream = connect(addr, certs, b"http/1.1").await;
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let head = format!(
+        "POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let send = tokio::spawn(async move {
+        // The server may stop reading, and close, before the end: that is the point.
+        let _ = writer.write_all(head.as_bytes()).await;
+        let _ = writer.write_all(&body).await;
+        writer
+    });
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let started = Instant::now();
+    while !complete(&got) {
+        let left = Duration::from_secs(20).saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, reader.read(&mut buf)).await {
+            Err(_) => panic!("no whole answer in 20 s: {}", String::from_utf8_lossy(&got)),
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    send.abort();
+    let text = String::from_utf8_lossy(&got).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {text}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+/// Whether `got` holds a whole HTTP/1.1 response with a content-length body.
+fn complete(got: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(got);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    head.lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().ok())
+        })
+        .flatten()
+        .is_some_and(|n| body.len() >= n)
 }
 
 /// A TLS connection to the webhook offering `alpn`.
@@ -412,4 +463,83 @@ async fn idle_connections_are_closed_http1_and_http2() {
     }
     assert!(goaway, "no GOAWAY in {frames:?}");
     assert_eq!(webhook.get("/healthz").await.0, 200);
+}
+
+/// A local fake of a registry that accepts connections and never says a word; each accepted
+/// connection is announced on the returned channel.
+fn silent_registry() -> (String, std::sync::mpsc::Receiver<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let (accepted, announce) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().map_while(Result::ok) {
+            held.push(stream);
+            if accepted.send(()).is_err() {
+                return;
+            }
+        }
+    });
+    (addr, announce)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fake_silent_registry_fails_open_but_a_queued_review_is_busy_not_failed_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = kbundle(&["keygen"], dir.path());
+    assert_eq!(code, 0, "{err}");
+    let (addr, accepted) = silent_registry();
+    let (_certs, webhook) = start(
+        dir.path(),
+        &[
+            "--key",
+            "cosign.pub",
+            "--fail-open",
+            "--timeout",
+            "2",
+            "--max-checks",
+            "1",
+        ],
+    );
+    let webhook = Arc::new(webhook);
+    let digest: Digest = format!("sha256:{}", "7".repeat(64))
+        .parse()
+        .expect("digest");
+    let image = format!("{addr}/kb/silent:v1");
+
+    // The first review holds the only turn while the registry says nothing.
+    let first = {
+        let webhook = webhook.clone();
+        let body = changed(&image, &digest, "first");
+        tokio::spawn(async move { webhook.post("/validate", body).await })
+    };
+    tokio::task::spawn_blocking(move || accepted.recv_timeout(Duration::from_secs(20)))
+        .await
+        .expect("join")
+        .expect("the webhook asked the silent registry");
+    // The second waits half of --timeout for a turn, then is denied: the registry never got
+    // its chance, so this is not "unreachable" and --fail-open does not apply.
+    let (_, answer) = webhook
+        .post("/validate", changed(&image, &digest, "second"))
+        .await;
+    let busy = response(&answer, "v1", "second");
+    assert_eq!(busy["allowed"], false, "{answer}");
+    assert!(
+        message(busy).contains("(--max-checks) were still running"),
+        "{answer}"
+    );
+
+    // The first: the registry did not answer, which is what --fail-open is for.
+    let (_, answer) = first.await.expect("first review");
+    let open = response(&answer, "v1", "first");
+    assert_eq!(open["allowed"], true, "{answer}");
+    assert!(
+        message(open).contains("did not answer within 2s"),
+        "{answer}"
+    );
+    let (_, metrics) = webhook.get("/metrics").await;
+    assert!(
+        metrics.contains(r#"kbundle_webhook_reviews_total{decision="denied",reason="busy"} 1"#),
+        "{metrics}"
+    );
 }

@@ -91,7 +91,8 @@ enum Checked {
     Unreachable(String),
     /// The signatures were judged: what held, or why none did.
     Judged(Result<String, String>),
-    /// Too many checks were already running for this one to start within `--timeout`.
+    /// Too many checks were already running for this one to start within half of
+    /// `--timeout`: our overload, not the registry's silence.
     Busy,
 }
 
@@ -129,12 +130,12 @@ impl Verifier {
             }
             Checked::Busy => {
                 let message = format!(
-                    "image {} (digest {}): not checked: {} signature checks were already running \
-                     for longer than --timeout {}s; the API server will ask again",
+                    "image {} (digest {}): not checked: {} signature checks (--max-checks) were \
+                     still running after {}s; the API server will ask again",
                     image.annotation,
                     image.digest,
                     self.policy.max_checks,
-                    self.policy.timeout.as_secs_f64()
+                    self.policy.timeout.as_secs_f64() / 2.0
                 );
                 tracing::warn!(image = %image.annotation, "denied, too many checks running");
                 Decision::deny(Reason::Busy, message)
@@ -160,8 +161,13 @@ impl Verifier {
 
     /// Asks the registry, then judges, all before `deadline`; at most `--max-checks` at once,
     /// so that concurrent hostile reviews hold a fixed amount of memory between them.
+    ///
+    /// A review waits at most half of `--timeout` for its turn, so the registry always gets
+    /// the other half: otherwise a flood of reviews could make a queued one's registry look
+    /// silent, and `--fail-open` let an unsigned image through.
     async fn check(&self, image: &PinnedImage, deadline: tokio::time::Instant) -> Checked {
-        let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, self.checks.acquire()).await else {
+        let turn = deadline - self.policy.timeout / 2;
+        let Ok(Ok(_permit)) = tokio::time::timeout_at(turn, self.checks.acquire()).await else {
             return Checked::Busy;
         };
         let timeout = self.policy.timeout.as_secs_f64();
