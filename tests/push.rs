@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
 use support::crane::crane_export;
-use support::trees::{Node, assert_same_trees, bundled};
+use support::trees::{assert_same_trees, examples_bundle, files};
 use support::{Kind, Registry, examples, skopeo, tree};
 
 // The registry tests that matter run against both implementations (`distribution::…`,
@@ -57,24 +57,9 @@ fn raw_manifest(image: &str) -> Value {
     serde_json::from_slice(&out.stdout).expect("manifest json")
 }
 
-/// Whether examples/ bundles a file: not its .kbundleignore entries, nor that file itself.
-fn bundles(path: &str) -> bool {
-    path != "README.md"
-        && path != ".kbundleignore"
-        && !path.starts_with("workflows/")
-        && !path.starts_with("fleet/")
-}
-
 /// The bundled files: what examples/ holds minus its .kbundleignore entries.
 fn expected_files() -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut files = tree(&examples());
-    files.retain(|k, _| bundles(k));
-    files
-}
-
-/// The bundled files with the folders above them and their normalised modes.
-fn expected_tree() -> std::collections::BTreeMap<String, Node> {
-    bundled(&examples(), bundles)
+    files(&examples_bundle())
 }
 
 /// Copies an image out with skopeo and unpacks its layer with the system tar.
@@ -219,7 +204,7 @@ fn pull_and_config_sync_extraction_give_the_source_files(kind: Kind) {
         "{stdout}"
     );
     let exported = crane_export(&image);
-    assert_same_trees(&expected_tree(), &dest, exported.path());
+    assert_same_trees(&examples_bundle(), &dest, exported.path());
     // A second pull into the now non-empty folder is refused, and changes nothing.
     let (code, _, stderr) = kbundle(&["pull", &image, "-o", dest.to_str().unwrap_or("out")]);
     assert_eq!(code, 2);

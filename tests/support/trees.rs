@@ -67,6 +67,27 @@ pub fn bundled(source: &Path, keep: impl Fn(&str) -> bool) -> BTreeMap<String, N
     out
 }
 
+/// What a bundle of examples/ holds: everything but its `.kbundleignore` entries (README.md,
+/// workflows/, fleet/) and that file itself.
+pub fn examples_bundle() -> BTreeMap<String, Node> {
+    bundled(&super::examples(), |path| {
+        path != "README.md"
+            && path != ".kbundleignore"
+            && !path.starts_with("workflows/")
+            && !path.starts_with("fleet/")
+    })
+}
+
+/// The files of a tree, by relative path to bytes (folders and modes left out).
+pub fn files(tree: &BTreeMap<String, Node>) -> BTreeMap<String, Vec<u8>> {
+    tree.iter()
+        .filter_map(|(path, node)| match node {
+            Node::File { bytes, .. } => Some((path.clone(), bytes.clone())),
+            Node::Dir { .. } => None,
+        })
+        .collect()
+}
+
 /// Asserts that the expected tree, `kbundle pull`'s folder and Config Sync's extraction
 /// (`crane export | tar -x`) hold the same paths with the same bytes and modes, listing
 /// every difference.
