@@ -12,7 +12,10 @@ use support::crane::crane_export;
 use support::trees::{assert_same_trees, bundled};
 use support::{Kind, Registry, run_clean};
 
-on_each_registry!(crane_export_and_kbundle_pull_agree_on_an_awkward_tree);
+on_each_registry!(
+    crane_export_and_kbundle_pull_agree_on_an_awkward_tree,
+    the_referrers_api_is_not_served,
+);
 
 /// Names tar formats trip over (past ustar's 100-byte name and 155-byte prefix, spaces,
 /// non-ASCII), an empty file, a megabyte of incompressible bytes, an executable, and what
@@ -111,4 +114,42 @@ fn crane_export_and_kbundle_pull_agree_on_an_awkward_tree(kind: Kind) {
         "the tree must have a path past ustar's limits"
     );
     assert_same_trees(&expected, &pulled, exported.path());
+}
+
+/// Neither registry serves the OCI 1.1 referrers API (`GET /v2/<name>/referrers/<digest>`):
+/// distribution 2.8 predates it, and go-containerregistry's registry has it only behind
+/// `registry.WithReferrersSupport(true)`, which `crane registry serve` (v0.22.1) does not set.
+/// Signatures stored as referrers (cosign v3 bundles) reach these registries only through the
+/// referrers tag fallback (`sha256-<hex>`). Should a newer pin serve the API, this fails:
+/// then the referrers path can be tested on it directly.
+fn the_referrers_api_is_not_served(kind: Kind) {
+    let registry = Registry::start_kind(kind);
+    let image = format!("{}/kb/referrers:v1", registry.addr);
+    let examples = support::examples();
+    let (code, out, err) = run_clean(
+        &["push", examples.to_str().expect("utf-8"), "--image", &image],
+        &[],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let digest = out
+        .trim()
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .expect("REF@DIGEST");
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build(),
+    );
+    let url = format!(
+        "http://{}/v2/kb/referrers/referrers/{digest}",
+        registry.addr
+    );
+    let response = agent.get(&url).call().expect("GET referrers");
+    assert_eq!(
+        response.status().as_u16(),
+        404,
+        "{kind:?} now answers the referrers API: test cosign v3's referrers path against it"
+    );
 }
