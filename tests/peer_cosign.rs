@@ -20,40 +20,62 @@ use support::Registry;
 use support::peers::peer;
 use webhook_support::{Certs, Webhook, kbundle, message, push, response, review};
 
-/// The cosign versions under test and the flags that keep each on the legacy `.sig` format.
-const COSIGNS: [(&str, &[&str], &[&str]); 2] = [
-    (
-        "cosign2",
-        &["--tlog-upload=false"],
-        &["--insecure-ignore-tlog"],
-    ),
-    (
-        "cosign3",
-        &[
+/// A cosign under test and the flags that keep it on the legacy `.sig` format, offline.
+struct Cosign {
+    name: &'static str,
+    sign: &'static [&'static str],
+    verify: &'static [&'static str],
+}
+
+const COSIGNS: [Cosign; 2] = [
+    Cosign {
+        name: "cosign2",
+        sign: &["--tlog-upload=false"],
+        verify: &["--insecure-ignore-tlog"],
+    },
+    Cosign {
+        name: "cosign3",
+        sign: &[
             "--new-bundle-format=false",
             "--use-signing-config=false",
             "--tlog-upload=false",
         ],
-        &["--insecure-ignore-tlog", "--new-bundle-format=false"],
-    ),
+        verify: &["--insecure-ignore-tlog", "--new-bundle-format=false"],
+    },
 ];
 
-/// Sign flags of a cosign version.
-fn sign_flags(cosign: &str) -> &'static [&'static str] {
-    COSIGNS
-        .iter()
-        .find(|(name, _, _)| *name == cosign)
-        .map(|(_, sign, _)| *sign)
-        .expect("a cosign under test")
-}
+impl Cosign {
+    /// `cosign sign --key KEY [-a ANNOTATION] IMAGE@DIGEST` in `dir`, which must succeed.
+    fn sign(&self, key: &str, annotation: Option<&str>, image: &str, dir: &Path) {
+        let mut args = vec!["sign", "--key", key];
+        if let Some(a) = annotation {
+            args.extend(["-a", a]);
+        }
+        args.extend_from_slice(self.sign);
+        args.push(image);
+        cosign_ok(self.name, &args, dir);
+    }
 
-/// Verify flags of a cosign version.
-fn verify_flags(cosign: &str) -> &'static [&'static str] {
-    COSIGNS
-        .iter()
-        .find(|(name, _, _)| *name == cosign)
-        .map(|(_, _, verify)| *verify)
-        .expect("a cosign under test")
+    /// `cosign verify --key KEY [-a ANNOTATION] IMAGE -o json`: the parsed JSON, or None when
+    /// cosign refused.
+    fn verify(
+        &self,
+        key: &str,
+        annotation: Option<&str>,
+        image: &str,
+        dir: &Path,
+    ) -> Option<Value> {
+        let mut args = vec!["verify", "--key", key, "-o", "json"];
+        if let Some(a) = annotation {
+            args.extend(["-a", a]);
+        }
+        args.extend_from_slice(self.verify);
+        args.push(image);
+        let out = cosign(self.name, &args, dir);
+        out.status
+            .success()
+            .then(|| last_json_line(&text(&out.stdout)))
+    }
 }
 
 /// A loopback port nothing listens on, for the proxy variables.
@@ -100,19 +122,6 @@ fn cosign_ok(name: &str, args: &[&str], dir: &Path) -> String {
     text(&out.stdout)
 }
 
-/// `cosign verify --key KEY IMAGE -o json` (legacy, offline); the parsed JSON, or None when
-/// cosign refused.
-fn cosign_verify(name: &str, key: &str, image: &str, dir: &Path) -> Option<Value> {
-    let mut args = vec!["verify", "--key", key, "-o", "json"];
-    args.extend_from_slice(verify_flags(name));
-    args.push(image);
-    let out = cosign(name, &args, dir);
-    if !out.status.success() {
-        return None;
-    }
-    Some(last_json_line(&text(&out.stdout)))
-}
-
 /// `kbundle verify --key KEY IMAGE -o json`; the parsed JSON, or None when it refused.
 fn kbundle_verify(key: &str, image: &str, dir: &Path) -> Option<Value> {
     let (code, out, err) = kbundle(&["verify", image, "--key", key, "-o", "json"], dir);
@@ -134,8 +143,10 @@ fn last_json_line(stdout: &str) -> Value {
 }
 
 /// Both verifiers accept `image` with `key` and print the same JSON, field by field.
-fn both_verify_alike(cosign_name: &str, key: &str, image: &str, dir: &Path) -> Value {
-    let theirs = cosign_verify(cosign_name, key, image, dir)
+fn both_verify_alike(cosign: &Cosign, key: &str, image: &str, dir: &Path) -> Value {
+    let cosign_name = cosign.name;
+    let theirs = cosign
+        .verify(key, None, image, dir)
         .unwrap_or_else(|| panic!("{cosign_name} verify --key {key} {image} refused"));
     let ours = kbundle_verify(key, image, dir)
         .unwrap_or_else(|| panic!("kbundle verify --key {key} {image} refused"));
@@ -183,37 +194,32 @@ fn kbundle_signatures_verify_with_cosign_v2_and_v3_and_the_json_matches() {
         assert_eq!(code, 0, "{err}");
     }
 
-    for (name, _, _) in COSIGNS {
+    for cosign in &COSIGNS {
         // Each key finds its own layer; the JSON is that one payload, as cosign prints it.
-        let plain = both_verify_alike(name, "cosign.pub", &image, d);
+        let plain = both_verify_alike(cosign, "cosign.pub", &image, d);
         assert_eq!(plain.as_array().map(Vec::len), Some(1), "{plain}");
         assert_eq!(
             plain[0]["critical"]["image"]["docker-manifest-digest"],
             digest
         );
         assert_eq!(plain[0]["optional"], Value::Null, "{plain}");
-        let approved = both_verify_alike(name, "release.pub", &image, d);
+        let approved = both_verify_alike(cosign, "release.pub", &image, d);
         assert_eq!(approved[0]["optional"]["approved"], "yes", "{approved}");
         // cosign checks the annotation kbundle signed, and refuses one it did not.
-        let mut args = vec!["verify", "--key", "release.pub", "-a", "approved=yes"];
-        args.extend_from_slice(verify_flags(name));
-        args.push(&image);
-        cosign_ok(name, &args, d);
-        args[4] = "approved=no";
+        let key = "release.pub";
         assert!(
-            !cosign(name, &args, d).status.success(),
-            "{name} -a ignored"
+            cosign
+                .verify(key, Some("approved=yes"), &image, d)
+                .is_some()
         );
+        assert_eq!(cosign.verify(key, Some("approved=no"), &image, d), None);
     }
 
     // Another key: cosign refuses, so the checks above could fail.
     keygen(d, "stranger");
-    for (name, _, _) in COSIGNS {
-        assert_eq!(
-            cosign_verify(name, "stranger.pub", &image, d),
-            None,
-            "{name}"
-        );
+    for cosign in &COSIGNS {
+        let refused = cosign.verify("stranger.pub", None, &image, d);
+        assert_eq!(refused, None, "{}", cosign.name);
     }
     assert_eq!(kbundle_verify("stranger.pub", &image, d), None);
 }
@@ -223,7 +229,8 @@ fn cosign_v2_and_v3_signatures_verify_with_kbundle_and_promote() {
     let registry = Registry::start();
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    for (name, _, _) in COSIGNS {
+    for cosign in &COSIGNS {
+        let name = cosign.name;
         let keys = cosign_keys(name, d);
         let key = keys.join("cosign.key");
         let public = keys.join("cosign.pub");
@@ -235,12 +242,9 @@ fn cosign_v2_and_v3_signatures_verify_with_kbundle_and_promote() {
         let prod = format!("{}/prod/{name}:v1", registry.addr);
         let digest = push(&staging, d);
         let by_digest = format!("{}/staging/{name}@{digest}", registry.addr);
-        let mut args = vec!["sign", "--key", key, "-a", "team=web"];
-        args.extend_from_slice(sign_flags(name));
-        args.push(&by_digest);
-        cosign_ok(name, &args, d);
+        cosign.sign(key, Some("team=web"), &by_digest, d);
 
-        let json = both_verify_alike(name, public, &staging, d);
+        let json = both_verify_alike(cosign, public, &staging, d);
         assert_eq!(json[0]["optional"]["team"], "web", "{json}");
         let (code, _, err) = kbundle(
             &[
@@ -260,7 +264,7 @@ fn cosign_v2_and_v3_signatures_verify_with_kbundle_and_promote() {
         let (code, out, err) = kbundle(&["promote", &staging, &prod, "--key", public], d);
         assert_eq!(code, 0, "{name}: {err}");
         assert_eq!(out.trim(), format!("{prod}@{digest}"));
-        both_verify_alike(name, public, &prod, d);
+        both_verify_alike(cosign, public, &prod, d);
     }
     // A kbundle key does not verify cosign's signature, and promote refuses.
     keygen(d, "other");
@@ -278,7 +282,8 @@ fn keys_cross_over_between_kbundle_and_cosign() {
     let d = dir.path();
     keygen(d, "kbundle");
     let kbundle_pub = std::fs::read_to_string(d.join("kbundle.pub")).expect("pub");
-    for (name, _, _) in COSIGNS {
+    for cosign in &COSIGNS {
+        let name = cosign.name;
         // cosign decrypts kbundle's private key and derives the same public key.
         let derived = cosign_ok(name, &["public-key", "--key", "kbundle.key"], d);
         assert_eq!(derived.trim(), kbundle_pub.trim(), "{name} public-key");
@@ -287,11 +292,8 @@ fn keys_cross_over_between_kbundle_and_cosign() {
         let image = format!("{}/kb/{name}-signs:v1", registry.addr);
         let digest = push(&image, d);
         let by_digest = format!("{}/kb/{name}-signs@{digest}", registry.addr);
-        let mut args = vec!["sign", "--key", "kbundle.key"];
-        args.extend_from_slice(sign_flags(name));
-        args.push(&by_digest);
-        cosign_ok(name, &args, d);
-        both_verify_alike(name, "kbundle.pub", &image, d);
+        cosign.sign("kbundle.key", None, &by_digest, d);
+        both_verify_alike(cosign, "kbundle.pub", &image, d);
 
         // kbundle signs with cosign's key; cosign verifies that.
         let keys = cosign_keys(name, d);
@@ -301,7 +303,7 @@ fn keys_cross_over_between_kbundle_and_cosign() {
         push(&image, d);
         let (code, _, err) = kbundle(&["sign", &image, "--key", key.to_str().expect("utf-8")], d);
         assert_eq!(code, 0, "{err}");
-        both_verify_alike(name, public.to_str().expect("utf-8"), &image, d);
+        both_verify_alike(cosign, public.to_str().expect("utf-8"), &image, d);
         // kbundle reads cosign's public key file as cosign wrote it.
         let theirs = std::fs::read_to_string(&public).expect("pub");
         assert!(theirs.starts_with("-----BEGIN PUBLIC KEY-----"), "{theirs}");
@@ -316,7 +318,8 @@ async fn the_webhook_admits_what_cosign_v2_and_v3_signed() {
     std::fs::create_dir(d.join("keys")).expect("keys dir");
     let r = &registry.addr;
     let mut digests = Vec::new();
-    for (name, _, _) in COSIGNS {
+    for cosign in &COSIGNS {
+        let name = cosign.name;
         let keys = cosign_keys(name, d);
         std::fs::copy(keys.join("cosign.pub"), d.join(format!("keys/{name}.pub")))
             .expect("copy key");
@@ -324,10 +327,7 @@ async fn the_webhook_admits_what_cosign_v2_and_v3_signed() {
         let digest = push(&image, d);
         let key = keys.join("cosign.key");
         let by_digest = format!("{r}/kb/{name}@{digest}");
-        let mut args = vec!["sign", "--key", key.to_str().expect("utf-8")];
-        args.extend_from_slice(sign_flags(name));
-        args.push(&by_digest);
-        cosign_ok(name, &args, d);
+        cosign.sign(key.to_str().expect("utf-8"), None, &by_digest, d);
         digests.push((name, digest));
     }
     let unsigned_digest = push(&format!("{r}/kb/unsigned:v1"), d);
