@@ -29,13 +29,13 @@ macro_rules! on_each_registry {
         mod distribution {
             $(#[test]
             fn $name() {
-                super::$name(crate::support::Kind::Distribution)
+                super::$name($crate::support::Kind::Distribution)
             })+
         }
         mod crane {
             $(#[test]
             fn $name() {
-                super::$name(crate::support::Kind::Crane)
+                super::$name($crate::support::Kind::Crane)
             })+
         }
     };
