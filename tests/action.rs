@@ -123,6 +123,16 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
     // The registry holds the image and its signature; the fleet file points at the digest.
     let inspect = skopeo(&["inspect", &format!("docker://{image}")]);
     assert!(inspect.status.success());
+    // Config Sync's extraction (crane export) and kbundle pull give the source files.
+    let pulled = work.path().join("pulled");
+    let (code, _, err) = support::run_clean(
+        &["pull", &image, "-o", pulled.to_str().expect("utf-8")],
+        &[],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let exported = support::crane::crane_export(&image);
+    support::trees::assert_same_trees(&support::trees::examples_bundle(), &pulled, exported.path());
     let verify = assert_cmd::Command::cargo_bin("kbundle")
         .expect("binary")
         .current_dir(work.path())
