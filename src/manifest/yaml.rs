@@ -15,6 +15,10 @@ use serde_json::{Map, Number, Value};
 
 use super::position::{Pos, Positions, escape_pointer};
 
+mod limits;
+
+use limits::{Budget, MAX_DEPTH};
+
 /// One YAML document of a stream.
 #[derive(Debug)]
 pub struct Document {
@@ -101,6 +105,7 @@ struct Builder {
     start: Option<Pos>,
     problems: Vec<YamlProblem>,
     root: Option<Value>,
+    budget: Budget,
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -119,6 +124,7 @@ impl Builder {
             Event::DocumentStart(_) => {
                 self.start = None;
                 self.root = None;
+                self.budget.reset();
             }
             Event::DocumentEnd => {
                 let positions = std::mem::take(&mut self.positions);
@@ -166,8 +172,7 @@ impl Builder {
                 self.positions.push(pos);
                 let value = resolve_scalar(&text, style, tag.as_deref());
                 if anchor != 0 {
-                    self.anchors
-                        .insert(anchor, (value.clone(), self.positions[first..].to_vec()));
+                    self.remember(anchor, &value, first)?;
                 }
                 self.complete(value)?;
             }
@@ -181,6 +186,15 @@ impl Builder {
                         message: "alias refers to an unknown anchor".into(),
                     });
                 };
+                // Counted before copying: the copy is what a "billion laughs" document
+                // uses to exhaust memory.
+                if let Err(message) = self.budget.alias(positions.len(), self.positions.len()) {
+                    return Err(YamlProblem {
+                        pos,
+                        pointer: None,
+                        message,
+                    });
+                }
                 let value = value.clone();
                 self.positions.extend_from_slice(positions);
                 self.complete(value)?;
@@ -188,6 +202,7 @@ impl Builder {
             Event::SequenceStart(anchor, _) => {
                 self.start.get_or_insert(pos);
                 self.reject_complex_key(pos)?;
+                self.check_depth(pos)?;
                 let first_pos = self.positions.len();
                 self.positions.push(pos);
                 self.stack.push(Frame::Seq {
@@ -199,6 +214,7 @@ impl Builder {
             Event::MappingStart(anchor, _) => {
                 self.start.get_or_insert(pos);
                 self.reject_complex_key(pos)?;
+                self.check_depth(pos)?;
                 let first_pos = self.positions.len();
                 self.positions.push(pos);
                 self.stack.push(Frame::Map {
@@ -218,10 +234,7 @@ impl Builder {
                 {
                     let value = Value::Array(items);
                     if anchor != 0 {
-                        self.anchors.insert(
-                            anchor,
-                            (value.clone(), self.positions[first_pos..].to_vec()),
-                        );
+                        self.remember(anchor, &value, first_pos)?;
                     }
                     self.complete(value)?;
                 }
@@ -240,15 +253,39 @@ impl Builder {
                     }
                     let value = Value::Object(map);
                     if anchor != 0 {
-                        self.anchors.insert(
-                            anchor,
-                            (value.clone(), self.positions[first_pos..].to_vec()),
-                        );
+                        self.remember(anchor, &value, first_pos)?;
                     }
                     self.complete(value)?;
                 }
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    /// Keeps a copy of an anchored node (its positions from index `first`) for its aliases.
+    fn remember(&mut self, anchor: usize, value: &Value, first: usize) -> Result<(), YamlProblem> {
+        let size = self.positions.len() - first;
+        if let Err(message) = self.budget.anchor(size, self.positions.len()) {
+            return Err(YamlProblem {
+                pos: self.positions[first],
+                pointer: None,
+                message,
+            });
+        }
+        self.anchors
+            .insert(anchor, (value.clone(), self.positions[first..].to_vec()));
+        Ok(())
+    }
+
+    /// Refuses one more level of nesting past the limit, before anything is built for it.
+    fn check_depth(&self, pos: Pos) -> Result<(), YamlProblem> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlProblem {
+                pos,
+                pointer: None,
+                message: limits::too_deep(),
+            });
         }
         Ok(())
     }
