@@ -364,7 +364,12 @@ fn after_properties(text: &str, start: usize, end: usize) -> (usize, bool) {
                 property_end = at;
             }
             Some(b'&' | b'!') if at < end => {
-                while at < end && !matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}') {
+                while at < end
+                    && !matches!(
+                        bytes[at],
+                        b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+                    )
+                {
                     at += 1;
                 }
                 property_end = at;
