@@ -483,12 +483,18 @@ fn broken_symlinks_in_a_folder_are_skipped_with_a_warning() {
     symlink("..", root.join("sub/up")).expect("link");
     let (code, out, err) = validate(&["--summary", root.to_str().unwrap_or("")]);
     assert_eq!(code, 1, "the rest is validated and judged: {out}{err}");
-    assert!(out.contains("deploy.yaml:6:13: Deployment web is invalid"), "{out}");
+    assert!(
+        out.contains("deploy.yaml:6:13: Deployment web is invalid"),
+        "{out}"
+    );
     assert!(out.contains("1 resource found in 1 file"), "{out}");
     let shown = |name: &str| root.join(name).display().to_string();
     for (name, why) in [
         ("dangling.yaml", "skipped: dangling symbolic link"),
-        ("self.yaml", "skipped: symbolic link that cannot be followed"),
+        (
+            "self.yaml",
+            "skipped: symbolic link that cannot be followed",
+        ),
         ("sub/up", "skipped: symbolic link loop"),
     ] {
         assert!(
