@@ -246,3 +246,51 @@ fn temporary_files_of_a_killed_bump_are_recognisable_and_cleaned_up() {
     let mode = std::fs::metadata(&file).expect("stat").permissions().mode();
     assert_eq!(mode & 0o777, 0o604, "the file keeps its mode");
 }
+
+#[test]
+fn hostile_fleet_files_get_a_clean_error_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let deep = dir.path().join("deep.yaml");
+    std::fs::write(&deep, "- ".repeat(50_000) + "x\n").expect("write");
+    // bump never expands aliases, so a bomb beside the image is just text to keep.
+    let mut bomb = rootsync(&format!("    image: {REPO}:v1"));
+    bomb.push_str("  a: &a [a, a, a, a, a, a, a, a, a]\n");
+    for (previous, level) in ('a'..='i').zip('b'..='j') {
+        let aliases = vec![format!("*{previous}"); 9].join(", ");
+        bomb.push_str(&format!("  {level}: &{level} [{aliases}]\n"));
+    }
+    let bombed = dir.path().join("bomb.yaml");
+    std::fs::write(&bombed, &bomb).expect("write");
+    let run = |file: &Path| {
+        std::process::Command::new("prlimit")
+            .arg(format!("--as={}", 1u64 << 30))
+            .arg("--")
+            .arg(assert_cmd::cargo::cargo_bin("kbundle"))
+            .args([
+                "bump",
+                "--file",
+                file.to_str().unwrap_or(""),
+                "--image",
+                &image(),
+            ])
+            .output()
+            .expect("prlimit (util-linux) runs kbundle")
+    };
+    let out = run(&deep);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("invalid YAML at line 1, column 257: nesting deeper than 128 levels"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&bombed);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let edited = std::fs::read_to_string(&bombed).expect("read");
+    assert_eq!(edited, bomb.replace(&format!("{REPO}:v1"), &image()));
+}

@@ -10,9 +10,9 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::BumpError;
 
-/// Deeper nesting than this is not a Kubernetes manifest; refusing it keeps the recursive
-/// builder from overflowing the stack on hostile input.
-const MAX_DEPTH: usize = 256;
+/// Deeper nesting is not a Kubernetes manifest (validation refuses it too); refusing it keeps
+/// the recursive builder from overflowing the stack on hostile input.
+use crate::manifest::MAX_DEPTH;
 
 /// A scalar as written in the file.
 #[derive(Debug, Clone)]
@@ -247,7 +247,9 @@ impl<'a> Builder<'a> {
     }
 
     fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<Node, BumpError> {
-        if depth > MAX_DEPTH {
+        // `depth` counts the collections around this node, as validation does.
+        let collection = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
+        if collection && depth >= MAX_DEPTH {
             return Err(BumpError::Syntax {
                 line: span.start.line(),
                 column: span.start.col() + 1,

@@ -17,7 +17,8 @@ use super::position::{Pos, Positions, escape_pointer};
 
 mod limits;
 
-use limits::{Budget, MAX_DEPTH};
+use limits::Budget;
+pub use limits::MAX_DEPTH;
 
 /// One YAML document of a stream.
 #[derive(Debug)]
