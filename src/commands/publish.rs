@@ -140,14 +140,15 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                 super::bump::describe_outcome(&fleet, &outcome)?
             }
             None => {
-                let text = std::fs::read_to_string(file)
+                let target = super::bump::link_target(file)?;
+                let text = std::fs::read_to_string(&target)
                     .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
                 let edit = crate::gitops::bump(&text, &image, args.pin, None)
                     .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
                 if edit.changes.is_empty() {
                     format!("{} up to date", file.display())
                 } else {
-                    super::write_atomically(file, edit.text.as_bytes(), None)?;
+                    super::write_atomically(&target, edit.text.as_bytes(), None)?;
                     format!("{} now points at {digest}", file.display())
                 }
             }

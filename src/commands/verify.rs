@@ -25,11 +25,26 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     let verdicts = trust.judge(&layers, &digest, &required);
     report(&args.image, &digest, &verdicts);
     if args.output == VerifyFormat::Json {
-        println!("{}", cosign::verify_json(&verdicts, &layers));
+        println!(
+            "{}",
+            cosign::verify_json(&verdicts, &printable(&trust, layers))
+        );
     }
     Ok(Outcome::from_passed(
         verdicts.iter().any(|v| v.result.is_ok()),
     ))
+}
+
+/// The layers as `-o json` may show them. cosign prints a layer's Rekor bundle after checking
+/// it against the log's key; only keyless verification checks it here, so with `--key` the
+/// bundle is left out rather than shown as if it had been checked.
+fn printable(trust: &Trust, mut layers: Vec<SignatureLayer>) -> Vec<SignatureLayer> {
+    if matches!(trust, Trust::Keys(_)) {
+        for layer in &mut layers {
+            layer.annotations.remove(cosign::BUNDLE_ANNOTATION);
+        }
+    }
+    layers
 }
 
 /// The image's digest and its signatures.
