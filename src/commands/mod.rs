@@ -10,6 +10,7 @@ pub mod publish;
 pub mod pull;
 pub mod push;
 pub mod sign;
+pub(crate) mod step;
 pub mod validate;
 pub mod verify;
 pub mod webhook;
@@ -163,5 +164,6 @@ fn write_atomically(path: &std::path::Path, bytes: &[u8], mode: Option<u32>) -> 
     tmp.write_all(bytes).map_err(fail)?;
     tmp.as_file().sync_all().map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
+    crate::github::actions::claim(path);
     Ok(())
 }
