@@ -36,10 +36,13 @@ pub const INPUTS: [&str; 22] = [
 /// Inputs that hold secrets: masked before anything else is printed.
 const SECRETS: [&str; 4] = ["key-password", "github-token", "app-private-key", "key"];
 
-/// Docker Compose files, which the default `paths: .` would otherwise validate and bundle as
-/// Kubernetes manifests (regex for validate's --ignore-filename-pattern, globs for --ignore).
+/// Files of an ordinary repository that are never Kubernetes manifests, which the default
+/// `paths: .` would otherwise validate and bundle: Docker Compose files (a regex for
+/// validate's --ignore-filename-pattern) and, for publish's --ignore (gitignore globs), the
+/// workflows in `.github/` as well (validate skips hidden folders already).
 const COMPOSE_PATTERN: &str = r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$";
-const COMPOSE_GLOBS: [&str; 4] = [
+const NOT_MANIFESTS: [&str; 5] = [
+    "/.github/",
     "docker-compose*.yml",
     "docker-compose*.yaml",
     "compose*.yml",
@@ -209,7 +212,7 @@ pub fn argv_from_inputs() -> Result<Invocation> {
                 // `ignore` too, which an --ignore here would replace.
                 paths.clear();
                 if !std::path::Path::new("kbundle.yaml").exists() {
-                    for glob in COMPOSE_GLOBS {
+                    for glob in NOT_MANIFESTS {
                         argv.extend(["--ignore".into(), glob.into()]);
                     }
                 }
