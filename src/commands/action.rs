@@ -187,6 +187,7 @@ pub fn argv_from_inputs() -> Result<Invocation> {
                 argv.push("--comment".into());
             }
             argv.name("comment", "--comment");
+            token(&mut argv);
             if whole_workspace {
                 argv.extend(["--ignore-filename-pattern".into(), COMPOSE_PATTERN.into()]);
             }
@@ -332,19 +333,24 @@ fn key(argv: &mut Argv) -> Result<()> {
 /// GitHub credentials: `github-token` becomes GITHUB_TOKEN; a GitHub App's ID goes on the
 /// command line and its key by environment, since argv is visible to every process.
 fn github(argv: &mut Argv, app_id: &str, app_key: String) {
-    argv.name("github-token", "GITHUB_TOKEN");
+    token(argv);
     argv.name("app-id", "--app-id");
     argv.name("app-private-key", "--app-private-key");
     argv.name("app-private-key", "KBUNDLE_APP_PRIVATE_KEY");
-    let token = input("github-token");
-    if !token.is_empty() {
-        // SAFETY: called from `main` before any other thread exists.
-        unsafe { std::env::set_var("GITHUB_TOKEN", token) };
-    }
     if !app_id.is_empty() {
         argv.extend(["--app-id".into(), app_id.into()]);
         // SAFETY: called from `main` before any other thread exists.
         unsafe { std::env::set_var("KBUNDLE_APP_PRIVATE_KEY", app_key) };
+    }
+}
+
+/// `github-token` becomes GITHUB_TOKEN (the pull request comment of validate and publish).
+fn token(argv: &mut Argv) {
+    argv.name("github-token", "GITHUB_TOKEN");
+    let token = input("github-token");
+    if !token.is_empty() {
+        // SAFETY: called from `main` before any other thread exists.
+        unsafe { std::env::set_var("GITHUB_TOKEN", token) };
     }
 }
 
@@ -365,4 +371,44 @@ fn write_key(pem: &str) -> Result<String> {
         .map_err(|e| Error::new(format!("cannot keep the key file: {e}")))?;
     super::write_atomically(&path, pem.as_bytes(), Some(0o600))?;
     Ok(path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invocation(names: &[(&'static str, &'static str)]) -> Invocation {
+        Invocation {
+            argv: Vec::new(),
+            command: "publish".to_owned(),
+            names: names.to_vec(),
+        }
+    }
+
+    #[test]
+    fn flags_become_inputs_only_where_they_stand_alone() {
+        let i = invocation(&[("--fleet-image", "fleet-image"), ("--image", "image")]);
+        assert_eq!(
+            i.in_input_terms("--fleet-image x: leave the digest out; --image y, --images z"),
+            "input fleet-image x: leave the digest out; input image y, --images z"
+        );
+    }
+
+    #[test]
+    fn clap_placeholders_go_with_their_flag() {
+        let i = invocation(&[("--artifact", "artifact")]);
+        assert_eq!(
+            i.in_input_terms("invalid value 'docker' for '--artifact <ARTIFACT>'"),
+            "invalid value 'docker' for 'input artifact'"
+        );
+    }
+
+    #[test]
+    fn variables_become_inputs() {
+        let i = invocation(&[("GITHUB_TOKEN", "github-token")]);
+        assert_eq!(
+            i.in_input_terms("no token: set GITHUB_TOKEN"),
+            "no token: set input github-token"
+        );
+    }
 }
