@@ -527,3 +527,67 @@ fn verify_and_bump_run_from_inputs() {
         "{stdout}"
     );
 }
+
+#[test]
+fn publishing_the_whole_workspace_twice_leaves_out_its_own_files_and_compose_files() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let shop = work.path().join("shop");
+    std::fs::create_dir_all(&shop).expect("mkdir");
+    for entry in std::fs::read_dir(examples().join("shop")).expect("shop") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, shop.join(path.file_name().expect("name"))).expect("copy");
+    }
+    std::fs::write(
+        work.path().join("docker-compose.yml"),
+        "services:\n  web:\n    image: nginx:1.27\n",
+    )
+    .expect("compose");
+    std::fs::create_dir_all(work.path().join(".github/workflows")).expect("mkdir");
+    std::fs::copy(
+        examples().join("workflows/publish.yml"),
+        work.path().join(".github/workflows/publish.yml"),
+    )
+    .expect("workflow");
+    // Twice: the second run finds the first one's report, layout and public key in .kbundle/.
+    let temp = tempfile::tempdir().expect("runner temp");
+    let mut signatures = Vec::new();
+    for run in 1..=2 {
+        let _ = std::fs::remove_file(work.path().join("github_output"));
+        let out = runner_step(work.path())
+            .env("RUNNER_TEMP", temp.path())
+            .env("INPUT_PATHS", ".")
+            .env("INPUT_COMMENT", "false")
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "run {run}:\n{stdout}");
+        let o =
+            outputs(&std::fs::read_to_string(work.path().join("github_output")).expect("outputs"));
+        signatures.push(
+            o["signature"]
+                .split_once(" signed ")
+                .expect("signature")
+                .1
+                .to_owned(),
+        );
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(work.path().join(".kbundle/report.json")).expect("report"),
+        )
+        .expect("json");
+        let files: Vec<&str> = report["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .filter_map(|r| r["filename"].as_str())
+            .collect();
+        assert!(
+            !files.is_empty() && files.iter().all(|f| f.contains("shop/")),
+            "run {run}: {files:?}"
+        );
+    }
+    // The generated private key is kept in RUNNER_TEMP, outside the workspace, and reused.
+    assert_eq!(signatures[0], signatures[1]);
+    assert!(temp.path().join("kbundle-cosign.key").is_file());
+    assert!(!work.path().join(".kbundle/cosign.key").exists());
+    assert!(work.path().join(".kbundle/cosign.pub").is_file());
+}

@@ -236,11 +236,12 @@ pub fn main() -> ExitCode {
                 action = Some(invocation);
             }
             Err(e) => {
-                fatal("kbundle", &e.to_string());
+                fatal(true, "kbundle", &e.to_string());
                 return ExitCode::from(2);
             }
         }
     }
+    let from_inputs = action.is_some();
     let title = match &action {
         Some(a) => format!("kbundle {}", a.command),
         None => "kbundle".to_owned(),
@@ -253,19 +254,19 @@ pub fn main() -> ExitCode {
     let command = Cli::command();
     let given = match command.clone().try_get_matches_from(&argv) {
         Ok(given) => given,
-        Err(e) => return usage_error(e, action.is_some(), &title, &said),
+        Err(e) => return usage_error(e, from_inputs, &title, &said),
     };
     let parsed = match config::apply(&argv, &given, &command) {
         Ok(None) => Cli::from_arg_matches(&given),
         Ok(Some(with_settings)) => Cli::try_parse_from(with_settings),
         Err(e) => {
-            fatal(&title, &said(&e.to_string()));
+            fatal(from_inputs, &title, &said(&e.to_string()));
             return ExitCode::from(2);
         }
     };
     let cli = match parsed {
         Ok(cli) => cli,
-        Err(e) => return usage_error(e, action.is_some(), &title, &said),
+        Err(e) => return usage_error(e, from_inputs, &title, &said),
     };
     // A server's log is read by machines (kubectl logs, log collectors): JSON, from info up.
     init_logging(cli.log_level, matches!(cli.command, Command::Webhook(_)));
@@ -289,16 +290,16 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Passed) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
         Err(e) => {
-            fatal(&title, &said(&e.to_string()));
+            fatal(from_inputs, &title, &said(&e.to_string()));
             ExitCode::from(2)
         }
     }
 }
 
-/// An error that stops the command: in Actions an `::error` annotation titled with the
-/// command, elsewhere `kbundle: error: …` on stderr.
-fn fatal(title: &str, message: &str) {
-    if crate::github::actions::active() {
+/// An error that stops the command: run as the action, an `::error` annotation titled with
+/// the command; as a command line (a terminal, a `run:` step), `kbundle: error: …` on stderr.
+fn fatal(from_inputs: bool, title: &str, message: &str) {
+    if from_inputs {
         crate::github::actions::annotate("error", title, message);
     } else {
         eprintln!("kbundle: error: {message}");
@@ -323,7 +324,7 @@ fn usage_error(
         .next()
         .unwrap_or_default()
         .trim_start_matches("error: ");
-    fatal(title, &said(first));
+    fatal(true, title, &said(first));
     ExitCode::from(2)
 }
 
