@@ -364,6 +364,99 @@ pub fn publish(p: &Published, links: &Links) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::{Problem, ResourceResult};
+
+    fn links() -> Links {
+        Links {
+            base: Some("https://github.com/acme/config/blob/abc123/".to_owned()),
+            workspace: std::env::current_dir().expect("cwd"),
+        }
+    }
+
+    fn invalid_report() -> Report {
+        let mut r =
+            ResourceResult::file_error("src/lib.rs".into(), String::new(), Default::default());
+        r.kind = "Deployment".to_owned();
+        r.name = "web".to_owned();
+        r.status = Status::Invalid;
+        r.errors = vec![Problem {
+            path: "/spec/replicas".to_owned(),
+            msg: "expected integer, but got string".to_owned(),
+            line: 6,
+            column: 13,
+            code: None,
+        }];
+        Report {
+            resources: vec![r],
+            files: 1,
+        }
+    }
+
+    #[test]
+    fn problems_link_to_their_line_at_the_commit() {
+        let md = validate(
+            &invalid_report(),
+            &links(),
+            0.5,
+            Some(".kbundle/report.json"),
+        );
+        assert!(md.starts_with("### kbundle validate ❌\n\n❌ 1 invalid, 0 errors out of 1 resource in 1 file (0.50 s)\n"), "{md}");
+        assert!(md.contains("| [src/lib.rs:6:13](https://github.com/acme/config/blob/abc123/src/lib.rs#L6) | Deployment web | `/spec/replicas`: expected integer, but got string |"), "{md}");
+    }
+
+    #[test]
+    fn a_keyless_publish_names_the_identity_the_rekor_entry_and_how_to_verify() {
+        let mut report = invalid_report();
+        report.resources[0].status = Status::Valid;
+        report.resources[0].errors.clear();
+        let steps = [Timing {
+            name: "sign",
+            what: "keyless".to_owned(),
+            seconds: 1.25,
+            ok: true,
+        }];
+        let published = Published {
+            report: &report,
+            report_path: ".kbundle/report.json",
+            pinned: Some("ghcr.io/acme/config:main@sha256:ab".to_owned()),
+            signature: Signature::Keyless {
+                identity:
+                    "https://github.com/acme/config/.github/workflows/publish.yml@refs/heads/main"
+                        .to_owned(),
+                issuer: "https://token.actions.githubusercontent.com".to_owned(),
+                log_index: 42,
+                public_rekor: true,
+            },
+            fleet: Some(Fleet {
+                file: "acme/fleet: clusters/prod/root-sync.yaml".to_owned(),
+                changes: vec!["created: https://github.com/acme/fleet/pull/7".to_owned()],
+                pull: Some((
+                    "https://github.com/acme/fleet/pull/7".to_owned(),
+                    7,
+                    "created".to_owned(),
+                )),
+            }),
+            steps: &steps,
+        };
+        let md = publish(&published, &links());
+        assert!(md.starts_with("### kbundle publish ✅"), "{md}");
+        assert!(
+            md.contains("| **Image** | `ghcr.io/acme/config:main` |\n| **Digest** | `sha256:ab` |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("[Rekor entry 42](https://search.sigstore.dev/?logIndex=42)"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| **Pull request** | [#7](https://github.com/acme/fleet/pull/7) created |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("kbundle verify ghcr.io/acme/config:main@sha256:ab \\\n  --certificate-identity https://github.com/acme/config/.github/workflows/publish.yml@refs/heads/main \\\n  --certificate-oidc-issuer https://token.actions.githubusercontent.com"), "{md}");
+        assert!(md.contains("| sign | keyless | 1.25 s |"), "{md}");
+    }
 
     #[test]
     fn link_segments_are_percent_encoded() {
