@@ -74,7 +74,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
             "error",
             "kbundle publish",
             &format!(
-                "not pushed: {} invalid resource(s), {} error(s); fix them or pass --no-validate",
+                "not pushed: {} invalid resource(s), {} error(s); fix them (each is listed with its file and line above and in {report_path})",
                 s.invalid, s.errors
             ),
         );
@@ -213,8 +213,16 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
             None => {
                 let text = std::fs::read_to_string(file)
                     .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
-                let edit = crate::gitops::bump(&text, &image, args.pin, None)
-                    .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
+                let edit = crate::gitops::bump(&text, &image, args.pin, None).map_err(|e| {
+                    // The edit names the image it was given as --image; here that is
+                    // --fleet-image when one is set.
+                    let e = e.to_string();
+                    let e = match &args.fleet_image {
+                        Some(_) => e.replace("--image", "--fleet-image"),
+                        None => e,
+                    };
+                    Error::new(format!("{}: {e}", file.display()))
+                })?;
                 let shown = file.display().to_string();
                 fleet_summary = Some(summary::Fleet {
                     file: links.repo_path(&shown).unwrap_or_else(|| shown.clone()),
