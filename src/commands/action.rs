@@ -37,10 +37,11 @@ pub const INPUTS: [&str; 22] = [
 const SECRETS: [&str; 4] = ["key-password", "github-token", "app-private-key", "key"];
 
 /// Files of an ordinary repository that are never Kubernetes manifests, which the default
-/// `paths: .` would otherwise validate and bundle: Docker Compose files (a regex for
-/// validate's --ignore-filename-pattern) and, for publish's --ignore (gitignore globs), the
-/// workflows in `.github/` as well (validate skips hidden folders already).
-const COMPOSE_PATTERN: &str = r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$";
+/// `paths: .` would otherwise validate and bundle: Docker Compose files and kbundle's own
+/// settings (a regex for validate's --ignore-filename-pattern) and, for publish's --ignore
+/// (gitignore globs, used only without a kbundle.yaml), the workflows in `.github/` as well
+/// (validate skips hidden folders already).
+const NOT_MANIFESTS_PATTERN: &str = r"(^|/)((docker-)?compose(\.[^/]*)?\.ya?ml|kbundle\.yaml)$";
 const NOT_MANIFESTS: [&str; 5] = [
     "/.github/",
     "docker-compose*.yml",
@@ -189,7 +190,10 @@ pub fn argv_from_inputs() -> Result<Invocation> {
             argv.name("comment", "--comment");
             token(&mut argv);
             if whole_workspace {
-                argv.extend(["--ignore-filename-pattern".into(), COMPOSE_PATTERN.into()]);
+                argv.extend([
+                    "--ignore-filename-pattern".into(),
+                    NOT_MANIFESTS_PATTERN.into(),
+                ]);
             }
         }
         "publish" => {
