@@ -84,11 +84,13 @@ fn build_image() -> Result<String, String> {
             .arg(context.path())
             .output()
             .expect("podman build");
-        assert!(
-            out.status.success(),
-            "podman build: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if !out.status.success() {
+            // `podman info` answered, but its storage or build setup does not work here.
+            return Err(format!(
+                "podman cannot build an image from a local folder: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
     }
 
     // Can this machine start a container at all? Only a failure of the runtime itself skips.
@@ -98,7 +100,9 @@ fn build_image() -> Result<String, String> {
         .expect("podman run");
     if !probe.status.success() {
         let stderr = String::from_utf8_lossy(&probe.stderr).into_owned();
-        if probe.status.code() == Some(126) || stderr.contains("OCI") {
+        // 125 and 126 are podman's own failures (namespaces, runtime, rlimits); the binary's
+        // would be its exit code, or 127 for a missing library.
+        if matches!(probe.status.code(), Some(125 | 126)) || stderr.contains("OCI runtime") {
             return Err(format!(
                 "podman cannot start a container: {}",
                 stderr.trim()
