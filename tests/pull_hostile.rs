@@ -3,9 +3,9 @@
 //! descriptors. Each test checks that nothing outside the output folder changes, that the
 //! exit code and message say what was refused, and that memory and disk stay bounded.
 
-mod support;
 #[path = "support/peers.rs"]
 mod peers;
+mod support;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -66,7 +66,8 @@ impl Layer {
 
 /// The config blob and the manifest of an image with these layers.
 fn image(layers: &[Layer]) -> (Vec<u8>, Vec<u8>) {
-    let config = br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let descriptors: Vec<_> = layers
         .iter()
         .map(|l| {
@@ -158,7 +159,10 @@ impl Scene {
     fn pull_in(&self, image: &str, args: &[&str], cwd: &Path, prefix: &[&str]) -> (i32, String) {
         let bin = assert_cmd::cargo::cargo_bin("kbundle");
         let (program, mut all) = match prefix.split_first() {
-            Some((p, rest)) => (PathBuf::from(p), rest.iter().map(|s| s.to_string()).collect()),
+            Some((p, rest)) => (
+                PathBuf::from(p),
+                rest.iter().map(|s| s.to_string()).collect(),
+            ),
             None => (bin.clone(), Vec::new()),
         };
         if !prefix.is_empty() {
@@ -214,7 +218,11 @@ fn a_symlink_chain_cannot_overwrite_the_file_beside_the_output() {
         ("a/b", EntryType::Regular, b"pwned"),
     ]))]);
     let (code, stderr) = s.pull(&image, &[]);
-    assert_refused(code, &stderr, "a/b: goes through a, a symlink an earlier entry made");
+    assert_refused(
+        code,
+        &stderr,
+        "a/b: goes through a, a symlink an earlier entry made",
+    );
     s.assert_untouched();
 }
 
@@ -257,7 +265,11 @@ fn a_link_that_escapes_only_when_other_links_are_followed_is_refused() {
         ("up", EntryType::Symlink, b"dot/../victim.txt"),
     ]))]);
     let (code, stderr) = s.pull(&image, &[]);
-    assert_refused(code, &stderr, "up: the link to dot/../victim.txt resolves outside");
+    assert_refused(
+        code,
+        &stderr,
+        "up: the link to dot/../victim.txt resolves outside",
+    );
     s.assert_untouched();
 }
 
@@ -299,8 +311,14 @@ fn an_entry_over_a_hard_link_replaces_it_instead_of_writing_through() {
     let (code, stderr) = s.pull(&image, &[]);
     assert_eq!(code, 0, "{stderr}");
     let out = s.out();
-    assert_eq!(std::fs::read_to_string(out.join("f.yaml")).expect("f"), "kind: A");
-    assert_eq!(std::fs::read_to_string(out.join("h.yaml")).expect("h"), "kind: B");
+    assert_eq!(
+        std::fs::read_to_string(out.join("f.yaml")).expect("f"),
+        "kind: A"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("h.yaml")).expect("h"),
+        "kind: B"
+    );
 }
 
 /// A gzip layer of about 6 MB holding one entry whose header says 6 GiB of zeros: deflate
@@ -431,7 +449,11 @@ fn a_huge_layout_blob_is_not_read() {
         .expect("grow");
     let limit = format!("--as={}", 512u64 << 20);
     let (code, stderr) = s.pull_in(&image, &[], s.root.path(), &["prlimit", &limit]);
-    assert_refused(code, &stderr, "is larger than the 2048 bytes its descriptor says");
+    assert_refused(
+        code,
+        &stderr,
+        "is larger than the 2048 bytes its descriptor says",
+    );
     s.assert_untouched();
 }
 
@@ -533,12 +555,25 @@ fn a_killed_pull_is_cleaned_up_by_the_next_one() {
 
     let (code, stderr) = s.pull(&image, &[]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("left by a pull that did not finish"), "{stderr}");
+    assert!(
+        stderr.contains("left by a pull that did not finish"),
+        "{stderr}"
+    );
     assert_eq!(
         staging_folders(&s.work()),
-        vec![live.file_name().unwrap_or_default().to_string_lossy().into_owned()]
+        vec![
+            live.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        ]
     );
-    assert_eq!(std::fs::metadata(s.out().join("big.yaml")).expect("big").len(), 4 << 20);
+    assert_eq!(
+        std::fs::metadata(s.out().join("big.yaml"))
+            .expect("big")
+            .len(),
+        4 << 20
+    );
 }
 
 #[test]
@@ -551,14 +586,27 @@ fn pull_unpacks_what_crane_export_gives() {
         .env("DOCKER_CONFIG", "/nonexistent-docker-config")
         .output()
         .expect("push");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let s = Scene::new();
     let (code, stderr) = s.pull(&image, &[]);
     assert_eq!(code, 0, "{stderr}");
 
     let home = tempfile::tempdir().expect("tempdir");
-    let exported = peers::run_peer("crane", &["export", "--insecure", &image, "-"], home.path(), &[]);
-    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    let exported = peers::run_peer(
+        "crane",
+        &["export", "--insecure", &image, "-"],
+        home.path(),
+        &[],
+    );
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
     let theirs = home.path().join("crane");
     std::fs::create_dir(&theirs).expect("mkdir");
     let mut untar = Command::new("tar")

@@ -178,7 +178,10 @@ impl Store {
         let mut checker = blob::Checker::new(blob, out);
         match self {
             Store::Registry(r) => {
-                let mut stream = r.blob_stream(&blob.digest).await.map_err(|e| self.remote(e))?;
+                let mut stream = r
+                    .blob_stream(&blob.digest)
+                    .await
+                    .map_err(|e| self.remote(e))?;
                 if stream.content_length.is_some_and(|n| n > blob.size) {
                     return Err(fault(blob::Fault::Longer));
                 }

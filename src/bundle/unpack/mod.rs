@@ -244,7 +244,13 @@ impl Unpacker {
                 }
                 self.make_room(&rel, false).map_err(unsafe_)?;
                 symlink(&link, &target).map_err(io)?;
-                self.tree.insert(rel, Node::Symlink { target: link, layer });
+                self.tree.insert(
+                    rel,
+                    Node::Symlink {
+                        target: link,
+                        layer,
+                    },
+                );
             }
             EntryType::XGlobalHeader => {}
             other => {

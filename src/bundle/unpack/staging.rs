@@ -23,7 +23,9 @@ impl Staging {
             pid_namespace().unwrap_or(0),
             std::process::id()
         );
-        let dir = tempfile::Builder::new().prefix(&prefix).tempdir_in(parent)?;
+        let dir = tempfile::Builder::new()
+            .prefix(&prefix)
+            .tempdir_in(parent)?;
         fs::create_dir(dir.path().join("tree"))?;
         Ok(Staging { dir })
     }
@@ -119,7 +121,9 @@ mod tests {
     use super::*;
 
     fn dead_pid() -> u32 {
-        let mut child = std::process::Command::new("true").spawn().expect("spawn true");
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
         let pid = child.id();
         child.wait().expect("wait");
         pid

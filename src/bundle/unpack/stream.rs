@@ -162,13 +162,13 @@ pub(super) fn for_each_member<R: Read>(
                     b"path" => path = ext.value_bytes().to_vec(),
                     b"linkpath" => link = Some(ext.value_bytes().to_vec()),
                     // Two sizes that disagree would make two readers see two archives.
-                    b"size" => {
-                        if ext.value().ok().and_then(|v| v.parse::<u64>().ok()) != Some(size) {
-                            return Err(malformed(format!(
-                                "{}: the PAX size disagrees with the header size",
-                                show(&path)
-                            )));
-                        }
+                    b"size"
+                        if ext.value().ok().and_then(|v| v.parse::<u64>().ok()) != Some(size) =>
+                    {
+                        return Err(malformed(format!(
+                            "{}: the PAX size disagrees with the header size",
+                            show(&path)
+                        )));
                     }
                     k if k.starts_with(b"GNU.sparse.") => {
                         return Err(UnpackError::Unsupported {

@@ -59,7 +59,10 @@ fn unpacks_plain_and_gzip_layers_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let n = unpack(&[first, gz.finish().unwrap()], dir.path()).unwrap();
     assert_eq!(n, 2);
-    assert_eq!(fs::read_to_string(dir.path().join("a/x.yaml")).unwrap(), "two");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("a/x.yaml")).unwrap(),
+        "two"
+    );
 }
 
 #[test]
@@ -97,7 +100,11 @@ fn a_symlink_chain_cannot_write_outside() {
         let mut prefix = String::from("a");
         for i in 0..extra_levels {
             let name = format!("{prefix}/x{i}");
-            entries.push((Box::leak(name.clone().into_boxed_str()), EntryType::Symlink, "."));
+            entries.push((
+                Box::leak(name.clone().into_boxed_str()),
+                EntryType::Symlink,
+                ".",
+            ));
             prefix = name;
         }
         let link = Box::leak(format!("{prefix}/b").into_boxed_str());
@@ -118,7 +125,10 @@ fn a_later_layer_cannot_go_through_an_earlier_layers_link() {
         ("a/b", EntryType::Regular, "pwned"),
     ]);
     let err = s.unpack(&[first, second]).unwrap_err();
-    assert!(err.to_string().starts_with("layer 2: a/b: goes through a"), "{err}");
+    assert!(
+        err.to_string().starts_with("layer 2: a/b: goes through a"),
+        "{err}"
+    );
     assert_eq!(s.victim(), "original");
 }
 
@@ -170,7 +180,10 @@ fn a_folder_entry_over_a_link_replaces_the_link() {
 #[test]
 fn hard_links_must_name_a_file_unpacked_before() {
     for (entries, needle) in [
-        (vec![("passwd", EntryType::Link, "etc/passwd")], "unpacked before"),
+        (
+            vec![("passwd", EntryType::Link, "etc/passwd")],
+            "unpacked before",
+        ),
         (
             vec![
                 ("d/", EntryType::Directory, ""),
@@ -179,10 +192,7 @@ fn hard_links_must_name_a_file_unpacked_before() {
             "unpacked before",
         ),
         (
-            vec![
-                ("l", EntryType::Symlink, "."),
-                ("h", EntryType::Link, "l"),
-            ],
+            vec![("l", EntryType::Symlink, "."), ("h", EntryType::Link, "l")],
             "unpacked before",
         ),
         (vec![("h", EntryType::Link, "/etc/passwd")], "outside"),
@@ -196,8 +206,14 @@ fn hard_links_must_name_a_file_unpacked_before() {
 #[test]
 fn files_over_folders_and_folders_through_files_are_refused() {
     for entries in [
-        vec![("d/", EntryType::Directory, ""), ("d", EntryType::Regular, "x")],
-        vec![("f", EntryType::Regular, "x"), ("f/g", EntryType::Regular, "x")],
+        vec![
+            ("d/", EntryType::Directory, ""),
+            ("d", EntryType::Regular, "x"),
+        ],
+        vec![
+            ("f", EntryType::Regular, "x"),
+            ("f/g", EntryType::Regular, "x"),
+        ],
     ] {
         let s = Scene::new();
         assert!(s.unpack(&[tar_with(&entries)]).is_err());
@@ -216,18 +232,36 @@ fn limited(layers: &[Vec<u8>], limits: Limits) -> Result<usize, UnpackError> {
 #[test]
 fn limits_on_size_and_entries() {
     let big = "x".repeat(4096);
-    let layer = tar_with(&[("a", EntryType::Regular, &big), ("b", EntryType::Regular, &big)]);
+    let layer = tar_with(&[
+        ("a", EntryType::Regular, &big),
+        ("b", EntryType::Regular, &big),
+    ]);
     let size = layer.len() as u64;
     let at = |max_unpacked, max_entries| Limits {
         max_unpacked,
         max_entries,
     };
-    assert_eq!(limited(&[layer.clone()], at(size, 2)).unwrap(), 2);
-    let err = limited(&[layer.clone()], at(6000, 2)).unwrap_err();
-    assert!(matches!(err, UnpackError::TooLarge { layer: 1, limit: 6000 }), "{err}");
+    assert_eq!(
+        limited(std::slice::from_ref(&layer), at(size, 2)).unwrap(),
+        2
+    );
+    let err = limited(std::slice::from_ref(&layer), at(6000, 2)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            UnpackError::TooLarge {
+                layer: 1,
+                limit: 6000
+            }
+        ),
+        "{err}"
+    );
     // Over two layers the allowance is shared.
     let err = limited(&[layer.clone(), layer.clone()], at(size + 100, 10)).unwrap_err();
-    assert!(matches!(err, UnpackError::TooLarge { layer: 2, .. }), "{err}");
+    assert!(
+        matches!(err, UnpackError::TooLarge { layer: 2, .. }),
+        "{err}"
+    );
     let err = limited(&[layer], at(size, 1)).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -271,7 +305,8 @@ fn long_names_and_pax_paths_are_checked_like_short_ones() {
     assert!(err.to_string().contains("`..`"), "{err}");
 
     let mut b = tar::Builder::new(Vec::new());
-    b.append_pax_extensions([("path", &b"../victim.txt"[..])]).unwrap();
+    b.append_pax_extensions([("path", &b"../victim.txt"[..])])
+        .unwrap();
     b.append(&h, &b"x"[..]).unwrap();
     let err = limited(&[b.into_inner().unwrap()], Limits::DEFAULT).unwrap_err();
     assert!(err.to_string().contains("`..`"), "{err}");

@@ -151,6 +151,8 @@ fn parse_size(s: &str) -> Result<u64, String> {
     match s.trim().parse::<bytesize::ByteSize>() {
         Ok(size) if size.as_u64() > 0 => Ok(size.as_u64()),
         Ok(_) => Err("the size must be more than 0".into()),
-        Err(_) => Err(format!("{s:?} is not a size; write bytes or a number with a unit, such as 512MiB or 2GiB")),
+        Err(_) => Err(format!(
+            "{s:?} is not a size; write bytes or a number with a unit, such as 512MiB or 2GiB"
+        )),
     }
 }
