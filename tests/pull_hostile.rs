@@ -626,3 +626,83 @@ fn pull_unpacks_what_crane_export_gives() {
     assert!(!ours.is_empty());
     assert_eq!(ours, tree(&theirs));
 }
+
+#[path = "support/http1.rs"]
+mod http1;
+
+/// A fake registry (the distribution API's three reads, HTTP/1.1, one request per
+/// connection) whose blob never ends: chunked, with no Content-Length, for as long as the
+/// client reads. Returns the image reference.
+fn endless_blob_registry(claimed: u64) -> String {
+    use std::io::Write as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let data = small_bundle();
+    let (config, manifest) = image(&[Layer {
+        data: data.clone(),
+        claimed: Some(claimed),
+    }]);
+    let layer = Digest::of(&data);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (config, manifest, layer) = (config.clone(), manifest.clone(), layer.clone());
+            std::thread::spawn(move || {
+                let Some(req) = http1::read(&stream) else {
+                    return;
+                };
+                let mut out = &stream;
+                let reply = |out: &mut &std::net::TcpStream, ctype: &str, body: &[u8]| {
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nDocker-Content-Digest: {}\r\nConnection: close\r\n\r\n",
+                        body.len(),
+                        Digest::of(body)
+                    );
+                    let _ = out.write_all(head.as_bytes());
+                    let _ = out.write_all(body);
+                };
+                let target = req.target.as_str();
+                if target == "/v2/" {
+                    reply(&mut out, "application/json", b"{}");
+                } else if target.ends_with("/manifests/v1") {
+                    reply(&mut out, MANIFEST, &manifest);
+                } else if target.ends_with(&format!("/blobs/{}", Digest::of(&config))) {
+                    reply(&mut out, "application/octet-stream", &config);
+                } else if target.ends_with(&format!("/blobs/{layer}")) {
+                    let _ = out.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                    );
+                    let chunk = vec![b'#'; 1 << 16];
+                    // At most 16 GiB, so a client that never stops still ends the test.
+                    for _ in 0..(1u64 << 18) {
+                        let ok = out
+                            .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                            .and_then(|_| out.write_all(&chunk))
+                            .and_then(|_| out.write_all(b"\r\n"));
+                        if ok.is_err() {
+                            return;
+                        }
+                    }
+                } else {
+                    let _ = out.write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                }
+            });
+        }
+    });
+    format!("{addr}/fake/endless:v1")
+}
+
+#[test]
+fn a_fake_registry_streaming_an_endless_blob_is_cut_off_at_the_descriptor_size() {
+    let s = Scene::new();
+    let image = endless_blob_registry(4096);
+    let limit = format!("--as={}", 512u64 << 20);
+    let (code, stderr) = s.pull_in(&image, &[], s.root.path(), &["prlimit", &limit]);
+    assert_refused(
+        code,
+        &stderr,
+        "is larger than the 4096 bytes its descriptor says",
+    );
+    s.assert_untouched();
+}
