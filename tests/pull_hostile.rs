@@ -627,6 +627,8 @@ fn pull_unpacks_what_crane_export_gives() {
     assert_eq!(ours, tree(&theirs));
 }
 
+// Only the request target is used here.
+#[allow(dead_code)]
 #[path = "support/http1.rs"]
 mod http1;
 
