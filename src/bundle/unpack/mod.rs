@@ -173,7 +173,7 @@ impl Unpacker {
 
     fn member(&mut self, member: Member, data: &mut dyn Read) -> Result<(), UnpackError> {
         let layer = self.layer;
-        let unsafe_ = |reason: String| UnpackError::Unsafe {
+        let refuse = |reason: String| UnpackError::Unsafe {
             layer,
             path: member.shown.clone(),
             reason,
@@ -189,7 +189,7 @@ impl Unpacker {
                 limit: self.limits.max_entries,
             });
         }
-        let rel = relative(&member.path).map_err(|r| unsafe_(r.into()))?;
+        let rel = relative(&member.path).map_err(|r| refuse(r.into()))?;
         if rel.as_os_str().is_empty() {
             return Ok(());
         }
@@ -197,13 +197,13 @@ impl Unpacker {
         match member.kind {
             EntryType::Directory => {
                 if self.tree.get(&rel) != Some(&Node::Dir) {
-                    self.make_room(&rel, true).map_err(unsafe_)?;
+                    self.make_room(&rel, true).map_err(refuse)?;
                     fs::create_dir(&target).map_err(io)?;
                     self.tree.insert(rel, Node::Dir);
                 }
             }
             EntryType::Regular | EntryType::Continuous => {
-                self.make_room(&rel, false).map_err(unsafe_)?;
+                self.make_room(&rel, false).map_err(refuse)?;
                 // create_new: never opens an existing file, nor follows a link at the name.
                 let mut file = fs::OpenOptions::new()
                     .write(true)
@@ -217,17 +217,17 @@ impl Unpacker {
             EntryType::Link => {
                 let link = member.link.clone().unwrap_or_default();
                 let Ok(source) = relative(&link) else {
-                    return Err(unsafe_(
+                    return Err(refuse(
                         "a link that points outside the destination is refused".into(),
                     ));
                 };
                 if self.tree.get(&source) != Some(&Node::File) || source == rel {
-                    return Err(unsafe_(format!(
+                    return Err(refuse(format!(
                         "a hard link must name a file unpacked before it, and {} is not one",
                         link.display()
                     )));
                 }
-                self.make_room(&rel, false).map_err(unsafe_)?;
+                self.make_room(&rel, false).map_err(refuse)?;
                 fs::hard_link(self.dest.join(&source), &target).map_err(io)?;
                 self.tree.insert(rel, Node::File);
                 self.files += 1;
@@ -235,14 +235,14 @@ impl Unpacker {
             EntryType::Symlink => {
                 let link = member.link.clone().unwrap_or_default();
                 if link.as_os_str().is_empty() {
-                    return Err(unsafe_("a symlink with no target is refused".into()));
+                    return Err(refuse("a symlink with no target is refused".into()));
                 }
                 if !link_stays_inside(&rel, &link) {
-                    return Err(unsafe_(
+                    return Err(refuse(
                         "a link that points outside the destination is refused".into(),
                     ));
                 }
-                self.make_room(&rel, false).map_err(unsafe_)?;
+                self.make_room(&rel, false).map_err(refuse)?;
                 symlink(&link, &target).map_err(io)?;
                 self.tree.insert(
                     rel,
