@@ -552,6 +552,8 @@ fn a_killed_pull_is_cleaned_up_by_the_next_one() {
         std::process::id()
     ));
     std::fs::create_dir(&live).expect("mkdir");
+    // One named the way older kbundle named them proves nothing: kept, and pointed out.
+    std::fs::create_dir(s.work().join(".kbundle-pull-Ab3xYz")).expect("mkdir");
 
     let (code, stderr) = s.pull(&image, &[]);
     assert_eq!(code, 0, "{stderr}");
@@ -559,15 +561,18 @@ fn a_killed_pull_is_cleaned_up_by_the_next_one() {
         stderr.contains("left by a pull that did not finish"),
         "{stderr}"
     );
-    assert_eq!(
-        staging_folders(&s.work()),
-        vec![
-            live.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()
-        ]
+    assert!(
+        stderr.contains(
+            ".kbundle-pull-Ab3xYz looks like the staging folder of an older kbundle's pull"
+        ),
+        "{stderr}"
     );
+    let mut kept = staging_folders(&s.work());
+    kept.sort();
+    let live = live.file_name().unwrap_or_default().to_string_lossy();
+    let mut expected = vec![".kbundle-pull-Ab3xYz".to_owned(), live.into_owned()];
+    expected.sort();
+    assert_eq!(kept, expected);
     assert_eq!(
         std::fs::metadata(s.out().join("big.yaml"))
             .expect("big")

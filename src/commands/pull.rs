@@ -60,10 +60,17 @@ pub fn run(args: PullArgs) -> Result<Outcome> {
     let at_parent = |e: std::io::Error| Error::new(format!("{}: {e}", parent.display()));
     std::fs::create_dir_all(parent).map_err(at_parent)?;
     let staging = Staging::create(parent).map_err(at_parent)?;
-    for stale in bundle::remove_stale(parent, &staging) {
+    let cleanup = bundle::remove_stale(parent, &staging);
+    for stale in cleanup.removed {
         eprintln!(
             "removed {}, left by a pull that did not finish",
             stale.display()
+        );
+    }
+    for old in cleanup.unproven {
+        eprintln!(
+            "note: {} looks like the staging folder of an older kbundle's pull; remove it if no pull is running there",
+            old.display()
         );
     }
     let mut unpacker = Unpacker::new(&staging.tree(), limits);

@@ -11,7 +11,7 @@ mod staging;
 mod stream;
 mod tree;
 
-pub use staging::{STAGING_PREFIX, Staging, remove_stale};
+pub use staging::{Cleanup, STAGING_PREFIX, Staging, remove_stale};
 
 use std::fs;
 use std::io::{self, Read};

@@ -59,19 +59,25 @@ fn pid_namespace() -> Option<u64> {
     text.strip_prefix("pid:[")?.strip_suffix(']')?.parse().ok()
 }
 
+/// What `remove_stale` found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Cleanup {
+    pub removed: Vec<PathBuf>,
+    /// Staging folders named the way kbundle before pid-named staging named them
+    /// (`.kbundle-pull-XXXXXX`): nothing proves them stale, so they are only reported.
+    pub unproven: Vec<PathBuf>,
+}
+
 /// Removes the staging folders in `parent` that provably belong to no running pull: named by
 /// this scheme, recorded in this pid namespace by a process that no longer exists, real
 /// folders (not links) owned by the same user as `ours`. Anything else is left alone.
-/// Returns what was removed.
-pub fn remove_stale(parent: &Path, ours: &Staging) -> Vec<PathBuf> {
-    let (Some(namespace), true) = (pid_namespace(), Path::new("/proc/self").exists()) else {
-        return Vec::new();
-    };
+pub fn remove_stale(parent: &Path, ours: &Staging) -> Cleanup {
+    let mut cleanup = Cleanup::default();
     let Ok(entries) = fs::read_dir(parent) else {
-        return Vec::new();
+        return cleanup;
     };
+    let namespace = pid_namespace().filter(|_| Path::new("/proc/self").exists());
     let owner = owner_of(ours.path());
-    let mut removed = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(STAGING_PREFIX)) else {
@@ -83,6 +89,12 @@ pub fn remove_stale(parent: &Path, ours: &Staging) -> Vec<PathBuf> {
             parts.next().map(str::parse::<u32>),
             parts.next(),
         ) else {
+            if !rest.contains('-') && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                cleanup.unproven.push(entry.path());
+            }
+            continue;
+        };
+        let Some(namespace) = namespace else {
             continue;
         };
         if ns != namespace || pid == std::process::id() {
@@ -99,10 +111,12 @@ pub fn remove_stale(parent: &Path, ours: &Staging) -> Vec<PathBuf> {
             continue;
         }
         if fs::remove_dir_all(&path).is_ok() {
-            removed.push(path);
+            cleanup.removed.push(path);
         }
     }
-    removed
+    cleanup.removed.sort();
+    cleanup.unproven.sort();
+    cleanup
 }
 
 #[cfg(unix)]
@@ -147,8 +161,14 @@ mod tests {
             fs::write(parent.path().join(n).join("f"), "x").expect("write");
         }
         let ours = Staging::create(parent.path()).expect("staging");
-        let removed = remove_stale(parent.path(), &ours);
-        assert_eq!(removed, vec![parent.path().join(&names[0])]);
+        let found = remove_stale(parent.path(), &ours);
+        assert_eq!(
+            found,
+            Cleanup {
+                removed: vec![parent.path().join(&names[0])],
+                unproven: vec![parent.path().join(&names[3])],
+            }
+        );
         for n in &names[1..] {
             assert!(parent.path().join(n).is_dir(), "{n} was kept");
         }
