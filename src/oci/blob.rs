@@ -3,10 +3,12 @@
 //! Every blob a command reads from a manifest goes through here (`Store::read_blob`,
 //! `Store::read_blob_to`), from a registry and from a layout alike.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 
+use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
 
+use super::{OciError, Store};
 use crate::bundle::Digest;
 
 /// A blob as a manifest (or index) names it.
@@ -30,6 +32,81 @@ impl BlobRef {
             .as_u64()
             .ok_or_else(|| format!("descriptor of {digest} has no valid size"))?;
         Ok(BlobRef { digest, size })
+    }
+}
+
+impl Store {
+    /// Streams a blob into `out` as its descriptor describes it (see `blob`): refused before
+    /// any transfer when the descriptor's size is over `limit`, stopped as soon as more bytes
+    /// arrive than that size, checked against the digest at the end. Memory stays bounded
+    /// whatever the source sends. On an error `out` may hold part of the blob: discard it.
+    pub async fn read_blob_to(
+        &self,
+        blob: &BlobRef,
+        limit: u64,
+        out: &mut (dyn Write + Send),
+    ) -> Result<(), OciError> {
+        if blob.size > limit {
+            return Err(OciError::TooLarge {
+                image: self.name(),
+                digest: blob.digest.clone(),
+                size: blob.size,
+                limit,
+            });
+        }
+        let fault = |f: Fault| OciError::Content {
+            image: self.name(),
+            message: f.describe(blob),
+        };
+        let mut checker = Checker::new(blob, out);
+        match self {
+            Store::Registry(r) => {
+                let mut stream = r
+                    .blob_stream(&blob.digest)
+                    .await
+                    .map_err(|e| self.remote(e))?;
+                if stream.content_length.is_some_and(|n| n > blob.size) {
+                    return Err(fault(Fault::Longer));
+                }
+                while let Some(chunk) = stream.next().await {
+                    match chunk {
+                        Ok(chunk) => checker.feed(&chunk).map_err(fault)?,
+                        Err(e) => {
+                            return Err(OciError::Remote {
+                                image: self.name(),
+                                message: format!("blob {}: {e}", blob.digest),
+                            });
+                        }
+                    }
+                }
+            }
+            Store::Layout { layout, .. } => {
+                let (mut file, len) = layout.open_blob(&blob.digest)?;
+                if len > blob.size {
+                    return Err(fault(Fault::Longer));
+                }
+                let mut buf = vec![0; 64 * 1024];
+                loop {
+                    let n = file.read(&mut buf).map_err(|e| OciError::Content {
+                        image: self.name(),
+                        message: format!("blob {}: {e}", blob.digest),
+                    })?;
+                    if n == 0 {
+                        break;
+                    }
+                    checker.feed(&buf[..n]).map_err(fault)?;
+                }
+            }
+        }
+        checker.finish().map_err(fault)
+    }
+
+    /// `read_blob_to` into memory: for small blobs (signatures, configs), with a `limit` that
+    /// says how small.
+    pub async fn read_blob(&self, blob: &BlobRef, limit: u64) -> Result<Vec<u8>, OciError> {
+        let mut out = Vec::with_capacity(blob.size.min(limit).min(1 << 20) as usize);
+        self.read_blob_to(blob, limit, &mut out).await?;
+        Ok(out)
     }
 }
 

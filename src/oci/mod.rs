@@ -13,10 +13,7 @@ use oci_client::errors::OciDistributionError;
 pub use blob::BlobRef;
 pub use reference::ImageRef;
 
-use std::io::{Read, Write};
 use std::sync::Arc;
-
-use futures_util::StreamExt;
 
 use crate::auth::Refresh;
 use crate::auth::docker::Credential;
@@ -151,79 +148,6 @@ impl Store {
             Store::Registry(r) => r.put_blob(digest, data).await.map_err(|e| self.remote(e)),
             Store::Layout { layout, .. } => Ok(layout.put_blob(digest, data)?),
         }
-    }
-
-    /// Streams a blob into `out` as its descriptor describes it (see `blob`): refused before
-    /// any transfer when the descriptor's size is over `limit`, stopped as soon as more bytes
-    /// arrive than that size, checked against the digest at the end. Memory stays bounded
-    /// whatever the source sends. On an error `out` may hold part of the blob: discard it.
-    pub async fn read_blob_to(
-        &self,
-        blob: &BlobRef,
-        limit: u64,
-        out: &mut (dyn Write + Send),
-    ) -> Result<(), OciError> {
-        if blob.size > limit {
-            return Err(OciError::TooLarge {
-                image: self.name(),
-                digest: blob.digest.clone(),
-                size: blob.size,
-                limit,
-            });
-        }
-        let fault = |f: blob::Fault| OciError::Content {
-            image: self.name(),
-            message: f.describe(blob),
-        };
-        let mut checker = blob::Checker::new(blob, out);
-        match self {
-            Store::Registry(r) => {
-                let mut stream = r
-                    .blob_stream(&blob.digest)
-                    .await
-                    .map_err(|e| self.remote(e))?;
-                if stream.content_length.is_some_and(|n| n > blob.size) {
-                    return Err(fault(blob::Fault::Longer));
-                }
-                while let Some(chunk) = stream.next().await {
-                    match chunk {
-                        Ok(chunk) => checker.feed(&chunk).map_err(fault)?,
-                        Err(e) => {
-                            return Err(OciError::Remote {
-                                image: self.name(),
-                                message: format!("blob {}: {e}", blob.digest),
-                            });
-                        }
-                    }
-                }
-            }
-            Store::Layout { layout, .. } => {
-                let (mut file, len) = layout.open_blob(&blob.digest)?;
-                if len > blob.size {
-                    return Err(fault(blob::Fault::Longer));
-                }
-                let mut buf = vec![0; 64 * 1024];
-                loop {
-                    let n = file.read(&mut buf).map_err(|e| OciError::Content {
-                        image: self.name(),
-                        message: format!("blob {}: {e}", blob.digest),
-                    })?;
-                    if n == 0 {
-                        break;
-                    }
-                    checker.feed(&buf[..n]).map_err(fault)?;
-                }
-            }
-        }
-        checker.finish().map_err(fault)
-    }
-
-    /// `read_blob_to` into memory: for small blobs (signatures, configs), with a `limit` that
-    /// says how small.
-    pub async fn read_blob(&self, blob: &BlobRef, limit: u64) -> Result<Vec<u8>, OciError> {
-        let mut out = Vec::with_capacity(blob.size.min(limit).min(1 << 20) as usize);
-        self.read_blob_to(blob, limit, &mut out).await?;
-        Ok(out)
     }
 
     /// Reads a blob whose size is not known and checks it against its digest. Unbounded:
