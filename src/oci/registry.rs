@@ -191,6 +191,16 @@ impl Registry {
         .await
     }
 
+    /// A blob as a stream of chunks (oci-client checks the digest again at its end). Only the
+    /// request is retried: a transfer cut midway fails the read.
+    pub async fn blob_stream(
+        &self,
+        digest: &Digest,
+    ) -> Result<oci_client::client::SizedStream, OciDistributionError> {
+        let (client, _) = self.session().await?;
+        retry(|| client.pull_blob_stream(&self.reference, digest.as_str())).await
+    }
+
     /// Puts a manifest under its digest, then, last, under `tag`: a failure before the end
     /// leaves no tag pointing at anything incomplete.
     pub async fn put_manifest(
