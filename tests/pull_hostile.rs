@@ -3,9 +3,9 @@
 //! descriptors. Each test checks that nothing outside the output folder changes, that the
 //! exit code and message say what was refused, and that memory and disk stay bounded.
 
-#[path = "support/peers.rs"]
-mod peers;
 mod support;
+
+use support::peers;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
