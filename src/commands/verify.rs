@@ -7,7 +7,7 @@ use crate::bundle::Digest;
 use crate::cli::{VerifyArgs, VerifyFormat, VerifyKeyArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{ImageRef, Store};
-use crate::signing::cosign::{self, Verdict};
+use crate::signing::cosign::{self, SignatureLayer, Verdict};
 use crate::signing::examine::{Limits, Signatures, examine};
 use crate::signing::keyless::trust::TrustRoot;
 use crate::signing::keyless::verify::{Matcher, Policy};
@@ -27,11 +27,26 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     let verdicts = signatures.judge(&trust, &digest, &required);
     report(&args.image, &digest, &verdicts, &signatures);
     if args.output == VerifyFormat::Json {
-        println!("{}", cosign::verify_json(&verdicts, &signatures.layers));
+        println!(
+            "{}",
+            cosign::verify_json(&verdicts, &printable(&trust, signatures.layers))
+        );
     }
     Ok(Outcome::from_passed(
         verdicts.iter().any(|v| v.result.is_ok()),
     ))
+}
+
+/// The layers as `-o json` may show them. cosign prints a layer's Rekor bundle after checking
+/// it against the log's key; only keyless verification checks it here, so with `--key` the
+/// bundle is left out rather than shown as if it had been checked.
+fn printable(trust: &Trust, mut layers: Vec<SignatureLayer>) -> Vec<SignatureLayer> {
+    if matches!(trust, Trust::Keys(_)) {
+        for layer in &mut layers {
+            layer.annotations.remove(cosign::BUNDLE_ANNOTATION);
+        }
+    }
+    layers
 }
 
 /// The image's digest and its signatures, as far as `limits` reach.
