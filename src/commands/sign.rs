@@ -23,33 +23,60 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
     let connect = super::connect(&args.image, &args.registry)?;
     let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
     let optional: BTreeMap<String, String> = args.annotation.iter().cloned().collect();
-    let (digest, added) = super::runtime()?
+    let format = args.signature_format;
+    let (digest, legacy, bundle) = super::runtime()?
         .block_on(async {
             store.login(oci_client::RegistryOperation::Push).await?;
             let (digest, _) = store.manifest().await?;
-            let added =
-                signing::sign(&store, &digest, &args.image.repository(), &key, &optional).await?;
-            Ok::<_, signing::SignError>((digest, added))
+            let legacy = match format.legacy() {
+                true => Some(
+                    signing::sign(&store, &digest, &args.image.repository(), &key, &optional)
+                        .await?,
+                ),
+                false => None,
+            };
+            let bundle = match format.bundle() {
+                true => Some(signing::sign_bundle(&store, &digest, &key, &optional).await?),
+                false => None,
+            };
+            Ok::<_, signing::SignError>((digest, legacy, bundle))
         })
         .map_err(|e| Error::new(e.to_string()))?;
-    let tag = cosign::signature_tag(&digest);
-    if added {
-        eprintln!(
-            "signed {}@{digest} with {}",
+    let name = format!("{}@{digest}", args.image.repository());
+    let fingerprint = key.public_key().fingerprint();
+    if let Some(added) = legacy {
+        match added {
+            true => eprintln!("signed {name} with {fingerprint}"),
+            false => eprintln!("{name} already carries this signature; nothing written"),
+        }
+        println!(
+            "{}:{}",
             args.image.repository(),
-            key.public_key().fingerprint()
-        );
-    } else {
-        eprintln!(
-            "{}@{digest} already carries this signature; nothing written",
-            args.image.repository()
+            cosign::signature_tag(&digest)
         );
     }
-    println!("{}:{tag}", args.image.repository());
+    if let Some(b) = bundle {
+        match b.added {
+            true => eprintln!(
+                "signed {name} with {fingerprint}: sigstore bundle in referrer {}",
+                b.referrer
+            ),
+            false => eprintln!(
+                "{name} already carries this sigstore bundle (referrer {}); nothing written",
+                b.referrer
+            ),
+        }
+        println!("{}@{}", args.image.repository(), b.referrer);
+    }
     Ok(Outcome::Passed)
 }
 
 fn run_keyless(args: &SignArgs) -> Result<Outcome> {
+    if args.signature_format.bundle() {
+        return Err(Error::new(
+            "--signature-format: keyless signing writes the legacy format only for now; use --signature-format legacy or sign with --key",
+        ));
+    }
     let connect = super::connect(&args.image, &args.registry)?;
     let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
     let runtime = super::runtime()?;

@@ -3,6 +3,7 @@
 
 pub mod layout;
 pub mod reference;
+pub mod referrers;
 pub mod registry;
 
 use indicatif::ProgressBar;

@@ -244,6 +244,25 @@ impl Registry {
             .is_ok()
     }
 
+    /// The referrers of `subject` as an image index (JSON): the registry's referrers API, or
+    /// where it has none (a 404) the referrers tag schema's index, as oci-client reads them.
+    pub async fn referrers(&self, subject: &Digest) -> Result<Vec<u8>, OciDistributionError> {
+        let by_digest = self.reference.clone_with_digest(subject.to_string());
+        let (client, _) = self.session().await?;
+        let index = retry(|| client.pull_referrers(&by_digest, None)).await?;
+        serde_json::to_vec(&index)
+            .map_err(|e| OciDistributionError::GenericError(Some(e.to_string())))
+    }
+
+    /// A manifest of this repository by digest (a referrer): its bytes, whatever its type.
+    pub async fn manifest_by_digest(
+        &self,
+        digest: &Digest,
+    ) -> Result<Vec<u8>, OciDistributionError> {
+        let by_digest = self.reference.clone_with_digest(digest.to_string());
+        Ok(self.manifest_of(&by_digest).await?.2)
+    }
+
     async fn manifest_of(
         &self,
         reference: &Reference,

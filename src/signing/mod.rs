@@ -1,6 +1,8 @@
 //! Adapter: cosign-compatible signatures on image digests, stored the way cosign stores them
 //! (`sha256-<hex>.sig` in the image's repository), in a registry or an OCI layout.
 
+pub mod bundle;
+pub mod bundles;
 pub mod cosign;
 pub mod keyless;
 pub mod keys;
@@ -11,6 +13,10 @@ use crate::bundle::{Digest, MANIFEST_MEDIA_TYPE};
 use crate::oci::{OciError, Store};
 use cosign::{CosignError, SignatureLayer, Verdict};
 use keys::{PrivateKey, PublicKey};
+
+pub use bundles::{
+    BundleSigned, Signatures, StoredBundle, all_signatures, sign_bundle, verify_json_all,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
