@@ -274,6 +274,10 @@ impl Store {
             let merged = merge_index(current.as_deref(), added)
                 .map_err(|e| self.referrers_error(subject, &e))?;
             if current.as_deref() != Some(merged.as_slice()) {
+                // Read again just before writing: a change since the first read is merged first.
+                if self.fallback_index(subject).await?.0 != current {
+                    continue;
+                }
                 self.put_manifest(&merged, INDEX_MEDIA_TYPE, Some(&tag))
                     .await?;
             }
