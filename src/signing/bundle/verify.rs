@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Bundle, INTOTO_PAYLOAD_TYPE, Material, SIGN_PREDICATE_TYPE, pae, statement};
+use super::{Bundle, INTOTO_PAYLOAD_TYPE, Material, SIGN_PREDICATE_TYPE, key_hint, pae, statement};
 use crate::bundle::Digest;
 use crate::signing::cosign::Payload;
 use crate::signing::keyless::verify::{Policy, Signer};
@@ -29,16 +29,23 @@ pub fn check_keyed(
             key.fingerprint()
         ));
     }
-    key.verify(
-        &pae(&bundle.payload_type, &bundle.payload),
-        &bundle.signature,
-    )
-    .map_err(|_| {
-        format!(
-            "signature does not match key {} (DSSE signature over the bundle's payload)",
-            key.fingerprint()
-        )
-    })?;
+    let pae = pae(&bundle.payload_type, &bundle.payload);
+    if key.verify(&pae, &bundle.signature).is_err() {
+        let names_this_key =
+            matches!(&bundle.material, Material::PublicKey { hint } if *hint == key_hint(key));
+        return Err(if names_this_key {
+            // Made with this key, yet it does not verify: the bytes changed after signing.
+            format!(
+                "the DSSE signature does not verify with key {}, which the bundle names: the payload or signature was changed after signing",
+                key.fingerprint()
+            )
+        } else {
+            format!(
+                "signature does not match key {} (the bundle was signed by another key)",
+                key.fingerprint()
+            )
+        });
+    }
     check_statement(bundle, image, required)
 }
 
