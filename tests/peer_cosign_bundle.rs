@@ -3,6 +3,7 @@
 //! tag `sha256-<hex>` is what both sides read and write).
 
 #[path = "support/peers.rs"]
+#[allow(dead_code)]
 mod peers;
 mod support;
 mod webhook_support;

@@ -8,8 +8,9 @@
 //! `sigstore_protobuf_specs`), and the signed payload is verified as the bytes it is, never
 //! re-serialised.
 
-mod keyless;
+pub mod keyless;
 pub mod referrer;
+pub mod rekor;
 pub mod statement;
 #[cfg(test)]
 mod tests;

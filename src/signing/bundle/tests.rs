@@ -145,3 +145,88 @@ fn pae_is_dsse_v1() {
         b"DSSEv1 29 http://example.com/HelloWorld 11 hello world".to_vec()
     );
 }
+
+/// A real public-good bundle made by cosign (v3's new bundle format, `cosign attest`) for an
+/// image: Fulcio certificate for cody@soyland.com, Rekor dsse entry with SET, inclusion proof
+/// and checkpoint (cosign's pkg/cosign/testdata, see tests/fixtures/sigstore/README.md).
+const PUBLIC_GOOD: &[u8] =
+    include_bytes!("../../../tests/fixtures/sigstore/cosign-oci-attestation.sigstore.json");
+const PUBLIC_GOOD_IMAGE: &str =
+    "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4";
+
+fn public_good_policy(identity: &str) -> crate::signing::keyless::verify::Policy {
+    use crate::signing::keyless::verify::{Matcher, Policy};
+    Policy {
+        identity: Matcher::Exact(identity.to_owned()),
+        issuer: Matcher::Exact("https://github.com/login/oauth".to_owned()),
+        trust: crate::signing::keyless::trust::TrustRoot::public_good().unwrap(),
+    }
+}
+
+#[test]
+fn a_real_public_good_cosign_bundle_verifies_offline_and_is_an_attestation_not_a_signature() {
+    let b = parse(PUBLIC_GOOD).unwrap();
+    let trust = crate::signing::keyless::trust::TrustRoot::public_good().unwrap();
+    let (leaf, at) = keyless::evidence(&b, &trust).unwrap();
+    assert_eq!(leaf.identities(), vec!["cody@soyland.com".to_owned()]);
+    assert_eq!(at, 1740770291);
+    let image: Digest = PUBLIC_GOOD_IMAGE.parse().unwrap();
+    let err =
+        keyless::check(&b, &image, &public_good_policy("cody@soyland.com"), &none()).unwrap_err();
+    assert!(
+        err.contains("an attestation of type https://cosign.sigstore.dev/attestation/v1"),
+        "{err}"
+    );
+    let err = keyless::check(
+        &b,
+        &image,
+        &public_good_policy("someone@else.example"),
+        &none(),
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("does not match --certificate-identity"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_real_public_good_bundle_with_tampered_log_evidence_is_refused() {
+    let trust = crate::signing::keyless::trust::TrustRoot::public_good().unwrap();
+    let original: serde_json::Value = serde_json::from_slice(PUBLIC_GOOD).unwrap();
+    let tamper = |pointer: &str, value: serde_json::Value| {
+        let mut v = original.clone();
+        *v.pointer_mut(pointer).unwrap() = value;
+        let b = parse(&serde_json::to_vec(&v).unwrap()).unwrap();
+        keyless::evidence(&b, &trust).unwrap_err()
+    };
+    let entry = "/verificationMaterial/tlogEntries/0";
+    let err = tamper(
+        &format!("{entry}/inclusionProof/hashes/3"),
+        STANDARD.encode([7u8; 32]).into(),
+    );
+    assert!(
+        err.contains("does not lead to the proof's root hash"),
+        "{err}"
+    );
+    let err = tamper(&format!("{entry}/integratedTime"), "1740770292".into());
+    assert!(
+        err.contains("signed entry timestamp does not verify"),
+        "{err}"
+    );
+    let checkpoint = original
+        .pointer(&format!("{entry}/inclusionProof/checkpoint/envelope"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap()
+        .replacen("rekor.sigstore.dev - ", "rekor.sigstore.dev  - ", 1);
+    let err = tamper(
+        &format!("{entry}/inclusionProof/checkpoint/envelope"),
+        checkpoint.into(),
+    );
+    assert!(err.contains("checkpoint: no signature verifies"), "{err}");
+    let err = tamper(
+        "/dsseEnvelope/payload",
+        STANDARD.encode(b"{\"_type\":\"x\"}").into(),
+    );
+    assert!(err.contains("DSSE signature does not verify"), "{err}");
+}
