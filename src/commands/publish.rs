@@ -68,11 +68,6 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
             "not signed (--sign none)".to_owned()
         }
         SignMode::Keyless => {
-            if args.signature_format.bundle() {
-                return Err(Error::new(
-                    "--signature-format: keyless signing writes the legacy format only for now; use --signature-format legacy or --sign key",
-                ));
-            }
             let started = Instant::now();
             let group = actions::group("sign");
             let connect = super::connect(&args.image, &args.registry)?;
@@ -85,6 +80,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                 &args.sigstore,
                 &Default::default(),
                 &super::runtime()?,
+                args.signature_format,
             )?;
             drop(group);
             step(

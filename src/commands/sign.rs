@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::bundle::Digest;
-use crate::cli::{SignArgs, SigstoreArgs};
+use crate::cli::{SignArgs, SignatureFormat, SigstoreArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{ImageRef, Store};
 use crate::signing::{self, cosign, keyless, keys};
@@ -72,11 +72,6 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
 }
 
 fn run_keyless(args: &SignArgs) -> Result<Outcome> {
-    if args.signature_format.bundle() {
-        return Err(Error::new(
-            "--signature-format: keyless signing writes the legacy format only for now; use --signature-format legacy or sign with --key",
-        ));
-    }
     let connect = super::connect(&args.image, &args.registry)?;
     let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
     let runtime = super::runtime()?;
@@ -94,6 +89,7 @@ fn run_keyless(args: &SignArgs) -> Result<Outcome> {
         &args.sigstore,
         &optional,
         &runtime,
+        args.signature_format,
     )?;
     eprintln!(
         "signed {}@{digest} keylessly as {} (issuer {}); rekor log index {}",
@@ -102,16 +98,33 @@ fn run_keyless(args: &SignArgs) -> Result<Outcome> {
         signed.issuer,
         signed.log_index
     );
-    println!(
-        "{}:{}",
-        args.image.repository(),
-        cosign::signature_tag(&digest)
-    );
+    if args.signature_format.legacy() {
+        println!(
+            "{}:{}",
+            args.image.repository(),
+            cosign::signature_tag(&digest)
+        );
+    }
+    if let Some(referrer) = &signed.referrer {
+        println!("{}@{referrer}", args.image.repository());
+    }
     Ok(Outcome::Passed)
 }
 
-/// Keyless signature on `digest`, appended to its `.sig`: the token, Fulcio and Rekor calls
-/// run outside the async runtime (they block), the registry writes inside it.
+/// What a keyless signing did.
+pub(crate) struct Keyless {
+    pub identity: String,
+    pub issuer: String,
+    /// The Rekor index of the (last) signature logged.
+    pub log_index: i64,
+    /// The referrer holding the bundle, when one was written.
+    pub referrer: Option<Digest>,
+}
+
+/// Keyless signatures on `digest` in the formats asked for: a layer appended to its `.sig`,
+/// a Sigstore bundle as a referrer, or both (each with its own certificate and log entry). The
+/// token, Fulcio and Rekor calls run outside the async runtime (they block), the registry
+/// writes inside it.
 pub(crate) fn keyless(
     store: &Store,
     image: &ImageRef,
@@ -119,17 +132,45 @@ pub(crate) fn keyless(
     sigstore: &SigstoreArgs,
     optional: &BTreeMap<String, String>,
     runtime: &tokio::runtime::Runtime,
-) -> Result<keyless::Signed> {
+    format: SignatureFormat,
+) -> Result<Keyless> {
     let agent = keyless::agent();
     let token = keyless::oidc::id_token(&agent, sigstore.identity_token.as_deref())?;
     let endpoints = keyless::Endpoints {
         fulcio: sigstore.fulcio_url.clone(),
         rekor: sigstore.rekor_url.clone(),
     };
-    let payload = cosign::payload(&image.repository(), digest, optional);
-    let signed = keyless::sign(&agent, &endpoints, &token, payload).map_err(Error::new)?;
-    runtime
-        .block_on(signing::add_layer(store, digest, signed.layer.clone()))
-        .map_err(|e| Error::new(e.to_string()))?;
-    Ok(signed)
+    let mut done = None;
+    if format.legacy() {
+        let payload = cosign::payload(&image.repository(), digest, optional);
+        let signed = keyless::sign(&agent, &endpoints, &token, payload).map_err(Error::new)?;
+        runtime
+            .block_on(signing::add_layer(store, digest, signed.layer.clone()))
+            .map_err(|e| Error::new(e.to_string()))?;
+        done = Some(Keyless {
+            identity: signed.identity,
+            issuer: signed.issuer,
+            log_index: signed.log_index,
+            referrer: None,
+        });
+    }
+    if format.bundle() {
+        let statement = signing::bundle::statement::for_image(digest, optional);
+        let signed =
+            keyless::dsse::sign(&agent, &endpoints, &token, statement).map_err(Error::new)?;
+        let referrer = runtime
+            .block_on(signing::bundles::write_bundle(
+                store,
+                digest,
+                &signed.bundle,
+            ))
+            .map_err(|e| Error::new(e.to_string()))?;
+        done = Some(Keyless {
+            identity: signed.identity,
+            issuer: signed.issuer,
+            log_index: signed.log_index,
+            referrer: Some(referrer),
+        });
+    }
+    done.ok_or_else(|| Error::new("--signature-format: nothing to write"))
 }
