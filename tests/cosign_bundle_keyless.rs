@@ -5,6 +5,9 @@
 
 #[path = "support/keyless_cli.rs"]
 mod keyless_cli;
+#[path = "support/peers.rs"]
+#[allow(dead_code)]
+mod peers;
 #[path = "support/sigstore_fake.rs"]
 mod sigstore_fake;
 mod support;
@@ -158,4 +161,69 @@ fn keyless_bundles_logged_outside_the_certificate_or_with_a_bad_set_are_refused(
         assert_eq!(code, 1, "{err}");
         assert!(err.contains(why), "expected {why:?}: {err}");
     }
+}
+
+/// The real cosign v3 checks kbundle's keyless bundle too, trusting the fakes through a
+/// trusted_root.json (the fake Fulcio CA and Rekor key; the fake logs no SCTs).
+#[test]
+fn cosign3_verifies_a_keyless_bundle_kbundle_made_through_the_fakes() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use sha2::Digest as _;
+    let registry = Registry::start();
+    let fake = SigstoreFake::start(Behaviour::default());
+    let image = format!("{}/fleet/cosign:v1", registry.addr);
+    push(&image);
+    let (code, _, err) = sign(&fake, &image, "bundle");
+    assert_eq!(code, 0, "{err}");
+
+    let certs =
+        kbundle::signing::keyless::cert::Certificate::all_from_pem(&fake.ca_pem).expect("fake CA");
+    let rekor = kbundle::signing::keys::PublicKey::from_pem(&fake.rekor_pem)
+        .expect("fake rekor key")
+        .to_spki_der();
+    let since = serde_json::json!({"start": "2000-01-01T00:00:00Z"});
+    let root = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [{
+            "baseUrl": fake.url, "hashAlgorithm": "SHA2_256",
+            "publicKey": {"rawBytes": STANDARD.encode(&rekor), "keyDetails": "PKIX_ECDSA_P256_SHA_256", "validFor": since},
+            "logId": {"keyId": STANDARD.encode(sha2::Sha256::digest(&rekor))},
+        }],
+        "certificateAuthorities": [{
+            "subject": {"organization": "fake", "commonName": "fake"}, "uri": fake.url,
+            "certChain": {"certificates": certs.iter().map(|c| serde_json::json!({"rawBytes": STANDARD.encode(c.der())})).collect::<Vec<_>>()},
+            "validFor": since,
+        }],
+        "ctlogs": [], "timestampAuthorities": [],
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("trusted_root.json");
+    std::fs::write(&path, root.to_string()).expect("write trusted root");
+    let out = std::process::Command::new(peers::peer("cosign3"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("TUF_ROOT", dir.path().join(".sigstore"))
+        .args([
+            "verify",
+            "--trusted-root",
+            path.to_str().expect("utf-8"),
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--insecure-ignore-sct",
+            "-o",
+            "json",
+            &image,
+        ])
+        .output()
+        .expect("run cosign3");
+    assert!(
+        out.status.success(),
+        "cosign3 verify: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -541,7 +541,8 @@ fn rekor_dsse(body: &Value, state: &State) -> (u16, String) {
         .collect();
     let origin = "fake-rekor.example - 42";
     let note = format!("{origin}\n{}\n{}\n", leaves.len(), STANDARD.encode(root));
-    let mut signed_note = b"\x00\x00\x00\x00".to_vec();
+    // The signature line starts with the key's hint: the first 4 bytes of SHA-256 of its DER.
+    let mut signed_note = Sha256::digest(state.rekor_key.public_key().to_spki_der())[..4].to_vec();
     signed_note.extend(state.rekor_key.sign(note.as_bytes()));
     let checkpoint = format!(
         "{note}\n\u{2014} fake-rekor.example {}\n",

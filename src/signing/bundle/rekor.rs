@@ -193,8 +193,11 @@ fn verify_checkpoint(
         .filter_map(|(_, b64)| STANDARD.decode(b64).ok())
         .filter(|raw| raw.len() > 4)
         .any(|raw| {
-            keys.iter()
-                .any(|k| k.verify(text.as_bytes(), &raw[4..]).is_ok())
+            // The line names its key by the first 4 bytes of SHA-256 of its DER, as Rekor checks.
+            keys.iter().any(|k| {
+                Sha256::digest(k.to_spki_der())[..4] == raw[..4]
+                    && k.verify(text.as_bytes(), &raw[4..]).is_ok()
+            })
         });
     if !verified {
         return Err(
