@@ -305,7 +305,9 @@ pub async fn write_bundle(
     store
         .put_manifest(&manifest, MANIFEST_MEDIA_TYPE, None)
         .await?;
-    store.add_referrers(digest, &[described.clone()]).await?;
+    store
+        .add_referrers(digest, std::slice::from_ref(&described))
+        .await?;
     Ok(described.digest)
 }
 
