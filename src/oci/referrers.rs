@@ -285,7 +285,7 @@ impl Store {
             // read before our write lands its stale index within about that time.
             let took = started.elapsed();
             if self.fallback_lists(subject, added).await? {
-                tokio::time::sleep((took * 2).min(Duration::from_secs(2)) + wait).await;
+                self.settle(took, wait).await;
                 if self.fallback_lists(subject, added).await? {
                     return Ok(());
                 }
@@ -302,6 +302,15 @@ impl Store {
                 "the referrers index {tag} kept losing entries to concurrent writers after {MERGE_ATTEMPTS} merges; sign again"
             ),
         })
+    }
+
+    /// Waits before the second read-back of a tag update: twice as long as the update took
+    /// (at most 2 s) plus `extra`, since a writer that read before our write lands its stale
+    /// copy within about that time. A layout folder has a single writer, so no wait.
+    pub async fn settle(&self, took: Duration, extra: Duration) {
+        if let Store::Registry(_) = self {
+            tokio::time::sleep((took * 2).min(Duration::from_secs(2)) + extra).await;
+        }
     }
 
     async fn fallback_lists(&self, subject: &Digest, added: &[Referrer]) -> Result<bool, OciError> {

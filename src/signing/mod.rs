@@ -103,7 +103,7 @@ async fn append_settled(
         }
         let took = started.elapsed();
         if present(signatures(store, digest).await?) {
-            tokio::time::sleep((took * 2).min(Duration::from_secs(2)) + wait).await;
+            store.settle(took, wait).await;
             if present(signatures(store, digest).await?) {
                 return Ok(true);
             }
