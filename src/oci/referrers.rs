@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{OciError, Store};
+use super::{OciError, Store, registry};
 use crate::bundle::Digest;
 
 /// Media type of an image index (the referrers list and the fallback tag's manifest).
@@ -180,13 +180,17 @@ impl Store {
     /// API when it answers, else (and for layouts) the fallback tag's index.
     pub async fn referrers(&self, subject: &Digest) -> Result<Vec<Referrer>, OciError> {
         let mut found = match self {
-            Store::Registry(r) => r
-                .referrers(subject)
-                .await
-                .map_err(|e| self.remote(e))
-                .and_then(|bytes| {
-                    parse_index(&bytes).map_err(|e| self.referrers_error(subject, &e))
-                })?,
+            Store::Registry(r) => match r.referrers(subject).await {
+                Ok(bytes) => parse_index(&bytes).map_err(|e| self.referrers_error(subject, &e))?,
+                // oci-client falls back to the tag only on a 404; registries also answer an
+                // endpoint they lack with 400, 405 or 406 (go-containerregistry accepts those
+                // too), or with a body that is no index. Legacy signatures must not fail then.
+                Err(e) if !registry::unreachable_or_refused(&e) => {
+                    tracing::debug!("referrers API unusable ({e}); reading the fallback tag");
+                    self.fallback_index(subject).await?.1
+                }
+                Err(e) => return Err(self.remote(e)),
+            },
             Store::Layout { .. } => self.fallback_index(subject).await?.1,
         };
         if found.len() > MAX_REFERRERS {

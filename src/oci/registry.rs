@@ -314,6 +314,19 @@ fn not_found(e: &OciDistributionError) -> bool {
     }
 }
 
+/// Whether an error means the registry could not be asked at all (transport, 5xx, 429) or
+/// refused us (401, 403), as opposed to answering a request it does not support.
+pub fn unreachable_or_refused(e: &OciDistributionError) -> bool {
+    let status = match e {
+        OciDistributionError::AuthenticationFailure(_)
+        | OciDistributionError::UnauthorizedError { .. } => return true,
+        OciDistributionError::ServerError { code, .. } => Some(*code),
+        OciDistributionError::RequestError(r) => r.status().map(|s| s.as_u16()),
+        _ => return transient(e),
+    };
+    status.is_none_or(|s| s == 401 || s == 403 || s == 429 || s >= 500)
+}
+
 fn transient(e: &OciDistributionError) -> bool {
     match e {
         OciDistributionError::RequestError(e) => e
@@ -328,6 +341,23 @@ fn transient(e: &OciDistributionError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unsupported_referrers_endpoint_is_not_an_unreachable_registry() {
+        let server = |code| OciDistributionError::ServerError {
+            code,
+            url: "http://r/v2/x/referrers/sha256:0".into(),
+            message: String::new(),
+        };
+        for code in [400, 404, 405, 406] {
+            assert!(!unreachable_or_refused(&server(code)), "{code}");
+        }
+        for code in [401, 403, 429, 500, 503] {
+            assert!(unreachable_or_refused(&server(code)), "{code}");
+        }
+        let parse = OciDistributionError::ManifestParsingError("html".into());
+        assert!(!unreachable_or_refused(&parse));
+    }
 
     #[test]
     fn loopback_hosts_use_plain_http() {
