@@ -85,6 +85,17 @@ fn bundles_in_an_oci_layout_sign_verify_and_print_cosign3s_json() {
     let tags = layout.tags().expect("tags");
     assert!(tags.contains(&fallback_tag(&digest)), "{tags:?}");
     assert!(!tags.iter().any(|t| t.ends_with(".sig")), "{tags:?}");
+    // The referrer is reachable through the fallback index, not listed untagged in index.json
+    // (which would make `oci:DIR` without a tag ambiguous for skopeo).
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(d.join("out/index.json")).expect("index.json"))
+            .expect("json");
+    for entry in index["manifests"].as_array().expect("manifests") {
+        assert!(
+            entry["annotations"]["org.opencontainers.image.ref.name"].is_string(),
+            "untagged entry in index.json: {entry}"
+        );
+    }
 
     let (code, out, err) = kbundle(&["verify", image, "--key", "cosign.pub", "-o", "json"], d);
     assert_eq!(code, 0, "{err}");

@@ -250,6 +250,24 @@ impl Store {
         Ok(bytes)
     }
 
+    /// Stores a referrer manifest by digest, untagged. In a layout folder it is a blob only,
+    /// reachable through the fallback tag's index: listing it in index.json untagged would make
+    /// the folder ambiguous to tools that pick "the" image of a layout (skopeo's `oci:DIR`).
+    pub async fn put_referrer_manifest(
+        &self,
+        manifest: &[u8],
+        media_type: &str,
+    ) -> Result<Digest, OciError> {
+        match self {
+            Store::Registry(_) => self.put_manifest(manifest, media_type, None).await,
+            Store::Layout { layout, .. } => {
+                let digest = Digest::of(manifest);
+                layout.put_blob(&digest, manifest)?;
+                Ok(digest)
+            }
+        }
+    }
+
     /// Makes `added` (referrer manifests already stored by digest) findable as referrers of
     /// `subject`. A registry that lists them itself is left alone; otherwise they are merged
     /// into the fallback tag's index, read back, and merged again if a concurrent writer's
@@ -372,7 +390,7 @@ pub async fn copy_referrers(src: &Store, dst: &Store, subject: &Digest) -> Resul
                 })?;
             dst.copy_blob_from(src, &digest).await?;
         }
-        dst.put_manifest(&manifest, &r.media_type, None).await?;
+        dst.put_referrer_manifest(&manifest, &r.media_type).await?;
         copied.push(r);
     }
     dst.add_referrers(subject, &copied).await?;

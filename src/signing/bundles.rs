@@ -303,7 +303,7 @@ pub async fn write_bundle(
         message,
     })?;
     store
-        .put_manifest(&manifest, MANIFEST_MEDIA_TYPE, None)
+        .put_referrer_manifest(&manifest, MANIFEST_MEDIA_TYPE)
         .await?;
     store
         .add_referrers(digest, std::slice::from_ref(&described))
