@@ -1,9 +1,9 @@
 # kbundle: the GitHub Action's container, and a plain CLI image (ghcr.io/kbundle/kbundle).
 #
-# Builder and runtime are pinned by tag here. Release builds pin both by digest as well
-# (FROM rust:1.95-slim-bookworm@sha256:… / gcr.io/distroless/static-debian12@sha256:…) so the
-# same tag always yields the same image; update the digests deliberately (Dependabot or
-# Renovate can do it).
+# This file builds kbundle from source: what `uses: ./` runs on an unreleased commit, and a
+# local `docker build`. Releases do not compile in Docker: .github/workflows/release.yml
+# builds the static binaries natively per architecture and packs them with Dockerfile.release,
+# and the release commit's action.yml runs that image by digest.
 
 # ---- build --------------------------------------------------------------------------
 FROM rust:1.95-slim-bookworm AS builder
@@ -12,8 +12,11 @@ FROM rust:1.95-slim-bookworm AS builder
 # of ~45 MB with distroless/cc. musl-tools gives the C compiler wrapper that the C code in the
 # dependency tree (mimalloc, ring, aws-lc-sys, built by the cc crate) needs for musl;
 # mimalloc also replaces musl's slow allocator.
+# musl-tools is not pinned: Debian replaces a package version in place on a point release,
+# and a pinned version then fails the build; the builder image's tag fixes the release.
+# hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends musl-tools=1.2.3-1 \
+ && apt-get install -y --no-install-recommends musl-tools \
  && rm -rf /var/lib/apt/lists/* \
  && rustup target add "$(uname -m)-unknown-linux-musl"
 WORKDIR /src

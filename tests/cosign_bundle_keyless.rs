@@ -5,9 +5,6 @@
 
 #[path = "support/keyless_cli.rs"]
 mod keyless_cli;
-#[path = "support/peers.rs"]
-#[allow(dead_code)]
-mod peers;
 #[path = "support/sigstore_fake.rs"]
 mod sigstore_fake;
 mod support;
@@ -200,7 +197,7 @@ fn cosign3_verifies_a_keyless_bundle_kbundle_made_through_the_fakes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("trusted_root.json");
     std::fs::write(&path, root.to_string()).expect("write trusted root");
-    let out = std::process::Command::new(peers::peer("cosign3"))
+    let out = std::process::Command::new(support::peers::peer("cosign3"))
         .current_dir(dir.path())
         .env_clear()
         .env("HOME", dir.path())

@@ -1,20 +1,25 @@
-//! cosign v3's Sigstore bundles, both directions, with the real cosign v3 (and v2) on the real
-//! registry (Debian's docker-registry, which has no referrers API, so the referrers fallback
-//! tag `sha256-<hex>` is what both sides read and write).
+//! cosign v3's Sigstore bundles, both directions, with the real cosign v3 (and v2) on both real
+//! registries (Debian's docker-registry and `crane registry serve`; neither serves the
+//! referrers API, so the referrers fallback tag `sha256-<hex>` is what both sides read and
+//! write).
 
-#[path = "support/peers.rs"]
-#[allow(dead_code)]
-mod peers;
 mod support;
 mod webhook_support;
 
 use std::path::Path;
 use std::process::Command;
 
-use peers::peer;
 use serde_json::Value;
-use support::Registry;
+use support::peers::peer;
+use support::{Kind, Registry};
 use webhook_support::{Certs, Webhook, kbundle, message, push, response, review};
+
+// Against both registry implementations (`distribution::…`, `crane::…`).
+on_each_registry!(
+    cosign3_keyed_bundles_pass_kbundle_verify_promote_and_the_webhook,
+    kbundle_bundles_pass_cosign3_and_both_formats_pass_cosign2_and_cosign3,
+    concurrent_signers_on_the_real_registry_all_end_up_listed,
+);
 
 /// A peer run in `dir` (also its HOME), with the key password kbundle's helpers use.
 fn cosign(tool: &str, args: &[&str], dir: &Path) -> (i32, String, String) {
@@ -92,9 +97,8 @@ fn fallback_tag(digest: &str) -> String {
     digest.replace(':', "-")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cosign3_keyed_bundles_pass_kbundle_verify_promote_and_the_webhook() {
-    let registry = Registry::start();
+fn cosign3_keyed_bundles_pass_kbundle_verify_promote_and_the_webhook(kind: Kind) {
+    let registry = Registry::start_kind(kind);
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     ok(
@@ -207,22 +211,22 @@ async fn cosign3_keyed_bundles_pass_kbundle_verify_promote_and_the_webhook() {
     certs.install(d);
     let webhook = Webhook::start(d, &certs, &["--key", "cosign.pub"]);
     let body = review(&prod, &format!("{prod}@{digest}"), "", "v1", "bundle");
-    let (status, answer) = webhook.post("/validate", body).await;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (status, answer) = rt.block_on(webhook.post("/validate", body));
     assert_eq!(status, 200);
     let allowed = response(&answer, "v1", "bundle");
     assert_eq!(allowed["allowed"], true, "{answer}");
     drop(webhook);
     let other = Webhook::start(d, &certs, &["--key", "other.pub"]);
     let body = review(&prod, &format!("{prod}@{digest}"), "", "v1", "other");
-    let (_, answer) = other.post("/validate", body).await;
+    let (_, answer) = rt.block_on(other.post("/validate", body));
     let denied = response(&answer, "v1", "other");
     assert_eq!(denied["allowed"], false, "{answer}");
     assert!(message(denied).contains("does not match key"), "{answer}");
 }
 
-#[test]
-fn kbundle_bundles_pass_cosign3_and_both_formats_pass_cosign2_and_cosign3() {
-    let registry = Registry::start();
+fn kbundle_bundles_pass_cosign3_and_both_formats_pass_cosign2_and_cosign3(kind: Kind) {
+    let registry = Registry::start_kind(kind);
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let (code, _, err) = kbundle(&["keygen"], d);
@@ -325,9 +329,8 @@ fn kbundle_bundles_pass_cosign3_and_both_formats_pass_cosign2_and_cosign3() {
     );
 }
 
-#[test]
-fn concurrent_signers_on_the_real_registry_all_end_up_listed() {
-    let registry = Registry::start();
+fn concurrent_signers_on_the_real_registry_all_end_up_listed(kind: Kind) {
+    let registry = Registry::start_kind(kind);
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let keys = d.join("keys");

@@ -4,9 +4,23 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
-use support::{Registry, examples, skopeo, tree};
+use support::crane::crane_export;
+use support::trees::{assert_same_trees, examples_bundle, files};
+use support::{Kind, Registry, examples, skopeo, tree};
+
+// The registry tests that matter run against both implementations (`distribution::…`,
+// `crane::…`): Debian's distribution server and go-containerregistry's.
+on_each_registry!(
+    push_then_skopeo_and_tar_read_back_the_same_files,
+    pull_and_config_sync_extraction_give_the_source_files,
+    flux_and_oras_artifacts_carry_their_media_types,
+    invalid_manifests_are_not_pushed,
+    a_push_that_dies_half_way_leaves_no_tag,
+);
 
 fn kbundle(args: &[&str]) -> (i32, String, String) {
     kbundle_with(args, &[], None)
@@ -45,14 +59,7 @@ fn raw_manifest(image: &str) -> Value {
 
 /// The bundled files: what examples/ holds minus its .kbundleignore entries.
 fn expected_files() -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut files = tree(&examples());
-    files.retain(|k, _| {
-        k != "README.md"
-            && k != ".kbundleignore"
-            && !k.starts_with("workflows/")
-            && !k.starts_with("fleet/")
-    });
-    files
+    files(&examples_bundle())
 }
 
 /// Copies an image out with skopeo and unpacks its layer with the system tar.
@@ -115,9 +122,8 @@ fn unpack_with_skopeo_and_tar(image: &str) -> std::collections::BTreeMap<String,
     tree(&files)
 }
 
-#[test]
-fn push_then_skopeo_and_tar_read_back_the_same_files() {
-    let registry = Registry::start();
+fn push_then_skopeo_and_tar_read_back_the_same_files(kind: Kind) {
+    let registry = Registry::start_kind(kind);
     let image = format!("{}/kbundle/root:v1", registry.addr);
     let (code, stdout, stderr) = kbundle(&[
         "push",
@@ -174,9 +180,10 @@ fn push_then_skopeo_and_tar_read_back_the_same_files() {
     );
 }
 
-#[test]
-fn pull_unpacks_what_push_wrote() {
-    let registry = Registry::start();
+/// `kbundle pull`, Config Sync's extraction (`crane export | tar -x`) and the source folder
+/// minus its ignored files agree on paths, bytes and modes.
+fn pull_and_config_sync_extraction_give_the_source_files(kind: Kind) {
+    let registry = Registry::start_kind(kind);
     let image = format!("{}/kbundle/root:v2", registry.addr);
     assert_eq!(
         kbundle(&[
@@ -196,16 +203,16 @@ fn pull_unpacks_what_push_wrote() {
         stdout.starts_with(&format!("{}/kbundle/root@sha256:", registry.addr)),
         "{stdout}"
     );
-    assert_eq!(tree(&dest), expected_files());
+    let exported = crane_export(&image);
+    assert_same_trees(&examples_bundle(), &dest, exported.path());
     // A second pull into the now non-empty folder is refused, and changes nothing.
     let (code, _, stderr) = kbundle(&["pull", &image, "-o", dest.to_str().unwrap_or("out")]);
     assert_eq!(code, 2);
     assert!(stderr.contains("not empty"), "{stderr}");
 }
 
-#[test]
-fn flux_and_oras_artifacts_carry_their_media_types() {
-    let registry = Registry::start();
+fn flux_and_oras_artifacts_carry_their_media_types(kind: Kind) {
+    let registry = Registry::start_kind(kind);
     let flux = format!("{}/kbundle/flux:v1", registry.addr);
     let (code, _, stderr) = kbundle(&[
         "push",
@@ -291,9 +298,8 @@ fn github_actions_environment_fills_source_and_revision() {
     );
 }
 
-#[test]
-fn invalid_manifests_are_not_pushed() {
-    let registry = Registry::start();
+fn invalid_manifests_are_not_pushed(kind: Kind) {
+    let registry = Registry::start_kind(kind);
     let image = format!("{}/kbundle/bad:v1", registry.addr);
     let bad =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/validate/invalid-replicas.yaml");
@@ -449,21 +455,21 @@ fn the_same_files_give_the_same_digest_anywhere() {
     assert_eq!(push(a.path()), push(b.path()));
 }
 
-/// Forwards connections to the registry until a manifest upload starts, then kills the
-/// registry: the push stops half way, after the blobs and before any manifest or tag.
-fn proxy_that_kills_registry_on_manifest_put(
-    registry: std::sync::Arc<std::sync::Mutex<Registry>>,
-) -> String {
+/// Forwards connections to `upstream`, but cuts any connection on which a manifest upload
+/// starts, before the registry sees it: the push stops half way, after the blobs and before
+/// any manifest or tag, on every retry. Returns the proxy's address and whether it cut one.
+fn proxy_that_cuts_manifest_puts(upstream: String) -> (String, Arc<AtomicBool>) {
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let upstream = registry.lock().expect("lock").addr.clone();
+    let cut = Arc::new(AtomicBool::new(false));
+    let seen = cut.clone();
     std::thread::spawn(move || {
         for client in listener.incoming() {
             let Ok(mut client) = client else { continue };
             let upstream = upstream.clone();
-            let registry = registry.clone();
+            let seen = seen.clone();
             std::thread::spawn(move || {
                 let Ok(mut server) = TcpStream::connect(&upstream) else {
                     return;
@@ -484,7 +490,7 @@ fn proxy_that_kills_registry_on_manifest_put(
                     };
                     let chunk = String::from_utf8_lossy(&buf[..n]);
                     if chunk.contains("PUT /v2/") && chunk.contains("/manifests/") {
-                        registry.lock().expect("lock").stop();
+                        seen.store(true, Ordering::SeqCst);
                         let _ = client.shutdown(std::net::Shutdown::Both);
                         let _ = server.shutdown(std::net::Shutdown::Both);
                         break;
@@ -496,14 +502,12 @@ fn proxy_that_kills_registry_on_manifest_put(
             });
         }
     });
-    addr
+    (addr, cut)
 }
 
-#[test]
-fn a_push_that_dies_half_way_leaves_no_tag() {
-    let registry = std::sync::Arc::new(std::sync::Mutex::new(Registry::start()));
-    let storage = registry.lock().expect("lock").storage.clone();
-    let proxy = proxy_that_kills_registry_on_manifest_put(registry.clone());
+fn a_push_that_dies_half_way_leaves_no_tag(kind: Kind) {
+    let registry = Registry::start_kind(kind);
+    let (proxy, cut) = proxy_that_cuts_manifest_puts(registry.addr.clone());
     let (code, stdout, stderr) = kbundle(&[
         "push",
         examples().to_str().unwrap_or("."),
@@ -513,11 +517,15 @@ fn a_push_that_dies_half_way_leaves_no_tag() {
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(stdout, "");
     assert!(stderr.contains("the tag was not written"), "{stderr}");
+    assert!(
+        cut.load(Ordering::SeqCst),
+        "the push failed before its manifest upload: {stderr}"
+    );
 
-    let restarted = Registry::on_storage(&storage);
+    // The registry itself is still up: it has the blobs but no tag.
     let out = skopeo(&[
         "inspect",
-        &format!("docker://{}/kbundle/root:v1", restarted.addr),
+        &format!("docker://{}/kbundle/root:v1", registry.addr),
     ]);
     assert!(!out.status.success(), "a tag exists after a failed push");
 }

@@ -11,7 +11,13 @@ use kbundle::bundle::Digest;
 use kbundle::oci::layout::Layout;
 use kbundle::signing::cosign;
 use serde_json::Value;
-use support::{Registry, examples, read_sig, skopeo, write_sig};
+use support::{Kind, Registry, examples, read_sig, skopeo, write_sig};
+
+// Against both registry implementations (`distribution::…`, `crane::…`).
+on_each_registry!(
+    sign_and_verify_on_a_registry_with_two_keys_and_the_python_verifier,
+    promote_copies_a_signed_bundle_and_refuses_an_unsigned_one,
+);
 
 fn kbundle(args: &[&str], dir: &Path) -> (i32, String, String) {
     let out = assert_cmd::Command::cargo_bin("kbundle")
@@ -76,9 +82,8 @@ fn keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites() {
     );
 }
 
-#[test]
-fn sign_and_verify_on_a_registry_with_two_keys_and_the_python_verifier() {
-    let registry = Registry::start();
+fn sign_and_verify_on_a_registry_with_two_keys_and_the_python_verifier(kind: Kind) {
+    let registry = Registry::start_kind(kind);
     let dir = tempfile::tempdir().expect("tempdir");
     keygen(dir.path(), "cosign");
     keygen(dir.path(), "release");
@@ -294,9 +299,8 @@ fn tampered_signatures_fail_with_a_specific_reason() {
     let _: BTreeMap<String, String> = BTreeMap::new();
 }
 
-#[test]
-fn promote_copies_a_signed_bundle_and_refuses_an_unsigned_one() {
-    let registry = Registry::start();
+fn promote_copies_a_signed_bundle_and_refuses_an_unsigned_one(kind: Kind) {
+    let registry = Registry::start_kind(kind);
     let dir = tempfile::tempdir().expect("tempdir");
     keygen(dir.path(), "release");
     let staging = format!("{}/staging/root:v1", registry.addr);

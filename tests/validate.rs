@@ -388,3 +388,118 @@ fn the_examples_validate_strictly_and_kbundleignore_is_honoured() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["summary"]["valid"], 1);
 }
+
+#[test]
+fn integers_outside_their_openapi_format_are_invalid_at_the_value() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("deploy.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  \
+         replicas: 4294967296\n  revisionHistoryLimit: 2147483647\n  selector: {matchLabels: \
+         {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      \
+         activeDeadlineSeconds: 9223372036854775808\n      terminationGracePeriodSeconds: \
+         9223372036854775807\n      containers: [{name: web, image: nginx}]\n",
+    )
+    .expect("write");
+    let (code, out, err) = validate(&[file.to_str().unwrap_or("")]);
+    assert_eq!(code, 1, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "the largest int32 and int64 pass: {out}");
+    assert!(
+        lines[0].ends_with(
+            "deploy.yaml:5:13: Deployment web is invalid: /spec/replicas: 4294967296 is out \
+             of range for format int32 (-2147483648 to 2147483647)"
+        ),
+        "{out}"
+    );
+    assert!(
+        lines[1].ends_with(
+            "deploy.yaml:11:30: Deployment web is invalid: \
+             /spec/template/spec/activeDeadlineSeconds: 9223372036854775808 is out of range \
+             for format int64 (-9223372036854775808 to 9223372036854775807)"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn crd_integer_formats_are_ranges_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("crd.yaml"),
+        r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer, format: int32, minimum: 0}
+"#,
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("w.yaml"),
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  size: \
+         2147483648\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: ok}\n\
+         spec:\n  size: 2147483647\n",
+    )
+    .expect("write");
+    let (code, out, err) = validate(&[dir.path().to_str().unwrap_or("")]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(
+        out.contains(
+            "w.yaml:5:9: Widget w is invalid: /spec/size: 2147483648 is out of range for \
+             format int32"
+        ),
+        "{out}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn broken_symlinks_in_a_folder_are_skipped_with_a_warning() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("manifests");
+    std::fs::create_dir_all(root.join("sub")).expect("mkdir");
+    std::fs::copy(fixture("invalid-replicas.yaml"), root.join("deploy.yaml")).expect("copy");
+    symlink("missing.yaml", root.join("dangling.yaml")).expect("link");
+    symlink("self.yaml", root.join("self.yaml")).expect("link");
+    symlink("..", root.join("sub/up")).expect("link");
+    let (code, out, err) = validate(&["--summary", root.to_str().unwrap_or("")]);
+    assert_eq!(code, 1, "the rest is validated and judged: {out}{err}");
+    assert!(
+        out.contains("deploy.yaml:6:13: Deployment web is invalid"),
+        "{out}"
+    );
+    assert!(out.contains("1 resource found in 1 file"), "{out}");
+    let shown = |name: &str| root.join(name).display().to_string();
+    for (name, why) in [
+        ("dangling.yaml", "skipped: dangling symbolic link"),
+        (
+            "self.yaml",
+            "skipped: symbolic link that cannot be followed",
+        ),
+        ("sub/up", "skipped: symbolic link loop"),
+    ] {
+        assert!(
+            err.contains(&format!("{}: {why}", shown(name))),
+            "{name}: {err}"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! `kbundle bump`: point a fleet file at a new image digest, locally or in a pull request.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cli::BumpArgs;
 use crate::error::{Error, Outcome, Result};
@@ -14,15 +14,33 @@ pub fn run(args: BumpArgs) -> Result<Outcome> {
         return in_pull_request(&args, repo);
     }
     let path = &args.file;
-    let text = std::fs::read_to_string(path)
+    // A link is edited where it points, so the link itself stays a link.
+    let target = link_target(path)?;
+    let text = std::fs::read_to_string(&target)
         .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
-    let edit = gitops::bump(&text, &args.image, args.pin, args.name.as_deref())
-        .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    let edit = match gitops::bump(&text, &args.image, args.pin, args.name.as_deref()) {
+        Ok(edit) => edit,
+        Err(gitops::BumpError::DuplicateKey { key, line, first }) => {
+            // A verdict on the file, not a usage error.
+            let p = path.display();
+            eprintln!(
+                "kbundle: error: {p}:{line}: duplicate key {key:?}, also at {p}:{first}; a \
+                 mapping holds each key once, remove one and run again"
+            );
+            return Ok(Outcome::Failed);
+        }
+        Err(e) => return Err(Error::new(format!("{}: {e}", path.display()))),
+    };
+    // A local edit opens no pull request: the outputs say so rather than stay unset.
+    let fail = |e: std::io::Error| Error::new(format!("$GITHUB_OUTPUT: {e}"));
+    for name in ["pull-request-number", "pull-request-url", "operation"] {
+        actions::set_output(name, "").map_err(fail)?;
+    }
     if edit.changes.is_empty() {
         println!("up to date");
         return Ok(Outcome::Passed);
     }
-    super::write_atomically(path, edit.text.as_bytes(), None)?;
+    super::write_atomically(&target, edit.text.as_bytes(), None)?;
     for c in &edit.changes {
         println!(
             "{}:{}: {} {} {}: {} -> {}",
@@ -36,6 +54,39 @@ pub fn run(args: BumpArgs) -> Result<Outcome> {
         );
     }
     Ok(Outcome::Passed)
+}
+
+/// The file `path` names: itself, or where it leads when it is a symbolic link. A link that
+/// leaves the git work tree it sits in is refused: a fleet repository's link is meant to
+/// share a file inside it, and following it out would let a checked-out repository point
+/// bump at any file the runner can write.
+pub(super) fn link_target(path: &Path) -> Result<PathBuf> {
+    let shown = path.display();
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(path.to_path_buf());
+    }
+    let target = std::fs::canonicalize(path).map_err(|e| {
+        Error::new(format!(
+            "{shown}: a symbolic link that cannot be followed ({e}); point it at the fleet file"
+        ))
+    })?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let folder = std::fs::canonicalize(parent).map_err(|e| Error::new(format!("{shown}: {e}")))?;
+    if let Some(root) = folder.ancestors().find(|d| d.join(".git").exists()) {
+        if !target.starts_with(root) {
+            return Err(Error::new(format!(
+                "{shown}: a symbolic link to {}, outside the git work tree {}; bump the file \
+                 itself, or make the link point inside the repository",
+                target.display(),
+                root.display()
+            )));
+        }
+    }
+    Ok(target)
 }
 
 fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {

@@ -1,6 +1,7 @@
 //! One file per subcommand: read options, call the library, print.
 
 pub mod action;
+mod atomic;
 pub mod bump;
 pub mod bundle;
 pub mod comment;
@@ -10,6 +11,7 @@ pub mod publish;
 pub mod pull;
 pub mod push;
 pub mod sign;
+pub(crate) mod step;
 pub mod validate;
 pub mod verify;
 pub mod webhook;
@@ -139,29 +141,9 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))
 }
 
-/// Writes a file whole via a temporary file beside it and a rename: a failure never leaves
-/// half a file. The file gets `mode` (Unix), else keeps the permissions of the one replaced.
+/// Writes a file whole via a temporary file beside it and a rename (see [`atomic`]).
 fn write_atomically(path: &std::path::Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => std::path::Path::new("."),
-    };
-    let fail = |e: std::io::Error| Error::new(format!("{}: {e}", path.display()));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    #[cfg(unix)]
-    if let Some(mode) = mode {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-            .map_err(fail)?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    if let (None, Ok(meta)) = (mode, std::fs::metadata(path)) {
-        std::fs::set_permissions(tmp.path(), meta.permissions()).map_err(fail)?;
-    }
-    tmp.write_all(bytes).map_err(fail)?;
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
+    atomic::write(path, bytes, mode)?;
+    crate::github::actions::claim(path);
     Ok(())
 }

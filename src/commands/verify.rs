@@ -26,14 +26,27 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     report(&args.image, &digest, &verdicts);
     if args.output == VerifyFormat::Json {
         let reference = args.image.to_string();
+        let printable = printable(&trust, signatures);
         println!(
             "{}",
-            signing::verify_json_all(&verdicts, &signatures, &reference)
+            signing::verify_json_all(&verdicts, &printable, &reference)
         );
     }
     Ok(Outcome::from_passed(
         verdicts.iter().any(|v| v.result.is_ok()),
     ))
+}
+
+/// The signatures as `-o json` may show them. cosign prints a layer's Rekor bundle after
+/// checking it against the log's key; only keyless verification checks it here, so with
+/// `--key` the bundle is left out rather than shown as if it had been checked.
+fn printable(trust: &Trust, mut signatures: Signatures) -> Signatures {
+    if matches!(trust, Trust::Keys(_)) {
+        for layer in &mut signatures.legacy {
+            layer.annotations.remove(cosign::BUNDLE_ANNOTATION);
+        }
+    }
+    signatures
 }
 
 /// The image's digest and its signatures, legacy and bundles.

@@ -7,5 +7,6 @@ pub mod app;
 pub mod git;
 pub mod pull_request;
 mod pulls;
+pub mod summary;
 
 pub use pulls::{Comment, NewPull, Pull};

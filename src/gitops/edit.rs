@@ -143,11 +143,14 @@ impl<'t> Editor<'t> {
         }
         // Keep the author's quoting: quoted stays quoted the same way, plain stays plain
         // unless the new value would then read as something else (a number, a comment…).
-        let text = match scalar.style {
+        let mut text = match scalar.style {
             ScalarStyle::SingleQuoted => single_quoted(value),
             ScalarStyle::DoubleQuoted => double_quoted(value),
             _ => plain_or_quoted(value, flow),
         };
+        if scalar.glued {
+            text.insert(0, ' ');
+        }
         self.splices.push(Splice {
             start: scalar.start,
             end: scalar.end,

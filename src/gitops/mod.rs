@@ -174,6 +174,16 @@ pub enum BumpError {
         column: usize,
         message: String,
     },
+    /// A mapping holds a key twice: which one counts depends on the reader.
+    #[error(
+        "line {line}: duplicate key {key:?} (first defined at line {first}); a mapping \
+         holds each key once, remove one and run again"
+    )]
+    DuplicateKey {
+        key: String,
+        line: usize,
+        first: usize,
+    },
     /// Nothing in the file refers to the image's repository.
     #[error(
         "no RootSync, RepoSync, Flux OCIRepository or kustomize images entry for {repository} \

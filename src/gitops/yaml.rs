@@ -4,22 +4,27 @@
 //! this keeps, for each node, where it sits in the text (byte offsets, line, column) and, for
 //! scalars, how they were written (plain or quoted). Nothing here ever re-serialises YAML.
 
+use std::collections::HashMap;
+
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use super::BumpError;
 
-/// Deeper nesting than this is not a Kubernetes manifest; refusing it keeps the recursive
-/// builder from overflowing the stack on hostile input.
-const MAX_DEPTH: usize = 256;
+/// Deeper nesting is not a Kubernetes manifest (validation refuses it too); refusing it keeps
+/// the recursive builder from overflowing the stack on hostile input.
+use crate::manifest::MAX_DEPTH;
 
 /// A scalar as written in the file.
 #[derive(Debug, Clone)]
 pub(super) struct Scalar {
     pub value: String,
     pub style: ScalarStyle,
-    /// Byte range of the scalar, quotes included.
+    /// Byte range of the scalar, quotes included, anchor and tag excluded.
     pub start: usize,
     pub end: usize,
+    /// The scalar is empty and written right after its anchor or tag (`image: &a`): a new
+    /// value needs a space before it.
+    pub glued: bool,
     /// 1-based line and 0-based column (in characters) of the first character.
     pub line: usize,
     pub col: usize,
@@ -167,6 +172,7 @@ impl Offsets {
 /// Parses every document of `text`; an empty document yields an empty plain scalar.
 pub(super) fn parse(text: &str) -> Result<Vec<Node>, BumpError> {
     let mut builder = Builder {
+        text,
         events: Parser::new_from_str(text),
         offsets: Offsets::new(text),
     };
@@ -192,6 +198,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Node>, BumpError> {
 }
 
 struct Builder<'a> {
+    text: &'a str,
     events: Parser<'a, saphyr_parser::StrInput<'a>>,
     offsets: Offsets,
 }
@@ -233,13 +240,16 @@ impl<'a> Builder<'a> {
             style: ScalarStyle::Plain,
             start: at,
             end: at,
+            glued: false,
             line: span.start.line(),
             col: span.start.col(),
         })
     }
 
     fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<Node, BumpError> {
-        if depth > MAX_DEPTH {
+        // `depth` counts the collections around this node, as validation does.
+        let collection = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
+        if collection && depth >= MAX_DEPTH {
             return Err(BumpError::Syntax {
                 line: span.start.line(),
                 column: span.start.col() + 1,
@@ -248,14 +258,25 @@ impl<'a> Builder<'a> {
         }
         let start = self.offsets.byte(span.start.index());
         match event {
-            Event::Scalar(value, style, _, _) => Ok(Node::Scalar(Scalar {
-                value: value.into_owned(),
-                style,
-                start,
-                end: self.offsets.byte(span.end.index()),
-                line: span.start.line(),
-                col: span.start.col(),
-            })),
+            Event::Scalar(value, style, anchor, tag) => {
+                let end = self.offsets.byte(span.end.index());
+                // The span starts at the node's properties (`&anchor`, `!tag`): the value
+                // itself, the part an edit replaces, starts after them.
+                let (start, glued) = if anchor != 0 || tag.is_some() {
+                    after_properties(self.text, start, end)
+                } else {
+                    (start, false)
+                };
+                Ok(Node::Scalar(Scalar {
+                    value: value.into_owned(),
+                    style,
+                    start,
+                    end,
+                    glued,
+                    line: span.start.line(),
+                    col: span.start.col(),
+                }))
+            }
             Event::Alias(_) => Ok(Node::Alias {
                 end: self.offsets.byte(span.end.index()),
             }),
@@ -263,6 +284,7 @@ impl<'a> Builder<'a> {
                 // A flow mapping's start span covers its `{`; a block mapping's is empty.
                 let flow = span.end.index() > span.start.index();
                 let mut entries = Vec::new();
+                let mut seen: HashMap<String, usize> = HashMap::new();
                 loop {
                     let (event, span) = self.expect()?;
                     if let Event::MappingEnd = event {
@@ -277,6 +299,19 @@ impl<'a> Builder<'a> {
                     let key = self.node(event, span, depth + 1)?;
                     let (event, span) = self.expect()?;
                     let value = self.node(event, span, depth + 1)?;
+                    if let Some(name) = key.as_scalar().map(|k| k.value.as_str()) {
+                        // Which of two equal keys counts differs between YAML readers; an
+                        // edit of either one could be the one Config Sync ignores.
+                        if let Some(first) = seen.insert(name.to_owned(), key_line(&key)) {
+                            if name != "<<" {
+                                return Err(BumpError::DuplicateKey {
+                                    key: name.to_owned(),
+                                    line: key_line(&key),
+                                    first,
+                                });
+                            }
+                        }
+                    }
                     entries.push((key, value));
                 }
             }
@@ -299,4 +334,51 @@ impl<'a> Builder<'a> {
             _ => Err(self.unexpected(span)),
         }
     }
+}
+
+fn key_line(key: &Node) -> usize {
+    key.as_scalar().map_or(0, |key| key.line)
+}
+
+/// Where a scalar's value starts when its span (bytes `start..end`) begins with properties:
+/// `&anchor` and `!tag` in either order, separated by blanks, line breaks and comments. Also
+/// whether the value is empty and touches the last property.
+fn after_properties(text: &str, start: usize, end: usize) -> (usize, bool) {
+    let bytes = text.as_bytes();
+    let mut at = start;
+    let mut property_end = start;
+    loop {
+        while at < end && matches!(bytes[at], b' ' | b'\t' | b'\r' | b'\n') {
+            at += 1;
+        }
+        match bytes.get(at) {
+            Some(b'#') if at < end => {
+                while at < end && bytes[at] != b'\n' {
+                    at += 1;
+                }
+            }
+            Some(b'!') if bytes.get(at + 1) == Some(&b'<') => {
+                // A verbatim tag, `!<tag:yaml.org,2002:str>`, may hold flow indicators.
+                while at < end && bytes[at] != b'>' {
+                    at += 1;
+                }
+                at = (at + 1).min(end);
+                property_end = at;
+            }
+            Some(b'&' | b'!') if at < end => {
+                while at < end
+                    && !matches!(
+                        bytes[at],
+                        b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}'
+                    )
+                {
+                    at += 1;
+                }
+                property_end = at;
+            }
+            _ => break,
+        }
+    }
+    let at = at.min(end);
+    (at, at == end && at == property_end)
 }

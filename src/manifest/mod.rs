@@ -8,7 +8,7 @@ use serde_json::Value;
 
 pub use position::{Location, Pos, Positions, escape_pointer, segments};
 pub use source::{Input, Source, discover, read_input};
-pub use yaml::{Document, Stream, YamlProblem, parse_stream};
+pub use yaml::{Document, MAX_DEPTH, Stream, YamlProblem, parse_stream};
 
 /// A group/version/kind, parsed once from `apiVersion` and `kind`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -72,12 +72,26 @@ pub fn discover(paths: &[PathBuf], ignore: &[Regex]) -> Result<Vec<Input>, Input
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
         for entry in walker {
-            let entry = entry.map_err(|e| InputError {
-                path: e
-                    .path()
-                    .map_or_else(|| path.display().to_string(), |p| p.display().to_string()),
-                message: e.io_error().map_or_else(|| e.to_string(), io_reason),
-            })?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => match broken_link(&e) {
+                    // One bad link is no reason to leave the rest of the folder unchecked.
+                    Some(why) => {
+                        let at = e.path().unwrap_or(path);
+                        tracing::warn!("{}: skipped: {why}", at.display());
+                        continue;
+                    }
+                    None => {
+                        return Err(InputError {
+                            path: e.path().map_or_else(
+                                || path.display().to_string(),
+                                |p| p.display().to_string(),
+                            ),
+                            message: e.io_error().map_or_else(|| e.to_string(), io_reason),
+                        });
+                    }
+                },
+            };
             let p = entry.path();
             let left_out = kbundleignore
                 .matched_path_or_any_parents(p, entry.file_type().is_dir())
@@ -124,6 +138,27 @@ pub fn read_input(input: &Input) -> Result<Source, InputError> {
                 text,
             })
         }
+    }
+}
+
+/// Why a walk error is a symbolic link that leads nowhere (a loop, a missing target), which
+/// is skipped; other errors (an unreadable folder) stop the run.
+fn broken_link(e: &walkdir::Error) -> Option<String> {
+    if e.loop_ancestor().is_some() {
+        return Some("symbolic link loop (it points at a folder that contains it)".into());
+    }
+    let path = e.path()?;
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    match e.io_error() {
+        Some(io) if is_link && io.kind() == std::io::ErrorKind::NotFound => {
+            Some("dangling symbolic link (its target does not exist)".into())
+        }
+        // ELOOP for a link that reaches itself; std has no stable ErrorKind for it yet.
+        Some(io) if is_link => Some(format!(
+            "symbolic link that cannot be followed: {}",
+            io_reason(io)
+        )),
+        _ => None,
     }
 }
 

@@ -10,10 +10,17 @@
 
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
-use serde_json::{Map, Number, Value};
+use saphyr_parser::{Event, Parser, Span};
+use serde_json::{Map, Value};
 
 use super::position::{Pos, Positions, escape_pointer};
+
+mod limits;
+mod scalar;
+
+use limits::Budget;
+pub use limits::MAX_DEPTH;
+use scalar::resolve_scalar;
 
 /// One YAML document of a stream.
 #[derive(Debug)]
@@ -101,6 +108,7 @@ struct Builder {
     start: Option<Pos>,
     problems: Vec<YamlProblem>,
     root: Option<Value>,
+    budget: Budget,
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -119,6 +127,7 @@ impl Builder {
             Event::DocumentStart(_) => {
                 self.start = None;
                 self.root = None;
+                self.budget.reset();
             }
             Event::DocumentEnd => {
                 let positions = std::mem::take(&mut self.positions);
@@ -166,8 +175,7 @@ impl Builder {
                 self.positions.push(pos);
                 let value = resolve_scalar(&text, style, tag.as_deref());
                 if anchor != 0 {
-                    self.anchors
-                        .insert(anchor, (value.clone(), self.positions[first..].to_vec()));
+                    self.remember(anchor, &value, first)?;
                 }
                 self.complete(value)?;
             }
@@ -181,6 +189,15 @@ impl Builder {
                         message: "alias refers to an unknown anchor".into(),
                     });
                 };
+                // Counted before copying: the copy is what a "billion laughs" document
+                // uses to exhaust memory.
+                if let Err(message) = self.budget.alias(positions.len(), self.positions.len()) {
+                    return Err(YamlProblem {
+                        pos,
+                        pointer: None,
+                        message,
+                    });
+                }
                 let value = value.clone();
                 self.positions.extend_from_slice(positions);
                 self.complete(value)?;
@@ -188,6 +205,7 @@ impl Builder {
             Event::SequenceStart(anchor, _) => {
                 self.start.get_or_insert(pos);
                 self.reject_complex_key(pos)?;
+                self.check_depth(pos)?;
                 let first_pos = self.positions.len();
                 self.positions.push(pos);
                 self.stack.push(Frame::Seq {
@@ -199,6 +217,7 @@ impl Builder {
             Event::MappingStart(anchor, _) => {
                 self.start.get_or_insert(pos);
                 self.reject_complex_key(pos)?;
+                self.check_depth(pos)?;
                 let first_pos = self.positions.len();
                 self.positions.push(pos);
                 self.stack.push(Frame::Map {
@@ -218,10 +237,7 @@ impl Builder {
                 {
                     let value = Value::Array(items);
                     if anchor != 0 {
-                        self.anchors.insert(
-                            anchor,
-                            (value.clone(), self.positions[first_pos..].to_vec()),
-                        );
+                        self.remember(anchor, &value, first_pos)?;
                     }
                     self.complete(value)?;
                 }
@@ -240,15 +256,39 @@ impl Builder {
                     }
                     let value = Value::Object(map);
                     if anchor != 0 {
-                        self.anchors.insert(
-                            anchor,
-                            (value.clone(), self.positions[first_pos..].to_vec()),
-                        );
+                        self.remember(anchor, &value, first_pos)?;
                     }
                     self.complete(value)?;
                 }
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    /// Keeps a copy of an anchored node (its positions from index `first`) for its aliases.
+    fn remember(&mut self, anchor: usize, value: &Value, first: usize) -> Result<(), YamlProblem> {
+        let size = self.positions.len() - first;
+        if let Err(message) = self.budget.anchor(size, self.positions.len()) {
+            return Err(YamlProblem {
+                pos: self.positions[first],
+                pointer: None,
+                message,
+            });
+        }
+        self.anchors
+            .insert(anchor, (value.clone(), self.positions[first..].to_vec()));
+        Ok(())
+    }
+
+    /// Refuses one more level of nesting past the limit, before anything is built for it.
+    fn check_depth(&self, pos: Pos) -> Result<(), YamlProblem> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlProblem {
+                pos,
+                pointer: None,
+                message: limits::too_deep(),
+            });
         }
         Ok(())
     }
@@ -357,157 +397,6 @@ impl Builder {
             }),
         }
     }
-}
-
-/// Resolves a scalar the way go-yaml v2 does for an untyped target.
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag.filter(|t| t.is_yaml_core_schema()) {
-        return match tag.suffix.as_str() {
-            "str" | "binary" | "timestamp" => Value::String(text.to_owned()),
-            "null" => Value::Null,
-            "bool" => resolve_plain(text)
-                .filter(Value::is_boolean)
-                .unwrap_or_else(|| Value::String(text.to_owned())),
-            "int" | "float" => resolve_plain(text)
-                .filter(Value::is_number)
-                .unwrap_or_else(|| Value::String(text.to_owned())),
-            _ => resolve_plain(text).unwrap_or_else(|| Value::String(text.to_owned())),
-        };
-    }
-    if style != ScalarStyle::Plain {
-        return Value::String(text.to_owned());
-    }
-    if text.is_empty() {
-        return Value::Null;
-    }
-    resolve_plain(text).unwrap_or_else(|| Value::String(text.to_owned()))
-}
-
-/// Returns the non-string value a plain scalar stands for, if any.
-pub(crate) fn resolve_plain(text: &str) -> Option<Value> {
-    let first = *text.as_bytes().first()?;
-    // Most scalars are words; skip the number and keyword checks for them quickly.
-    let may_resolve = first.is_ascii_digit()
-        || matches!(
-            first,
-            b'-' | b'+'
-                | b'.'
-                | b'~'
-                | b'y'
-                | b'Y'
-                | b'n'
-                | b'N'
-                | b't'
-                | b'T'
-                | b'f'
-                | b'F'
-                | b'o'
-                | b'O'
-        );
-    if !may_resolve {
-        return None;
-    }
-    match text {
-        "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
-        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
-            return Some(Value::Bool(true));
-        }
-        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
-            return Some(Value::Bool(false));
-        }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
-        | ".nan" | ".NaN" | ".NAN" => {
-            // JSON has no infinities; keep the text, as sigs.k8s.io/yaml fails on them anyway.
-            return None;
-        }
-        _ => {}
-    }
-    resolve_int(text).or_else(|| resolve_float(text))
-}
-
-fn resolve_int(text: &str) -> Option<Value> {
-    let (negative, digits) = match text.as_bytes().first()? {
-        b'-' => (true, &text[1..]),
-        b'+' => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let cleaned: String;
-    let digits = if digits.contains('_') {
-        cleaned = digits.replace('_', "");
-        cleaned.as_str()
-    } else {
-        digits
-    };
-    let (radix, body) = if let Some(rest) = digits.strip_prefix("0x") {
-        (16, rest)
-    } else if let Some(rest) = digits.strip_prefix("0b") {
-        (2, rest)
-    } else if let Some(rest) = digits.strip_prefix("0o") {
-        (8, rest)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, &digits[1..])
-    } else {
-        (10, digits)
-    };
-    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let magnitude = u128::from_str_radix(body, radix).ok()?;
-    if negative {
-        let n = i64::try_from(magnitude)
-            .ok()
-            .map(|m| -m)
-            .or_else(|| (magnitude == 1u128 << 63).then_some(i64::MIN))?;
-        Some(Value::Number(Number::from(n)))
-    } else if let Ok(n) = u64::try_from(magnitude) {
-        Some(Value::Number(Number::from(n)))
-    } else {
-        Number::from_f64(magnitude as f64).map(Value::Number)
-    }
-}
-
-fn resolve_float(text: &str) -> Option<Value> {
-    let bytes = text.as_bytes();
-    let mut i = usize::from(matches!(bytes.first(), Some(b'-' | b'+')));
-    let mut mantissa_digits = 0;
-    while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'_') {
-        mantissa_digits += 1;
-        i += 1;
-    }
-    if i < bytes.len() && bytes[i] == b'.' {
-        i += 1;
-        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'_') {
-            mantissa_digits += 1;
-            i += 1;
-        }
-    }
-    if mantissa_digits == 0 {
-        return None;
-    }
-    if i < bytes.len() && matches!(bytes[i], b'e' | b'E') {
-        i += 1;
-        if i < bytes.len() && matches!(bytes[i], b'-' | b'+') {
-            i += 1;
-        }
-        let exp_start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == exp_start {
-            return None;
-        }
-    }
-    if i != bytes.len() {
-        return None;
-    }
-    text.replace('_', "")
-        .parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
-        .map(Value::Number)
 }
 
 #[cfg(test)]

@@ -285,7 +285,18 @@ pub fn collect_crds(sources: &[Source], store: &mut SchemaStore) -> usize {
         if !source.text.contains("CustomResourceDefinition") {
             continue;
         }
-        for doc in parse_stream(&source.text).documents {
+        let stream = parse_stream(&source.text);
+        if let Some(e) = &stream.error {
+            // Validating the file reports this too, but not a `--crd` file, which is only read.
+            tracing::warn!(
+                "{}:{}:{}: {}; CustomResourceDefinitions from there on are not used",
+                source.name,
+                e.pos.line,
+                e.pos.column,
+                e.message
+            );
+        }
+        for doc in stream.documents {
             for r in resources_of(doc) {
                 if r.kind() != "CustomResourceDefinition"
                     || !r.api_version().starts_with("apiextensions.k8s.io/")

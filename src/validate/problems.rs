@@ -56,6 +56,19 @@ fn problem(path: String, msg: String, at: crate::manifest::Pos) -> Problem {
 /// The validator's message, minus noise: Kubernetes schemas allow `null` almost everywhere,
 /// so "is not of types "integer", "null"" reads better as "is not of type "integer"".
 fn message(error: &ValidationError<'_>) -> String {
+    if let ValidationErrorKind::Maximum { limit } | ValidationErrorKind::Minimum { limit } =
+        error.kind()
+    {
+        if let Some(format) = super::schema::formats::format_of_limit(limit) {
+            return format!(
+                "{} is out of range for format {} ({} to {})",
+                short(error.instance()),
+                format.name,
+                format.min,
+                format.max
+            );
+        }
+    }
     if let ValidationErrorKind::Type { kind } = error.kind() {
         let types: Vec<JsonType> = match kind {
             TypeKind::Single(t) => vec![*t],

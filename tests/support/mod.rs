@@ -7,6 +7,40 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+pub mod crane;
+pub mod peers;
+pub mod trees;
+
+/// Which registry implementation a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The CNCF distribution registry (Debian's `docker-registry`), storage on disk.
+    Distribution,
+    /// go-containerregistry's registry (`crane registry serve`, the pinned peer): manifests in
+    /// memory, blobs on disk.
+    Crane,
+}
+
+/// Runs each named `fn(Kind)` as a test against both registry implementations:
+/// `distribution::NAME` and `crane::NAME`.
+#[macro_export]
+macro_rules! on_each_registry {
+    ($($name:ident),+ $(,)?) => {
+        mod distribution {
+            $(#[test]
+            fn $name() {
+                super::$name($crate::support::Kind::Distribution)
+            })+
+        }
+        mod crane {
+            $(#[test]
+            fn $name() {
+                super::$name($crate::support::Kind::Crane)
+            })+
+        }
+    };
+}
+
 /// A running registry; killed when dropped.
 pub struct Registry {
     child: Child,
@@ -32,6 +66,14 @@ fn require(program: &str) {
 impl Registry {
     pub fn start() -> Registry {
         Registry::start_with(None, None)
+    }
+
+    /// A registry of the given implementation, without a login.
+    pub fn start_kind(kind: Kind) -> Registry {
+        match kind {
+            Kind::Distribution => Registry::start(),
+            Kind::Crane => crane::start(),
+        }
     }
 
     /// A registry that requires HTTP basic auth (htpasswd, bcrypt).

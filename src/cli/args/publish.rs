@@ -94,6 +94,11 @@ pub struct PublishArgs {
     #[arg(long)]
     pub comment: bool,
 
+    /// In GitHub Actions, also mark each validation error as an annotation on its file and
+    /// line (the first 10; GitHub shows no more)
+    #[arg(long)]
+    pub github_annotations: bool,
+
     /// Where to write the JSON validation report
     #[arg(
         long,

@@ -262,3 +262,42 @@ fn real_example_changes_only_the_image_line() {
     assert_eq!(again.text, edit.text);
     assert!(again.changes.is_empty());
 }
+
+#[test]
+fn anchors_and_tags_before_the_image_stay() {
+    let head = "apiVersion: configsync.gke.io/v1beta1\nkind: RootSync\nmetadata: {name: r}\n\
+                spec:\n  sourceType: oci\n  oci:\n";
+    let new = format!("{REPO}:v2@{NEW}");
+    for (written, expected) in [
+        ("&img old:v1", format!("&img {new}")),
+        ("!!str \"old:v1\"", format!("!!str \"{new}\"")),
+        ("&img !!str 'old:v1'", format!("&img !!str '{new}'")),
+        ("!!str &img old:v1", format!("!!str &img {new}")),
+        (
+            "!<tag:yaml.org,2002:str> old:v1",
+            format!("!<tag:yaml.org,2002:str> {new}"),
+        ),
+        (
+            "&img # why\n      old:v1",
+            format!("&img # why\n      {new}"),
+        ),
+        ("&img", format!("&img {new}")),
+    ] {
+        let text = format!("{head}    image: {written}\n    dir: .\n  alias: *img\n");
+        let text = if written.contains("&img") {
+            text
+        } else {
+            text.replace("  alias: *img\n", "")
+        };
+        let edit = run(&text, Pin::Both);
+        assert_eq!(edit.text, text.replace(written, &expected), "{written:?}");
+        assert_eq!(edit.changes.len(), 1, "{written:?}");
+    }
+    let flow = format!("{head}    {{image: &img old:v1, dir: .}}\n");
+    let flow = flow.replace("  oci:\n    {", "  oci: {");
+    let edit = run(&flow, Pin::Both);
+    assert_eq!(
+        edit.text,
+        flow.replace("&img old:v1", &format!("&img {new}"))
+    );
+}

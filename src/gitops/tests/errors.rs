@@ -84,3 +84,31 @@ fn new_image_parsing() {
         );
     }
 }
+
+#[test]
+fn duplicate_keys_are_refused_with_both_lines() {
+    let text = format!(
+        "apiVersion: configsync.gke.io/v1beta1\nkind: RootSync\nmetadata: {{name: r}}\nspec:\n  \
+         sourceType: oci\n  oci:\n    image: {REPO}:v1\n    dir: .\n    image: {REPO}:v0\n"
+    );
+    let error = bump(&text, &image(), Pin::Both, None).unwrap_err();
+    assert_eq!(
+        error,
+        BumpError::DuplicateKey {
+            key: "image".into(),
+            line: 9,
+            first: 7
+        }
+    );
+    // Anywhere in the file, flow mappings too: which value counts is the reader's choice.
+    let text = format!(
+        "apiVersion: configsync.gke.io/v1beta1\nkind: RootSync\nmetadata: {{name: r, name: s}}\n\
+         spec:\n  sourceType: oci\n  oci:\n    image: {REPO}:v1\n"
+    );
+    let error = bump(&text, &image(), Pin::Both, None).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "line 3: duplicate key \"name\" (first defined at line 3); a mapping holds each key \
+         once, remove one and run again"
+    );
+}

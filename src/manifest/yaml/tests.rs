@@ -68,3 +68,79 @@ fn multi_document_streams_and_syntax_errors() {
     let err = s.error.unwrap();
     assert_eq!(err.pos.line, 6);
 }
+
+fn error_of(text: &str) -> YamlProblem {
+    parse_stream(text).error.expect("an error")
+}
+
+#[test]
+fn alias_expansion_is_bounded_like_go_yaml() {
+    let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    let mut previous = 'a';
+    for level in 'b'..='j' {
+        let aliases = vec![format!("*{previous}"); 9].join(", ");
+        text.push_str(&format!("{level}: &{level} [{aliases}]\n"));
+        previous = level;
+    }
+    let e = error_of(&text);
+    // At the second alias of level d, more than 99% of the nodes would be copies.
+    assert_eq!(e.pos, Pos::new(4, 12));
+    assert!(
+        e.message.starts_with("excessive aliasing: "),
+        "{}",
+        e.message
+    );
+    // Three levels expand.
+    let three: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let d = one(&three);
+    assert_eq!(d.value["c"][8][8].as_array().map(Vec::len), Some(9));
+}
+
+#[test]
+fn the_alias_budget_is_per_document() {
+    let mut doc = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    doc.push_str("b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n");
+    doc.push_str("c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n");
+    let stream = vec![doc; 20].join("---\n");
+    let s = parse_stream(&stream);
+    assert!(s.error.is_none(), "{:?}", s.error);
+    assert_eq!(s.documents.len(), 20);
+}
+
+#[test]
+fn anchors_nested_in_anchors_are_bounded() {
+    // Each level anchors the whole of the level below: copies grow with the square of depth.
+    let depth = 100;
+    let mut text = String::new();
+    for i in 0..depth {
+        text.push_str(&format!("{}k{i}: &n{i}\n", "  ".repeat(i)));
+    }
+    let wide: String = (0..5_000).map(|i| format!("{i}, ")).collect();
+    text.push_str(&format!("{}leaf: [{wide}]\n", "  ".repeat(depth)));
+    let e = error_of(&text);
+    assert!(
+        e.message.starts_with("anchors nested too deeply"),
+        "{}",
+        e.message
+    );
+    // The innermost anchors are copied; the refusal comes on the way out.
+    assert!(e.pos.line < depth as u32, "{:?}", e.pos);
+}
+
+#[test]
+fn nesting_is_bounded_for_block_and_flow() {
+    let ok = "- ".repeat(MAX_DEPTH) + "x\n";
+    assert!(parse_stream(&ok).error.is_none());
+    let e = error_of(&("- ".repeat(MAX_DEPTH + 1) + "x\n"));
+    assert_eq!(e.pos, Pos::new(1, 2 * MAX_DEPTH + 1));
+    assert!(
+        e.message.starts_with("nesting deeper than 128 levels"),
+        "{}",
+        e.message
+    );
+    let e = error_of(&("{a: ".repeat(MAX_DEPTH + 1) + "x"));
+    assert_eq!(e.pos, Pos::new(1, 4 * MAX_DEPTH + 1));
+    // 50,000 levels: refused at the limit, and nothing built is deep enough to hurt.
+    let e = error_of(&"- ".repeat(50_000));
+    assert!(e.message.starts_with("nesting deeper"), "{}", e.message);
+}

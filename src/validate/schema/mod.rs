@@ -2,6 +2,7 @@
 
 pub mod crd;
 pub mod embedded;
+pub mod formats;
 pub mod location;
 
 use std::collections::HashMap;
@@ -141,7 +142,7 @@ impl SchemaStore {
         if let Some(c) = self.crds.get(gvk) {
             let source = format!("CustomResourceDefinition for {}", gvk.api_version());
             return self.compile(
-                &crd::to_json_schema(&c.openapi, strict),
+                crd::to_json_schema(&c.openapi, strict),
                 &crd_uri(gvk),
                 source,
             );
@@ -173,14 +174,14 @@ impl SchemaStore {
             // for this very group, not a namesake CRD's.
             if declares(&schema, gvk) {
                 let source = format!("embedded Kubernetes 1.{minor} schema {stem}");
-                return self.compile(&schema, &uri, source);
+                return self.compile(schema, &uri, source);
             }
         }
         if gvk.group == "configsync.gke.io" {
             if let Some(c) = self.configsync().get(gvk) {
                 let source = format!("embedded Config Sync CRD for {}", gvk.api_version());
                 return self.compile(
-                    &crd::to_json_schema(&c.openapi, strict),
+                    crd::to_json_schema(&c.openapi, strict),
                     &crd_uri(gvk),
                     source,
                 );
@@ -205,17 +206,18 @@ impl SchemaStore {
             }
         };
         match serde_json::from_slice::<Value>(&bytes) {
-            Ok(schema) => self.compile(&schema, &uri, target.to_owned()),
+            Ok(schema) => self.compile(schema, &uri, target.to_owned()),
             Err(e) => Lookup::Failed(format!("schema {target} is not valid JSON: {e}").into()),
         }
     }
 
-    fn compile(&self, schema: &Value, uri: &str, source: String) -> Lookup {
+    fn compile(&self, mut schema: Value, uri: &str, source: String) -> Lookup {
+        formats::bound_integer_formats(&mut schema);
         let built = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .with_retriever(self.retriever.clone())
             .with_base_uri(uri)
-            .build(schema);
+            .build(&schema);
         match built {
             Ok(validator) => Lookup::Found(Arc::new(Schema { validator, source })),
             Err(e) => Lookup::Failed(format!("schema {source} could not be compiled: {e}").into()),
@@ -266,7 +268,15 @@ impl jsonschema::Retrieve for Retriever {
         &self,
         uri: &jsonschema::Uri<String>,
     ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let uri = uri.as_str();
+        // `$ref`s bring in most of a kind's schema (the embedded definitions, for one).
+        let mut schema = self.retrieve_raw(uri.as_str())?;
+        formats::bound_integer_formats(&mut schema);
+        Ok(schema)
+    }
+}
+
+impl Retriever {
+    fn retrieve_raw(&self, uri: &str) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         if uri.starts_with(embedded::BASE_URI) {
             return self
                 .embedded
