@@ -2,6 +2,8 @@
 //! on the real registry, tampered bundles each refused with their own reason, and promote
 //! merging referrers into the destination's fallback index without dropping its entries.
 
+#[path = "support/referrers_api_fake.rs"]
+mod referrers_api_fake;
 mod support;
 
 use std::collections::BTreeMap;
@@ -274,4 +276,78 @@ fn promote_merges_into_the_destinations_fallback_index_without_dropping_its_entr
         .block_on(store(&prod).referrers(&digest))
         .expect("referrers");
     assert_eq!(listed.len(), 2, "{listed:?}");
+}
+
+fn tags(registry: &str, repo: &str) -> Vec<String> {
+    let mut answer = ureq::get(&format!("http://{registry}/v2/{repo}/tags/list"))
+        .call()
+        .expect("tags/list");
+    let value: Value =
+        serde_json::from_slice(&answer.body_mut().read_to_vec().expect("body")).expect("json");
+    value["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Neither test registry serves the referrers API, so a local fake of that endpoint stands in
+/// front of the real docker-registry (tests/support/referrers_api_fake.rs).
+#[test]
+fn on_a_registry_with_the_referrers_api_fake_bundles_are_found_through_it_and_no_fallback_tag_is_written()
+ {
+    let registry = Registry::start();
+    let api = referrers_api_fake::ReferrersApi::start(&registry.addr);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let (code, _, err) = kbundle(&["keygen"], d);
+    assert_eq!(code, 0, "{err}");
+    let image = format!("{}/kb/api:v1", api.addr);
+    let digest = push(&image, d);
+    let (code, _, err) = kbundle(
+        &[
+            "sign",
+            &image,
+            "--key",
+            "cosign.key",
+            "--signature-format",
+            "bundle",
+        ],
+        d,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(tags(&registry.addr, "kb/api"), vec!["v1".to_owned()]);
+    let (code, _, err) = kbundle(&["verify", &image, "--key", "cosign.pub"], d);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 of 1 signature(s) verified"), "{err}");
+    // The real cosign v3 finds it through the API too.
+    let out = std::process::Command::new(support::peers::peer("cosign3"))
+        .current_dir(d)
+        .env_clear()
+        .env("HOME", d)
+        .env("TUF_ROOT", d.join(".sigstore"))
+        .args([
+            "verify",
+            "--key",
+            "cosign.pub",
+            "--insecure-ignore-tlog",
+            &image,
+        ])
+        .output()
+        .expect("run cosign3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Promote to a registry without the API: there the fallback tag lists the referrer.
+    let prod = format!("{}/kb/prod:v1", registry.addr);
+    let (code, _, err) = kbundle(&["promote", &image, &prod, "--key", "cosign.pub"], d);
+    assert_eq!(code, 0, "{err}");
+    let listed = tags(&registry.addr, "kb/prod");
+    assert!(listed.contains(&fallback_tag(&digest)), "{listed:?}");
+    let (code, _, err) = kbundle(&["verify", &prod, "--key", "cosign.pub"], d);
+    assert_eq!(code, 0, "{err}");
 }
