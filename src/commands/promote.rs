@@ -25,8 +25,8 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
     let (digest, signatures) = runtime
         .block_on(fetch(&src, &limits))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = signatures.judge(&trust, &digest, &required);
-    report(&args.source, &digest, &verdicts, &signatures);
+    let verdicts = trust.judge_all(&signatures, &digest, &required);
+    report(&args.source, &digest, &verdicts, signatures.note.as_deref());
     if !verdicts.iter().any(|v| v.result.is_ok()) {
         eprintln!(
             "kbundle: not promoted: {} is not validly signed",
@@ -47,9 +47,14 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
     let (promoted, signatures) = runtime
         .block_on(fetch(&dst, &limits))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = signatures.judge(&trust, &promoted, &required);
+    let verdicts = trust.judge_all(&signatures, &promoted, &required);
     if promoted != digest || !verdicts.iter().any(|v| v.result.is_ok()) {
-        report(&args.destination, &promoted, &verdicts, &signatures);
+        report(
+            &args.destination,
+            &promoted,
+            &verdicts,
+            signatures.note.as_deref(),
+        );
         return Err(Error::new(format!(
             "{}: the promoted copy does not verify; check the destination registry",
             args.destination
@@ -59,7 +64,8 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
     Ok(Outcome::Passed)
 }
 
-/// Copies the image (blobs, manifest by digest), then its `.sig`, then writes the tag.
+/// Copies the image (blobs, manifest by digest), then its `.sig` and its referrers (cosign
+/// v3's bundles among them), then writes the tag.
 async fn copy(
     src: &Store,
     dst: &Store,
@@ -78,6 +84,7 @@ async fn copy(
         dst.put_manifest(&sig_manifest, MANIFEST_MEDIA_TYPE, Some(&sig_tag))
             .await?;
     }
+    crate::oci::referrers::copy_referrers(src, dst, digest).await?;
     dst.put_manifest(&manifest, &media_type, Some(tag)).await?;
     Ok(())
 }

@@ -7,12 +7,12 @@ use crate::bundle::Digest;
 use crate::cli::{VerifyArgs, VerifyFormat, VerifyKeyArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{ImageRef, Store};
-use crate::signing::cosign::{self, SignatureLayer, Verdict};
-use crate::signing::examine::{Limits, Signatures, examine};
+use crate::signing::cosign::{self, Verdict};
+use crate::signing::examine::Limits;
 use crate::signing::keyless::trust::TrustRoot;
 use crate::signing::keyless::verify::{Matcher, Policy};
 use crate::signing::keys::PublicKey;
-use crate::signing::{SignError, Trust};
+use crate::signing::{self, SignError, Signatures, Trust};
 use regex::Regex;
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
@@ -24,12 +24,14 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     let (digest, signatures) = super::runtime()?
         .block_on(fetch(&store, &limits))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = signatures.judge(&trust, &digest, &required);
-    report(&args.image, &digest, &verdicts, &signatures);
+    let verdicts = trust.judge_all(&signatures, &digest, &required);
+    report(&args.image, &digest, &verdicts, signatures.note.as_deref());
     if args.output == VerifyFormat::Json {
+        let reference = args.image.to_string();
+        let printable = printable(&trust, signatures);
         println!(
             "{}",
-            cosign::verify_json(&verdicts, &printable(&trust, signatures.layers))
+            signing::verify_json_all(&verdicts, &printable, &reference)
         );
     }
     Ok(Outcome::from_passed(
@@ -37,42 +39,38 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     ))
 }
 
-/// The layers as `-o json` may show them. cosign prints a layer's Rekor bundle after checking
-/// it against the log's key; only keyless verification checks it here, so with `--key` the
-/// bundle is left out rather than shown as if it had been checked.
-fn printable(trust: &Trust, mut layers: Vec<SignatureLayer>) -> Vec<SignatureLayer> {
+/// The signatures as `-o json` may show them. cosign prints a layer's Rekor bundle after
+/// checking it against the log's key; only keyless verification checks it here, so with
+/// `--key` the bundle is left out rather than shown as if it had been checked.
+fn printable(trust: &Trust, mut signatures: Signatures) -> Signatures {
     if matches!(trust, Trust::Keys(_)) {
-        for layer in &mut layers {
+        for layer in &mut signatures.legacy {
             layer.annotations.remove(cosign::BUNDLE_ANNOTATION);
         }
     }
-    layers
+    signatures
 }
 
-/// The image's digest and its signatures, as far as `limits` reach.
+/// The image's digest and its signatures, legacy (as far as `limits` reach) and bundles.
 pub(crate) async fn fetch(
     store: &Store,
     limits: &Limits,
 ) -> std::result::Result<(Digest, Signatures), SignError> {
     store.login(oci_client::RegistryOperation::Pull).await?;
     let (digest, _) = store.manifest().await?;
-    let signatures = examine(store, &digest, limits).await?;
+    let signatures = signing::all_signatures(store, &digest, limits).await?;
     Ok((digest, signatures))
 }
 
-/// Prints one line per signature on stderr and says whether any held, and how many of the
-/// `.sig`'s layers were examined when not all.
-pub(crate) fn report(
-    image: &ImageRef,
-    digest: &Digest,
-    verdicts: &[Verdict],
-    signatures: &Signatures,
-) {
+/// Prints one line per signature on stderr and says whether any held, and how much of the
+/// `.sig` was examined when not all of it (`note`).
+pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict], note: Option<&str>) {
     let name = format!("{}@{digest}", image.repository());
     if verdicts.is_empty() {
         eprintln!(
-            "{name}: no signatures (looked for tag {}); sign it with `kbundle sign`",
-            cosign::signature_tag(digest)
+            "{name}: no signatures (looked for tag {} and sigstore bundles among the referrers, {}); sign it with `kbundle sign`",
+            cosign::signature_tag(digest),
+            crate::oci::referrers::fallback_tag(digest)
         );
         return;
     }
@@ -89,7 +87,7 @@ pub(crate) fn report(
         }
     }
     let good = verdicts.iter().filter(|v| v.result.is_ok()).count();
-    match signatures.note() {
+    match note {
         Some(note) => eprintln!(
             "{name}: {good} of {} signature(s) verified; {note}",
             verdicts.len()

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
-use super::cosign::{self, CosignError, LayerRef, SignatureLayer, Verdict};
-use super::{SignError, Trust};
+use super::SignError;
+use super::cosign::{self, CosignError, LayerRef, SignatureLayer};
 use crate::bundle::Digest;
-use crate::oci::Store;
+use crate::oci::{BlobRef, Store};
 
 /// The largest `.sig` manifest read: the CNCF distribution registry refuses to store a larger
 /// manifest (its `maxManifestBodySize`), and 4 MiB holds about 500 keyless layers (certificate,
@@ -146,9 +146,9 @@ impl Listing {
     }
 }
 
-/// The examined signatures of a digest.
+/// The examined `.sig` layers of a digest.
 #[derive(Debug, Default)]
-pub struct Signatures {
+pub struct Examined {
     /// The first `layers.len()` layers of the `.sig`, layer `i` at position `i + 1`. A refused
     /// layer is a placeholder without payload or annotations: its verdict is in `refused`.
     pub layers: Vec<SignatureLayer>,
@@ -164,13 +164,17 @@ pub async fn fetch(
     store: &Store,
     listing: Listing,
     limits: &Limits,
-) -> Result<Signatures, SignError> {
+) -> Result<Examined, SignError> {
     let plan = listing.plan(limits);
     let tag = &listing.tag;
     let payloads: Vec<(usize, Vec<u8>)> = futures_util::stream::iter(plan.fetch.iter().copied())
         .map(|i| {
-            let digest = &listing.layers[i].digest;
-            async move { Ok::<_, SignError>((i, store.get_blob(digest).await?)) }
+            let blob = BlobRef {
+                digest: listing.layers[i].digest.clone(),
+                size: listing.layers[i].size,
+            };
+            // Bounded by the descriptor: a registry sending more is cut off.
+            async move { Ok::<_, SignError>((i, store.read_blob(&blob, limits.payload).await?)) }
         })
         .buffered(AT_ONCE)
         .try_collect()
@@ -202,7 +206,7 @@ pub async fn fetch(
             source,
         })?;
     }
-    Ok(Signatures {
+    Ok(Examined {
         layers,
         refused: plan.refused,
         listed,
@@ -210,36 +214,19 @@ pub async fn fetch(
     })
 }
 
-/// [`list`] then [`fetch`]: the signatures of `digest` within `limits`, none without a `.sig`.
+/// [`list`] then [`fetch`]: the `.sig` layers of `digest` within `limits`, none without one.
 pub async fn examine(
     store: &Store,
     digest: &Digest,
     limits: &Limits,
-) -> Result<Signatures, SignError> {
+) -> Result<Examined, SignError> {
     match list(store, digest).await? {
         Some(listing) => fetch(store, listing, limits).await,
-        None => Ok(Signatures::default()),
+        None => Ok(Examined::default()),
     }
 }
 
-impl Signatures {
-    /// One verdict per examined layer, in order; refused layers keep their reason.
-    pub fn judge(
-        &self,
-        trust: &Trust,
-        digest: &Digest,
-        required: &BTreeMap<String, String>,
-    ) -> Vec<Verdict> {
-        let mut verdicts = trust.judge(&self.layers, digest, required);
-        for verdict in &mut verdicts {
-            if let Some(why) = self.refused.get(&verdict.layer) {
-                verdict.result = Err(why.clone());
-                verdict.signer = None;
-            }
-        }
-        verdicts
-    }
-
+impl Examined {
     /// "checked the first 128 of 10000 signature layers (…)" when not all were examined.
     pub fn note(&self) -> Option<String> {
         let why = self.stopped.as_ref()?;
@@ -307,7 +294,7 @@ mod tests {
 
     #[test]
     fn the_note_names_how_many_were_checked() {
-        let sigs = Signatures {
+        let sigs = Examined {
             layers: vec![
                 SignatureLayer {
                     payload: Vec::new(),
@@ -317,7 +304,7 @@ mod tests {
             ],
             listed: 10_000,
             stopped: Some("--max-signatures is 128; raise it to check more".into()),
-            ..Signatures::default()
+            ..Examined::default()
         };
         assert_eq!(
             sigs.note().unwrap(),

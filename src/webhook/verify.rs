@@ -11,10 +11,11 @@ use tokio::sync::Semaphore;
 
 use super::admission::{Decision, PinnedImage, Reason};
 use super::cache::VerifiedCache;
+use crate::oci::referrers::Referrer;
 use crate::oci::{Connect, ImageRef, OciError, Store};
 use crate::signing::cosign::{self, Verdict};
 use crate::signing::examine::{self, Limits};
-use crate::signing::{SignError, Trust};
+use crate::signing::{self, SignError, Signatures, Trust};
 
 /// How to reach the registry of a reference: credentials looked up per registry host. It may
 /// block (a metadata server round trip, a docker credential helper), so it runs off the
@@ -171,37 +172,32 @@ impl Verifier {
             return Checked::Busy;
         };
         let timeout = self.policy.timeout.as_secs_f64();
-        let (store, listing) = match tokio::time::timeout_at(deadline, self.list(image)).await {
-            Err(_) => {
-                return Checked::Unreachable(format!(
-                    "the registry did not answer within {timeout}s"
-                ));
-            }
-            Ok(Err(e)) => return e,
-            Ok(Ok((_, None))) => {
-                return Checked::Judged(Err(format!(
-                    "no signatures (looked for tag {}); sign it with `kbundle sign` or `cosign sign`",
-                    cosign::signature_tag(&image.digest)
-                )));
-            }
-            Ok(Ok((store, Some(listing)))) => (store, listing),
-        };
-        let listed = listing.layers.len();
-        if listed == 0 {
-            return Checked::Judged(Err(format!(
-                "no signatures (tag {} has no layers)",
-                cosign::signature_tag(&image.digest)
-            )));
-        }
+        let (store, listing, referrers) =
+            match tokio::time::timeout_at(deadline, self.list(image)).await {
+                Err(_) => {
+                    return Checked::Unreachable(format!(
+                        "the registry did not answer within {timeout}s"
+                    ));
+                }
+                Ok(Err(e)) => return e,
+                Ok(Ok(listed)) => listed,
+            };
+        let listed = listing.as_ref().map_or(0, |l| l.layers.len());
         // From here on the registry has answered: only what it sent is left to judge.
         let limits = self.policy.limits;
-        let fetched =
-            tokio::time::timeout_at(deadline, examine::fetch(&store, listing, &limits)).await;
-        let signatures = match fetched {
+        let read = async {
+            let examined = match listing {
+                Some(listing) => examine::fetch(&store, listing, &limits).await?,
+                None => examine::Examined::default(),
+            };
+            let bundles = signing::read_bundles(&store, &image.digest, referrers).await?;
+            Ok::<_, SignError>(Signatures::new(examined, bundles))
+        };
+        let signatures = match tokio::time::timeout_at(deadline, read).await {
             Err(_) => {
                 return Checked::Judged(Err(format!(
-                    "the registry listed {listed} signature layer(s) but their payloads did not \
-                     arrive within --timeout {timeout}s"
+                    "the registry listed {listed} signature layer(s) and the referrers, but the \
+                     signatures did not arrive within --timeout {timeout}s"
                 )));
             }
             Ok(Err(e)) => {
@@ -210,12 +206,18 @@ impl Verifier {
             }
             Ok(Ok(signatures)) => signatures,
         };
+        if signatures.is_empty() {
+            return Checked::Judged(Err(format!(
+                "no signatures (looked for tag {} and sigstore bundles among the referrers); sign it with `kbundle sign` or `cosign sign`",
+                cosign::signature_tag(&image.digest)
+            )));
+        }
         let trust = self.policy.trust.clone();
         let required = self.policy.required.clone();
         let digest = image.digest.clone();
         let judged = tokio::task::spawn_blocking(move || {
-            let verdicts = signatures.judge(&trust, &digest, &required);
-            summary(&verdicts, signatures.note())
+            let verdicts = trust.judge_all(&signatures, &digest, &required);
+            summary(&verdicts, signatures.note)
         });
         match tokio::time::timeout_at(deadline, judged).await {
             Ok(Ok(judged)) => Checked::Judged(judged),
@@ -226,17 +228,19 @@ impl Verifier {
         }
     }
 
-    /// The `.sig` manifest: the one question whose silence means "unreachable".
-    async fn list(
-        &self,
-        image: &PinnedImage,
-    ) -> Result<(Arc<Store>, Option<examine::Listing>), Checked> {
+    /// The `.sig` manifest and the referrers: the questions whose silence means "unreachable".
+    async fn list(&self, image: &PinnedImage) -> Result<Listed, Checked> {
         let store = self
             .store(&image.reference)
             .await
             .map_err(Checked::Unreachable)?;
-        match examine::list(&store, &image.digest).await {
-            Ok(listing) => Ok((store, listing)),
+        let listed = async {
+            let listing = examine::list(&store, &image.digest).await?;
+            let referrers = store.referrers(&image.digest).await?;
+            Ok::<_, SignError>((listing, referrers))
+        };
+        match listed.await {
+            Ok((listing, referrers)) => Ok((store, listing, referrers)),
             Err(SignError::Store(OciError::Remote { message, .. })) => {
                 // The next review starts afresh: new connection, new credentials.
                 self.stores.forget(&image.reference);
@@ -247,6 +251,10 @@ impl Verifier {
         }
     }
 }
+
+/// What the registry listed: a logged-in client, the `.sig` manifest (if any) and the
+/// referrers of the image.
+type Listed = (Arc<Store>, Option<examine::Listing>, Vec<Referrer>);
 
 impl Verifier {
     /// A logged-in client for the image's repository, reused or made anew.
