@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bundle;
 pub mod cli;
 pub mod commands;
+pub mod diff;
 pub mod error;
 pub mod github;
 pub mod gitops;
