@@ -198,8 +198,8 @@ impl Diff {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
     }
 
-    /// The namespaces of the resources that change, sorted, `(cluster)` for cluster-scoped
-    /// ones and those without a namespace.
+    /// The namespaces of the resources that change, sorted; `(none)` for cluster-scoped ones
+    /// and those whose manifest gives no namespace.
     pub fn namespaces(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .identities()
