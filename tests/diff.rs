@@ -240,7 +240,10 @@ fn the_same_resources_in_other_files_and_order_are_no_change() {
         docs.extend(text.split("---\n").map(str::to_owned));
     }
     docs.reverse();
-    write(&dir.path().join("again"), &[("all.yaml", &docs.join("---\n"))]);
+    write(
+        &dir.path().join("again"),
+        &[("all.yaml", &docs.join("---\n"))],
+    );
     let run = kbundle(dir.path(), &["diff", "new", "again"], &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
     assert_eq!(run.out, "no changes (7 resources)\n");
@@ -268,7 +271,10 @@ fn bad_input_is_exit_2_with_the_file_and_line() {
     let dir = trees();
     write(
         &dir.path().join("broken"),
-        &[("x.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n")],
+        &[(
+            "x.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n",
+        )],
     );
     let run = kbundle(dir.path(), &["diff", "old", "broken"], &[]);
     assert_eq!(run.code, 2, "{}", run.out);
@@ -291,7 +297,8 @@ fn bad_input_is_exit_2_with_the_file_and_line() {
     let run = kbundle(dir.path(), &["diff", "old", "no such dir"], &[]);
     assert_eq!(run.code, 2);
     assert!(
-        run.err.contains("NEW \"no such dir\": no such folder or file"),
+        run.err
+            .contains("NEW \"no such dir\": no such folder or file"),
         "{}",
         run.err
     );
@@ -349,7 +356,12 @@ fn promote_prints_the_diff_first_and_dry_run_writes_nothing() {
     let registry = Registry::start();
     let dir = trees();
     assert_eq!(
-        kbundle(dir.path(), &["keygen", "--output-key-prefix", "release"], &[]).code,
+        kbundle(
+            dir.path(),
+            &["keygen", "--output-key-prefix", "release"],
+            &[]
+        )
+        .code,
         0
     );
     let staging = format!("{}/staging/shop", registry.addr);
@@ -366,7 +378,13 @@ fn promote_prints_the_diff_first_and_dry_run_writes_nothing() {
     // Nothing at the destination yet: every resource is new.
     let run = kbundle(
         dir.path(),
-        &["promote", &format!("{staging}:v1"), &prod, "--key", "release.pub"],
+        &[
+            "promote",
+            &format!("{staging}:v1"),
+            &prod,
+            "--key",
+            "release.pub",
+        ],
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.err);
@@ -393,7 +411,13 @@ fn promote_prints_the_diff_first_and_dry_run_writes_nothing() {
 
     let run = kbundle(
         dir.path(),
-        &["promote", &format!("{staging}:v2"), &prod, "--key", "release.pub"],
+        &[
+            "promote",
+            &format!("{staging}:v2"),
+            &prod,
+            "--key",
+            "release.pub",
+        ],
         &[],
     );
     assert_eq!(run.code, 0, "{}", run.err);
@@ -403,8 +427,16 @@ fn promote_prints_the_diff_first_and_dry_run_writes_nothing() {
 }
 
 fn digest_of(image: &str) -> String {
-    let out = skopeo(&["inspect", "--tls-verify=false", &format!("docker://{image}")]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        &format!("docker://{image}"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     v["Digest"].as_str().unwrap_or_default().to_owned()
 }
@@ -463,7 +495,10 @@ fn the_bump_pull_request_shows_the_diff_folded_per_resource_against_local_fake()
     }
     assert_no_secret_values(&body);
     // The rest of the body is still there, after the diff too.
-    assert!(body.contains(&format!("- **Digest:** `{old}` → `{new}`")), "{body}");
+    assert!(
+        body.contains(&format!("- **Digest:** `{old}` → `{new}`")),
+        "{body}"
+    );
     assert!(body.trim_end().ends_with("</sub>"), "{body}");
 
     // Run again: the body is the same, so the pull request is left alone.
@@ -486,7 +521,11 @@ fn an_old_digest_that_cannot_be_read_is_explained_in_the_body_against_local_fake
         &[(FLEET_FILE, &root_sync(&format!("{repo}:v1@{gone}")))],
     );
     let run = bump(dir.path(), &fake, &format!("{repo}:v2@{new}"));
-    assert_eq!(run.code, 0, "a diff that cannot be made does not stop the bump: {}", run.err);
+    assert_eq!(
+        run.code, 0,
+        "a diff that cannot be made does not stop the bump: {}",
+        run.err
+    );
     let body = fake.state().pulls[0].body.clone();
     assert!(
         body.contains(&format!(
@@ -506,7 +545,9 @@ fn an_old_digest_that_cannot_be_read_is_explained_in_the_body_against_local_fake
     assert_eq!(run.code, 0, "{}", run.err);
     let body = fake.state().pulls[0].body.clone();
     assert!(
-        body.contains(&format!("Not shown: the fleet file named `{repo}:v1` by tag, not by digest")),
+        body.contains(&format!(
+            "Not shown: the fleet file named `{repo}:v1` by tag, not by digest"
+        )),
         "{body}"
     );
 }

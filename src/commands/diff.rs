@@ -65,8 +65,8 @@ fn read_side(text: &str, what: &str, connects: &mut Connects) -> Result<Side> {
 
 /// The resources of a folder (walked as `validate` and `bundle` walk it) or a file.
 fn folder(path: &Path) -> Result<Side> {
-    let inputs = manifest::discover(&[path.to_path_buf()], &[])
-        .map_err(|e| Error::new(e.to_string()))?;
+    let inputs =
+        manifest::discover(&[path.to_path_buf()], &[]).map_err(|e| Error::new(e.to_string()))?;
     let mut sources = Vec::new();
     for input in &inputs {
         sources.push(manifest::read_input(input).map_err(|e| Error::new(e.to_string()))?);
@@ -87,12 +87,13 @@ fn image_side(image: &ImageRef, connect: Connect) -> std::result::Result<Side, S
         .tempdir()
         .map_err(|e| format!("{image}: cannot make a temporary folder: {e}"))?;
     bundle::unpack(&layers, dir.path()).map_err(|e| format!("{image}: {e}"))?;
-    let inputs =
-        manifest::discover(&[dir.path().to_path_buf()], &[]).map_err(|e| format!("{image}: {e}"))?;
+    let inputs = manifest::discover(&[dir.path().to_path_buf()], &[])
+        .map_err(|e| format!("{image}: {e}"))?;
     let mut sources = Vec::new();
     for input in &inputs {
         let Input::File(path) = input else { continue };
-        let mut source: Source = manifest::read_input(input).map_err(|e| format!("{image}: {e}"))?;
+        let mut source: Source =
+            manifest::read_input(input).map_err(|e| format!("{image}: {e}"))?;
         let inside = path.strip_prefix(dir.path()).unwrap_or(path);
         source.name = inside.display().to_string().into();
         sources.push(source);
@@ -214,7 +215,8 @@ impl<'a> FleetDiff<'a> {
                 result: self.compute(first),
             });
         }
-        last.as_ref().map_or_else(String::new, |c| render(c, budget))
+        last.as_ref()
+            .map_or_else(String::new, |c| render(c, budget))
     }
 
     /// The last section again, for the job summary, within `budget` bytes.
@@ -267,7 +269,11 @@ fn render(c: &Computed, budget: usize) -> String {
         }
         Err(why) => {
             let md = format!("#### What changes in the cluster\n\nNot shown: {why}.\n");
-            if md.len() <= budget { md } else { String::new() }
+            if md.len() <= budget {
+                md
+            } else {
+                String::new()
+            }
         }
     }
 }

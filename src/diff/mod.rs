@@ -98,11 +98,9 @@ pub enum SideError {
         column: u32,
         message: String,
     },
-    #[error(
-        "{identity} is defined twice, at {first} and at {second}; a resource may appear once"
-    )]
+    #[error("{identity} is defined twice, at {first} and at {second}; a resource may appear once")]
     Duplicate {
-        identity: Identity,
+        identity: Box<Identity>,
         first: String,
         second: String,
     },
@@ -139,7 +137,7 @@ impl Side {
                     };
                     if let Some(first) = side.objects.get(&identity) {
                         return Err(SideError::Duplicate {
-                            identity,
+                            identity: Box::new(identity),
                             first: first.source.clone(),
                             second: at,
                         });

@@ -84,7 +84,11 @@ fn walk(path: &str, old: &Value, new: &Value, out: &mut Vec<FieldChange>) {
         }
         (a, b) if a == b => {}
         _ => out.push(FieldChange {
-            path: if path.is_empty() { ".".into() } else { path.into() },
+            path: if path.is_empty() {
+                ".".into()
+            } else {
+                path.into()
+            },
             op: FieldOp::Changed,
         }),
     }

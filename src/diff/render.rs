@@ -270,7 +270,7 @@ fn blocks(diff: &Diff) -> Vec<(String, String)> {
         );
         (
             format!(
-                "<details><summary>{line}</summary>\n\n{}\n</details>\n",
+                "<details><summary>{line}</summary>\n\n{}\n</details>\n\n",
                 fenced("yaml", &o.yaml)
             ),
             format!("- {line}\n"),
@@ -294,20 +294,20 @@ fn changed(c: &Changed) -> (String, String) {
         html(&c.new.identity.to_string()),
         code_list(&paths(&c.fields))
     );
-    let mut body = String::new();
+    let mut parts = Vec::new();
     if !c.secret_keys.is_empty() {
-        let _ = writeln!(
-            body,
+        parts.push(format!(
             "Secret values are not shown. Changed: {}\n",
             code_list(&c.secret_keys)
-        );
+        ));
     }
     // Only a Secret's values changed: its redacted YAML reads the same on both sides.
     if c.unified.lines().any(|l| l.starts_with("@@")) {
-        body.push_str(&fenced("diff", &c.unified));
+        parts.push(fenced("diff", &c.unified));
     }
+    let body = parts.join("\n");
     (
-        format!("<details><summary>{line}</summary>\n\n{body}\n</details>\n"),
+        format!("<details><summary>{line}</summary>\n\n{body}\n</details>\n\n"),
         format!("- {line}\n"),
     )
 }

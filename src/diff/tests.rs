@@ -33,7 +33,9 @@ spec:
 fn moved_reordered_and_recommented_resources_are_not_changes() {
     let old = side(&[(
         "a.yaml",
-        &format!("{DEPLOY}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: prod}}\ndata: {{k: v}}\n"),
+        &format!(
+            "{DEPLOY}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: prod}}\ndata: {{k: v}}\n"
+        ),
     )]);
     let new = side(&[
         (
@@ -64,7 +66,11 @@ fn changed_fields_are_named_and_diffed() {
         paths,
         ["spec.replicas", "spec.template.spec.containers[0].image"]
     );
-    assert!(c.unified.contains("-  replicas: 2\n+  replicas: 3\n"), "{}", c.unified);
+    assert!(
+        c.unified.contains("-  replicas: 2\n+  replicas: 3\n"),
+        "{}",
+        c.unified
+    );
     assert_eq!(
         summary_line(&diff),
         "+0 ~1 -0 resources (namespaces: prod; kinds: Deployment.apps 1)"
@@ -122,7 +128,11 @@ fn normal_yaml_reads_back_as_the_same_value() {
     let back = crate::manifest::parse_stream(&object.yaml);
     assert!(back.error.is_none(), "{}", object.yaml);
     assert_eq!(back.documents[0].value, object.value, "{}", object.yaml);
-    assert!(object.yaml.contains("  script: |\n    #!/bin/sh\n"), "{}", object.yaml);
+    assert!(
+        object.yaml.contains("  script: |\n    #!/bin/sh\n"),
+        "{}",
+        object.yaml
+    );
 }
 
 #[test]
@@ -131,7 +141,9 @@ fn markdown_stays_inside_its_budget_and_counts_the_rest() {
     let mut new = String::new();
     for i in 0..300 {
         let cm = |v: &str| {
-            format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: n}}\ndata: {{k: '{v}'}}\n")
+            format!(
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: n}}\ndata: {{k: '{v}'}}\n"
+            )
         };
         old.push_str(&cm(&"a".repeat(200)));
         new.push_str(&cm(&"b".repeat(200)));
@@ -157,5 +169,8 @@ fn names_cannot_break_out_of_the_markdown() {
         md.contains("<code>ConfigMap &lt;/summary&gt;&lt;/details&gt;x</code>"),
         "{md}"
     );
-    assert!(md.contains("````yaml\n"), "a fence longer than the value's: {md}");
+    assert!(
+        md.contains("````yaml\n"),
+        "a fence longer than the value's: {md}"
+    );
 }

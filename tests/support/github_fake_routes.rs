@@ -178,7 +178,7 @@ pub(super) fn route(
                 .collect();
             (200, Value::Array(list))
         }
-        ("POST" | "PATCH", ["pulls", ..]) if body_too_long(&body) => (
+        ("POST" | "PATCH", ["pulls", ..]) if body_too_long(body) => (
             422,
             json!({
                 "message": "Validation Failed",
