@@ -250,6 +250,21 @@ fn the_same_resources_in_other_files_and_order_are_no_change() {
     // A single file is a side too.
     let run = kbundle(dir.path(), &["diff", "again/all.yaml", "new"], &[]);
     assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
+    // And stdin (`kubectl kustomize … | kbundle diff IMAGE -`).
+    let all = std::fs::read_to_string(dir.path().join("again/all.yaml")).expect("read");
+    let out = assert_cmd::Command::cargo_bin("kbundle")
+        .expect("binary")
+        .current_dir(dir.path())
+        .args(["diff", "old", "-"])
+        .write_stdin(all)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("+1 ~2 -1 resources"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

@@ -36,13 +36,13 @@ enum Spec {
 }
 
 impl Spec {
-    /// `oci-layout:…` is an image; an existing path is a folder or file; anything else must
-    /// be a registry reference.
+    /// `oci-layout:…` is an image; `-` is stdin; an existing path is a folder or file;
+    /// anything else must be a registry reference.
     fn parse(text: &str, what: &str) -> Result<Spec> {
         if text.starts_with("oci-layout:") {
             return text.parse().map(Spec::Image).map_err(Error::new);
         }
-        if Path::new(text).exists() {
+        if text == "-" || Path::new(text).exists() {
             return Ok(Spec::Path(PathBuf::from(text)));
         }
         text.parse().map(Spec::Image).map_err(|e: String| {

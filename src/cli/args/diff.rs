@@ -10,7 +10,8 @@ pub struct DiffArgs {
     #[arg(value_name = "OLD")]
     pub old: String,
 
-    /// What it is to have: an image, or a folder or file of manifests
+    /// What it is to have: an image, or a folder or file of manifests; `-` reads stdin
+    /// (`kubectl kustomize overlays/prod | kbundle diff IMAGE -`)
     #[arg(value_name = "NEW")]
     pub new: String,
 
