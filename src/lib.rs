@@ -1,13 +1,14 @@
 //! kbundle: validate, bundle, sign and ship Kubernetes manifests the GitOps way.
 //!
 //! Layers (imports point down only): `cli` and `commands` at the top; the pure domain
-//! modules `manifest`, `validate`, `report`, `bundle` and `gitops`; adapters (`oci`, `auth`, `signing`, `http`, `webhook`)
+//! modules `manifest`, `validate`, `report`, `bundle`, `gitops` and `diff`; adapters (`oci`, `auth`, `signing`, `http`, `webhook`)
 //! at the edge.
 
 pub mod auth;
 pub mod bundle;
 pub mod cli;
 pub mod commands;
+pub mod diff;
 pub mod error;
 pub mod github;
 pub mod gitops;

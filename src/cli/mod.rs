@@ -71,6 +71,9 @@ pub enum Command {
     /// Post the validation report as one sticky pull request comment (updated in place)
     #[command(after_long_help = COMMENT_EXAMPLES)]
     Comment(CommentArgs),
+    /// What changes in the cluster between two bundles or folders, by resource; exit 1 if any
+    #[command(after_long_help = DIFF_EXAMPLES)]
+    Diff(Box<DiffArgs>),
     /// Serve the Config Sync admission webhook that refuses unsigned images
     #[command(after_long_help = WEBHOOK_EXAMPLES)]
     Webhook(Box<WebhookArgs>),
@@ -91,6 +94,18 @@ The certificate files are re-read when they change (cert-manager). Registry cred
 docker config (DOCKER_CONFIG), and Google's metadata server for Artifact Registry on GKE.
 Deployment manifests: deploy/webhook/ (kustomize). Exit codes: 0 stopped by SIGTERM/SIGINT;
 2 usage or startup error (bad key, certificate, address).";
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  kbundle diff us-docker.pkg.dev/p/config/root@sha256:… us-docker.pkg.dev/p/config/root:v2
+      Pull both bundles and print what changes, resource by resource.
+  kbundle diff oci-layout:out/root:v1 manifests/ -o markdown
+      Compare a bundle with the folder it would be rebuilt from, as markdown.
+
+Resources are matched by API group, kind, namespace (as written: none is not `default`) and
+name, not by file; moving, reordering and comments are not changes. Secret values are never
+printed, only which keys changed. A path that exists is a folder or file; anything else is an
+image reference. Exit codes: 0 no change; 1 changes; 2 usage or environment error.";
 
 const COMMENT_EXAMPLES: &str = "\
 Examples:
@@ -174,6 +189,8 @@ Examples:
   kbundle promote us-docker.pkg.dev/p/staging/root:v1 us-docker.pkg.dev/p/prod/root:v1 \\
       --key release.pub
       Verify, copy the image and its .sig (mounting blobs on the same registry), tag, verify.
+      Before the tag moves, the diff between what it held and what it will hold is printed
+      (stderr); with --dry-run it is printed on stdout and nothing is written.
 
 Exit codes: 0 promoted; 1 the source is unsigned or wrongly signed (nothing copied); 2 error.";
 
@@ -283,6 +300,7 @@ pub fn main() -> ExitCode {
         Command::Comment(args) => crate::commands::comment::run(args),
         Command::Publish(args) => crate::commands::publish::run(*args),
         Command::Webhook(args) => crate::commands::webhook::run(*args),
+        Command::Diff(args) => crate::commands::diff::run(*args),
     };
     // Whatever happened, what was written in the workspace belongs to its owner.
     crate::github::actions::hand_back();

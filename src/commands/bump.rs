@@ -97,6 +97,10 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
         }
         None => None,
     };
+    // The new bundle is read where the fleet will pull it from.
+    let registry = crate::cli::RegistryArgs::default();
+    let new = format!("{}@{}", args.image.repository, args.image.digest).parse();
+    let diff = new.map(|new| super::diff::FleetDiff::new(new, &registry));
     let fleet = Fleet {
         repo,
         file: &args.file,
@@ -114,6 +118,7 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
         validation,
         // bump only moves a reference; it has not looked at the signatures.
         signature: None,
+        diff: diff.as_ref().ok(),
     };
     let outcome = open_or_update(&fleet)?;
     println!("{}", describe_outcome(&fleet, &outcome)?);
@@ -142,6 +147,8 @@ pub(super) struct Fleet<'a> {
     pub validation: Option<String>,
     /// What is known about the bundle's signature.
     pub signature: Option<String>,
+    /// The diff between the old and new bundle, for the body.
+    pub diff: Option<&'a super::diff::FleetDiff<'a>>,
 }
 
 /// Opens or updates the fleet pull request and sets the pull-request-* and operation outputs.
@@ -295,7 +302,16 @@ fn describe(path: &str, changes: &[Change], fleet: &Fleet) -> (String, String) {
             .as_deref()
             .unwrap_or("not checked by kbundle bump (check it with `kbundle verify`)")
     ));
-    body.push_str("\n<sub>Opened by kbundle bump; pushing to this branch is overwritten by the next bump.</sub>\n");
+    let footer = "\n<sub>Opened by kbundle bump; pushing to this branch is overwritten by the next bump.</sub>\n";
+    if let Some(diff) = fleet.diff {
+        let budget = super::diff::BODY_LIMIT.saturating_sub(body.len() + footer.len() + 1);
+        let section = diff.section(changes, budget);
+        if !section.is_empty() {
+            body.push('\n');
+            body.push_str(&section);
+        }
+    }
+    body.push_str(footer);
     (title, body)
 }
 

@@ -5,6 +5,7 @@ mod atomic;
 pub mod bump;
 pub mod bundle;
 pub mod comment;
+pub mod diff;
 pub mod keygen;
 pub mod promote;
 pub mod publish;

@@ -35,6 +35,23 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
         return Ok(Outcome::Failed);
     }
 
+    // What the tag is about to change in the cluster, before it moves.
+    let shown = super::diff::before_promote(
+        &args.source,
+        &digest,
+        &args.destination,
+        &args.registry,
+        args.dry_run,
+    );
+    if args.dry_run {
+        shown?;
+        eprintln!("dry run: {} was not changed", args.destination);
+        return Ok(Outcome::Passed);
+    }
+    if let Err(e) = shown {
+        eprintln!("kbundle: warning: no diff: {e}");
+    }
+
     let dst = Store::for_push(
         &args.destination,
         super::connect(&args.destination, &args.registry)?,

@@ -176,6 +176,12 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
     if let Some(file) = &args.fleet_file {
         let step = Step::start("bump");
         let image = fleet_image(&args, &pinned, &digest)?;
+        // The diff for the pull request and the summary: from what the file pointed at to
+        // the bundle just pushed.
+        let fleet_diff = super::diff::FleetDiff::new(
+            super::diff::by_digest(&args.image, &digest)?,
+            &args.registry,
+        );
         let what = match &args.fleet_repo {
             Some(repo) => {
                 let fleet = super::bump::Fleet {
@@ -194,6 +200,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     github: &args.github,
                     validation: Some(crate::report::read::totals(s)),
                     signature: Some(signature.clone()),
+                    diff: Some(&fleet_diff),
                 };
                 let outcome = super::bump::open_or_update(&fleet)?;
                 pull_request = true;
@@ -208,6 +215,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                             outcome.operation.output().to_owned(),
                         )
                     }),
+                    diff: fleet_diff.summary(super::diff::SUMMARY_BUDGET),
                 });
                 what
             }
@@ -240,6 +248,8 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                         })
                         .collect(),
                     pull: None,
+                    diff: Some(fleet_diff.section(&edit.changes, super::diff::SUMMARY_BUDGET))
+                        .filter(|d| !d.is_empty()),
                 });
                 if edit.changes.is_empty() {
                     format!("{shown} up to date")

@@ -215,6 +215,9 @@ pub struct Fleet {
     pub changes: Vec<String>,
     /// The pull request's URL, number and operation (created, updated, unchanged).
     pub pull: Option<(String, u64, String)>,
+    /// What the change does in the cluster: the markdown of `kbundle diff` between the
+    /// bundle the file pointed at and the new one (or why it could not be read).
+    pub diff: Option<String>,
 }
 
 /// How one stage of a command ended, for the timing table.
@@ -344,6 +347,11 @@ pub fn publish(p: &Published, links: &Links) -> String {
         }
     }
 
+    if let Some(diff) = p.fleet.as_ref().and_then(|f| f.diff.as_deref()) {
+        md.push('\n');
+        md.push_str(diff);
+    }
+
     if !p.steps.is_empty() {
         md.push_str("\n| Step | Result | Time |\n| --- | --- | --- |\n");
         for s in p.steps {
@@ -435,6 +443,7 @@ mod tests {
                     7,
                     "created".to_owned(),
                 )),
+                diff: None,
             }),
             steps: &steps,
         };

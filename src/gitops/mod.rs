@@ -8,7 +8,7 @@
 //! documents stay byte-identical and the pull request diff is exactly the changed values.
 
 mod edit;
-mod quote;
+pub(crate) mod quote;
 mod targets;
 mod yaml;
 

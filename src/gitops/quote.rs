@@ -2,7 +2,7 @@
 
 /// Plain when that is unambiguous, double-quoted otherwise. `flow`: inside `{…}` or `[…]`,
 /// where `,`, brackets and braces end a plain scalar.
-pub(super) fn plain_or_quoted(value: &str, flow: bool) -> String {
+pub(crate) fn plain_or_quoted(value: &str, flow: bool) -> String {
     if plain_safe(value, flow) {
         value.to_owned()
     } else {
@@ -14,7 +14,7 @@ pub(super) fn single_quoted(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-pub(super) fn double_quoted(value: &str) -> String {
+pub(crate) fn double_quoted(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for c in value.chars() {

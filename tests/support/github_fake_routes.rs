@@ -178,6 +178,18 @@ pub(super) fn route(
                 .collect();
             (200, Value::Array(list))
         }
+        ("POST" | "PATCH", ["pulls", ..]) if body_too_long(body) => (
+            422,
+            json!({
+                "message": "Validation Failed",
+                "errors": [{
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "field": "body",
+                    "message": "body is too long (maximum is 65536 characters)"
+                }]
+            }),
+        ),
         ("POST", ["pulls"]) => {
             let head = str_of(&body["head"]);
             if s.pulls.iter().any(|p| p.open && p.head == head) {
@@ -276,4 +288,11 @@ pub(super) fn route(
         }
         _ => not_found(),
     }
+}
+
+/// GitHub refuses a pull request body over 65,536 characters (422, Validation Failed).
+fn body_too_long(body: &Value) -> bool {
+    body["body"]
+        .as_str()
+        .is_some_and(|b| b.chars().count() > 65_536)
 }

@@ -9,6 +9,7 @@ use crate::oci::ImageRef;
 use crate::report::Format;
 use crate::validate::schema::{KubeVersion, SchemaLocation};
 
+mod diff;
 mod github;
 mod oci;
 mod publish;
@@ -16,6 +17,7 @@ mod signing;
 mod validate;
 mod webhook;
 
+pub use diff::*;
 pub use github::*;
 pub use oci::*;
 pub use publish::*;

@@ -39,7 +39,7 @@ pub enum ArchiveFormat {
 }
 
 /// How to reach and log in to a registry.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct RegistryArgs {
     /// Talk HTTP, not HTTPS, to the registry (automatic for localhost and 127.0.0.0/8)
     #[arg(long)]

@@ -180,6 +180,11 @@ pub struct PromoteArgs {
     #[arg(value_name = "DST")]
     pub destination: ImageRef,
 
+    /// Verify and print the diff between what DST holds and SRC, then stop: nothing is
+    /// copied or tagged
+    #[arg(long)]
+    pub dry_run: bool,
+
     #[command(flatten)]
     pub keys: VerifyKeyArgs,
 
