@@ -136,6 +136,13 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                 let group = actions::group("bump");
                 let outcome = super::bump::open_or_update(&fleet)?;
                 drop(group);
+                if let crate::github::pull_request::Operation::Refused(r) = &outcome.operation {
+                    eprintln!("kbundle: error: {}", super::bump::refused(&fleet, r)?);
+                    return Ok(Outcome::Failed);
+                }
+                if let Some(line) = super::bump::describe_commit(&outcome) {
+                    eprintln!("{line}");
+                }
                 pull_request = true;
                 super::bump::describe_outcome(&fleet, &outcome)?
             }
