@@ -46,7 +46,15 @@ fn bump_with(fake: &GitHubFake, digest: &str, env: &[(&str, &str)]) -> Run {
     let image = image(digest);
     let out = assert_cmd::Command::cargo_bin("kbundle")
         .expect("binary")
-        .args(["bump", "--repo", "acme/fleet", "--file", FILE, "--image", &image])
+        .args([
+            "bump",
+            "--repo",
+            "acme/fleet",
+            "--file",
+            FILE,
+            "--image",
+            &image,
+        ])
         .env("GITHUB_TOKEN", JOB_TOKEN)
         .env("GITHUB_API_URL", &fake.url)
         .env("GITHUB_OUTPUT", &output)
@@ -89,9 +97,12 @@ fn a_persons_commit_on_the_branch_survives_the_next_bump_stacked_on_top_against_
     let fake = fleet();
     assert_eq!(bump(&fake, V2).code, 0);
     // A reviewer adds a note of their own to the pull request's branch.
-    let theirs =
-        fake.state()
-            .push_as(BRANCH, &[("NOTES.md", "rolled out to canary\n")], "note", Person::jane());
+    let theirs = fake.state().push_as(
+        BRANCH,
+        &[("NOTES.md", "rolled out to canary\n")],
+        "note",
+        Person::jane(),
+    );
 
     let run = bump(&fake, V3);
     assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
@@ -175,7 +186,11 @@ fn a_base_merged_into_the_branch_is_kept_and_the_bump_goes_on_top_against_local_
     assert_eq!(state.commits[&merge].parents.len(), 2);
     assert!(state.file(BRANCH, FILE).expect("file").contains(V3));
     assert!(state.file(BRANCH, "README.md").is_some());
-    assert!(run.out.contains(&format!("{} (jane)", &merge[..7])), "{}", run.out);
+    assert!(
+        run.out.contains(&format!("{} (jane)", &merge[..7])),
+        "{}",
+        run.out
+    );
 }
 
 #[test]
@@ -190,7 +205,11 @@ fn a_branch_kbundle_alone_wrote_is_still_rebuilt_from_the_base_against_local_fak
     let head = state.head(BRANCH);
     // One commit on top of main as it is now: the old one is replaced, not stacked on.
     assert_eq!(state.commits[&head].parents, [state.head("main")]);
-    assert!(run.out.lines().all(|l| !l.contains("kept commits")), "{}", run.out);
+    assert!(
+        run.out.lines().all(|l| !l.contains("kept commits")),
+        "{}",
+        run.out
+    );
 }
 
 #[test]
@@ -204,7 +223,12 @@ fn the_job_token_in_actions_warns_once_that_checks_will_not_run_against_local_fa
         .filter(|l| l.starts_with("::warning::"))
         .collect();
     assert_eq!(warnings.len(), 1, "{}", run.out);
-    for needle in ["GITHUB_TOKEN", "checks will not run", "app-id", "app-private-key"] {
+    for needle in [
+        "GITHUB_TOKEN",
+        "checks will not run",
+        "app-id",
+        "app-private-key",
+    ] {
         assert!(warnings[0].contains(needle), "{needle}: {}", warnings[0]);
     }
 
@@ -213,7 +237,10 @@ fn the_job_token_in_actions_warns_once_that_checks_will_not_run_against_local_fa
     let run = bump_with(
         &fake,
         V2,
-        &[("GITHUB_ACTIONS", "true"), ("GITHUB_TOKEN", "ghp_persontoken")],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_TOKEN", "ghp_persontoken"),
+        ],
     );
     assert_eq!(run.code, 0, "{}", run.err);
     assert!(!run.out.contains("::warning::"), "{}", run.out);
@@ -226,8 +253,10 @@ fn an_installation_tokens_commit_is_read_back_verified_and_a_persons_is_not_agai
     assert_eq!(run.code, 0, "{}", run.err);
     let head = fake.state().head(BRANCH);
     assert!(
-        run.out
-            .contains(&format!("commit {}: verified (signed by GitHub)", &head[..7])),
+        run.out.contains(&format!(
+            "commit {}: verified (signed by GitHub)",
+            &head[..7]
+        )),
         "{}",
         run.out
     );
@@ -258,7 +287,10 @@ fn an_installation_tokens_commit_is_read_back_verified_and_a_persons_is_not_agai
 fn a_body_past_65536_characters_is_cut_and_the_cut_counted_against_local_fake() {
     // A broken fleet file whose image value is 70,000 characters long: the pull request
     // body quotes the old value twice, far past GitHub's cap, which would refuse it (422).
-    let long = format!("us-docker.pkg.dev/example-project/config/root:{}", "x".repeat(70_000));
+    let long = format!(
+        "us-docker.pkg.dev/example-project/config/root:{}",
+        "x".repeat(70_000)
+    );
     let file = root_sync().replace(
         "us-docker.pkg.dev/example-project/config/root:latest",
         &long,
@@ -269,7 +301,10 @@ fn a_body_past_65536_characters_is_cut_and_the_cut_counted_against_local_fake() 
     let state = fake.state();
     let body = &state.pulls[0].body;
     assert!(body.len() <= 65_536, "{}", body.len());
-    assert!(body.starts_with("Points `clusters/prod/root-sync.yaml` at"), "{body}");
+    assert!(
+        body.starts_with("Points `clusters/prod/root-sync.yaml` at"),
+        "{body}"
+    );
     let note = body.lines().last().expect("note");
     assert!(
         note.contains("cut to fit GitHub's 65536-character limit"),

@@ -146,7 +146,8 @@ pub(super) fn describe_commit(outcome: &pull_request::Outcome) -> Option<String>
         format!("commit {}: verified (signed by GitHub)", commit.short())
     } else {
         format!(
-            "commit {}: not verified ({}); GitHub signs the commits a GitHub App makes through              its API: use --app-id and --app-private-key (action inputs app-id, app-private-key)",
+            "commit {}: not verified ({}); GitHub signs the commits a GitHub App makes through \
+             its API: use --app-id and --app-private-key (action inputs app-id, app-private-key)",
             commit.short(),
             if commit.verification.reason.is_empty() {
                 "no verification"

@@ -26,7 +26,9 @@ pub struct Refusal {
 
 pub(super) enum Stacked {
     /// The change is on the branch (`same`: it already was, nothing written).
-    Done { same: bool },
+    Done {
+        same: bool,
+    },
     /// The branch moved while kbundle wrote; try again from fresh state.
     Moved(String),
     Refused(Refusal),
@@ -54,13 +56,17 @@ pub(super) async fn stack(
     let at_tip = repo.file(path, tip).await?;
     let Some(at_tip) = at_tip else {
         let reason = format!("{path} was deleted on the branch");
-        return refuse(repo, plan, theirs, reason, open).await.map(Stacked::Refused);
+        return refuse(repo, plan, theirs, reason, open)
+            .await
+            .map(Stacked::Refused);
     };
     let edit = match propose(&at_tip) {
         Ok(edit) => edit,
         Err(e) => {
             let reason = format!("kbundle cannot edit {path} as the branch has it: {e}");
-            return refuse(repo, plan, theirs, reason, open).await.map(Stacked::Refused);
+            return refuse(repo, plan, theirs, reason, open)
+                .await
+                .map(Stacked::Refused);
         }
     };
     let Some(new_text) = &edit.text else {
@@ -77,7 +83,9 @@ pub(super) async fn stack(
             "they changed the value kbundle writes in {path} (now {})",
             edit.replaces.join(", ")
         );
-        return refuse(repo, plan, theirs, reason, open).await.map(Stacked::Refused);
+        return refuse(repo, plan, theirs, reason, open)
+            .await
+            .map(Stacked::Refused);
     }
     let tree = repo.commit_tree(tip).await?;
     let message = history::message(&edit.title, &edit.body, path);
@@ -85,7 +93,10 @@ pub(super) async fn stack(
         .commit_file(tip, &tree, path, new_text, &message)
         .await?;
     Ok(
-        match repo.set_branch(plan.branch, &commit, Move::FastForward).await? {
+        match repo
+            .set_branch(plan.branch, &commit, Move::FastForward)
+            .await?
+        {
             RefUpdate::Done => Stacked::Done { same: false },
             RefUpdate::Conflict(why) => Stacked::Moved(why),
         },

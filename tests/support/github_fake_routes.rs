@@ -33,7 +33,9 @@ fn git_commit_json(sha: &str, c: &Commit) -> Value {
 /// A commit as the compare and list-commits endpoints describe it.
 fn api_commit_json(sha: &str, c: &Commit) -> Value {
     let account = |p: &Person| match &p.login {
-        Some(login) => json!({"login": login, "type": if login.ends_with("[bot]") { "Bot" } else { "User" }}),
+        Some(login) => {
+            json!({"login": login, "type": if login.ends_with("[bot]") { "Bot" } else { "User" }})
+        }
         None => Value::Null,
     };
     json!({"sha": sha,
@@ -103,7 +105,9 @@ pub(super) fn route(
     }
     let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     // GitHub's cap on pull request bodies and comments.
-    let too_long = body["body"].as_str().is_some_and(|b| b.chars().count() > 65_536);
+    let too_long = body["body"]
+        .as_str()
+        .is_some_and(|b| b.chars().count() > 65_536);
     if too_long && matches!(seg.first(), Some(&"pulls") | Some(&"issues")) {
         return (
             422,
@@ -163,7 +167,11 @@ pub(super) fn route(
                 .take(per_page)
                 .map(|(sha, c)| api_commit_json(sha, c))
                 .collect();
-            let behind = s.ancestors(&base).iter().filter(|c| !s.ancestors(&head).contains(*c)).count();
+            let behind = s
+                .ancestors(&base)
+                .iter()
+                .filter(|c| !s.ancestors(&head).contains(*c))
+                .count();
             (
                 200,
                 json!({"status": if total == 0 { "behind" } else if behind == 0 { "ahead" } else { "diverged" },
