@@ -190,8 +190,12 @@ fn repository(reference: &Reference) -> String {
 
 fn summary(verdicts: &[Verdict]) -> Result<String, String> {
     if let Some(good) = verdicts.iter().find(|v| v.result.is_ok()) {
+        let by = good
+            .signer
+            .as_ref()
+            .map_or(String::new(), |s| format!(", signed by {s}"));
         return Ok(format!(
-            "signature {} of {} verified",
+            "signature {} of {} verified{by}",
             good.layer,
             verdicts.len()
         ));

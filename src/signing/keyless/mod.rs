@@ -9,6 +9,7 @@
 
 pub mod cert;
 pub mod fulcio;
+pub mod mismatch;
 pub mod oidc;
 pub mod rekor;
 pub mod tlog;

@@ -105,19 +105,20 @@ pub fn check(
 
     let identities = leaf.identities();
     if !identities.iter().any(|i| policy.identity.matches(i)) {
-        return Err(format!(
-            "certificate identity {} does not match {}",
-            shown(&identities),
-            policy.identity.describe("--certificate-identity")
+        let want = policy.identity.describe("--certificate-identity");
+        return Err(super::mismatch::message(
+            &leaf,
+            super::mismatch::Refused::Identity(&want),
         ));
     }
     let issuer = leaf
         .issuer_claim()
         .ok_or("certificate has no fulcio oidc issuer extension (1.3.6.1.4.1.57264.1.8 or .1.1)")?;
     if !policy.issuer.matches(&issuer) {
-        return Err(format!(
-            "certificate oidc issuer {issuer} does not match {}",
-            policy.issuer.describe("--certificate-oidc-issuer")
+        let want = policy.issuer.describe("--certificate-oidc-issuer");
+        return Err(super::mismatch::message(
+            &leaf,
+            super::mismatch::Refused::Issuer(&want),
         ));
     }
     let payload = cosign::check_claims(layer, image, required)?;
@@ -134,14 +135,6 @@ pub fn check(
             github_workflow: leaf.github_workflow(),
         },
     ))
-}
-
-fn shown(identities: &[String]) -> String {
-    if identities.is_empty() {
-        "(none)".to_owned()
-    } else {
-        identities.join(", ")
-    }
 }
 
 fn utc(t: i64) -> String {
