@@ -110,7 +110,7 @@ fn a_persons_commit_on_the_branch_survives_the_next_bump_stacked_on_top_against_
     let state = fake.state();
     let head = state.head(BRANCH);
     // Not rebuilt from main: kbundle's new commit sits on the reviewer's.
-    assert_eq!(state.commits[&head].parents, [theirs.clone()]);
+    assert_eq!(state.commits[&head].parents, std::slice::from_ref(&theirs));
     assert!(state.ancestors(&head).contains(&theirs));
     assert_eq!(
         state.file(BRANCH, "NOTES.md").as_deref(),
@@ -182,7 +182,7 @@ fn a_base_merged_into_the_branch_is_kept_and_the_bump_goes_on_top_against_local_
     assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
     let state = fake.state();
     let head = state.head(BRANCH);
-    assert_eq!(state.commits[&head].parents, [merge.clone()]);
+    assert_eq!(state.commits[&head].parents, std::slice::from_ref(&merge));
     assert_eq!(state.commits[&merge].parents.len(), 2);
     assert!(state.file(BRANCH, FILE).expect("file").contains(V3));
     assert!(state.file(BRANCH, "README.md").is_some());

@@ -21,8 +21,6 @@ pub struct Repo {
     /// The author and committer kbundle's commits name; `None` with an installation token,
     /// so that they are the app's bot's and signed by GitHub.
     pub(super) author: Option<super::history::Person>,
-    /// Acting as a GitHub App configured on the command line.
-    pub app: bool,
 }
 
 /// Who kbundle is on GitHub.
@@ -123,7 +121,6 @@ impl Repo {
             owner: owner.to_owned(),
             name: name.to_owned(),
             author,
-            app: matches!(credentials, Credentials::App(_)),
         })
     }
 

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::api::{Repo, encode};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The trailer every commit kbundle makes carries, with the file's path as its value.
 pub const TRAILER: &str = "Kbundle-Bump";
@@ -179,9 +179,20 @@ impl Repo {
                 "{}?per_page=100&page={page}",
                 self.route(&format!("/compare/{basehead}"))
             );
-            let c: Comparison = self
-                .get(&format!("compare {head} with {base}"), route)
-                .await?;
+            tracing::debug!("GET {route}");
+            let c: Comparison = match self.client.get(route, None::<&()>).await {
+                Ok(c) => c,
+                // GitHub's answer when the two share no history.
+                Err(e) if matches!(super::api::status(&e), Some((404, _))) => {
+                    return Err(Error::new(format!(
+                        "GitHub {}: commit {head} of the pull request branch shares no history \
+                         with the base ({base}); kbundle cannot tell what on it is whose: \
+                         delete the branch or pass another --branch",
+                        self.full_name()
+                    )));
+                }
+                Err(e) => return Err(self.fail(&format!("compare {head} with {base}"), e)),
+            };
             total = c.total_commits;
             merge_base = c.merge_base_commit.sha;
             let last = c.commits.len() < 100;
