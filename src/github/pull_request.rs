@@ -179,6 +179,9 @@ pub async fn open_or_update(
         if same {
             break (proposal, same, open, Vec::new());
         }
+        // GitHub's REST ref update has no compare-and-swap: a push landing between the compare
+        // above and this force is still replaced. The window is a few requests long; the
+        // README names it as the one case kbundle cannot guard against.
         let how = match branch_head {
             Some(_) => Move::Force,
             None => Move::Create,
