@@ -13,15 +13,12 @@ pub fn fit(text: &str, rest: &str) -> String {
         return text.to_owned();
     }
     // Room for the note: its longest form, counts included, is well under 300 bytes.
-    let room = BODY_LIMIT - 300 - rest.len().min(BODY_LIMIT / 2);
-    let mut cut = text[..room].rfind('\n').map_or(0, |i| i + 1);
-    if cut == 0 {
-        // One enormous line: cut inside it, on a character boundary.
-        cut = room;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
+    let mut room = BODY_LIMIT - 300 - rest.len().min(BODY_LIMIT / 2);
+    while !text.is_char_boundary(room) {
+        room -= 1;
     }
+    // At a line end; inside one enormous line when there is none.
+    let cut = text[..room].rfind('\n').map_or(room, |i| i + 1);
     let dropped = &text[cut..];
     let lines = dropped.lines().count();
     let chars = dropped.chars().count();
