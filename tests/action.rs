@@ -1,9 +1,13 @@
 //! The binary run exactly as the Actions runner runs it: no arguments, `INPUT_*`,
 //! `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`, `GITHUB_EVENT_PATH`; and `publish`'s offline default.
 
+#[path = "support/github_fake.rs"]
+mod github_fake;
 mod support;
 
 use std::path::Path;
+
+use github_fake::GitHubFake;
 
 use support::{Registry, examples, runner_step, skopeo};
 
@@ -114,10 +118,25 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
     )
     .expect("json");
     assert_eq!(report["summary"]["valid"], 11);
+    assert_eq!(outputs["valid"], "11");
+    assert_eq!(outputs["invalid"], "0");
+    // A key from a secret: its fingerprint is what the signature output and summary name.
     assert!(
-        std::fs::read_to_string(&summary)
-            .expect("summary")
-            .contains("kbundle validate")
+        outputs["signature"].starts_with(&format!(
+            "{digest} signed with cosign key ecdsa-p256 SHA256:"
+        )),
+        "{outputs:?}"
+    );
+    let summary = std::fs::read_to_string(&summary).expect("summary");
+    assert!(summary.starts_with("### kbundle publish ✅"), "{summary}");
+    assert!(
+        summary.contains(&format!("| **Image** | `{image}` |"))
+            && summary.contains(&format!("| **Digest** | `{digest}` |")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("kbundle verify {image}@{digest} --key cosign.pub")),
+        "{summary}"
     );
 
     // The registry holds the image and its signature; the fleet file points at the digest.
@@ -152,28 +171,83 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
 }
 
 #[test]
-fn validate_from_inputs_annotates_and_fails() {
+fn validate_from_inputs_annotates_fails_and_writes_outputs_and_summary() {
     let work = tempfile::tempdir().expect("tempdir");
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(work.path())
-        .env("GITHUB_ACTIONS", "true")
+    let manifests = work.path().join("manifests");
+    std::fs::create_dir_all(&manifests).expect("mkdir");
+    std::fs::copy(
+        fixture("validate/invalid-replicas.yaml"),
+        manifests.join("web.yaml"),
+    )
+    .expect("copy");
+    let out = runner_step(work.path())
+        .env("GITHUB_EVENT_NAME", "push")
+        .env("GITHUB_WORKSPACE", work.path())
+        .env("GITHUB_REPOSITORY", "acme/config")
+        .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e")
         .env("GITHUB_STEP_SUMMARY", work.path().join("summary"))
         .env("INPUT_COMMAND", "validate")
-        .env("INPUT_PATHS", fixture("validate/invalid-replicas.yaml"))
+        .env("INPUT_PATHS", "manifests")
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("::error file=") && stdout.contains("line=6,col=13"),
+        stdout.contains("::error file=manifests/web.yaml,line=6,col=13,"),
         "{stdout}"
     );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let outputs =
+        outputs(&std::fs::read_to_string(work.path().join("github_output")).expect("outputs"));
+    assert_eq!(outputs["valid"], "0");
+    assert_eq!(outputs["invalid"], "1");
+    assert_eq!(outputs["report"], ".kbundle/report.json");
+    assert!(work.path().join(".kbundle/report.json").is_file());
+    let summary = std::fs::read_to_string(work.path().join("summary")).expect("summary");
+    assert!(summary.starts_with("### kbundle validate ❌"), "{summary}");
     assert!(
-        std::fs::read_to_string(work.path().join("summary"))
-            .expect("summary")
-            .contains("| File |")
+        summary.contains("[manifests/web.yaml:6:13](https://github.com/acme/config/blob/6dcb09b5b57875f334f61aebed695e2e4193db5e/manifests/web.yaml#L6)"),
+        "{summary}"
     );
+}
+
+#[test]
+fn validate_from_inputs_posts_the_pull_request_comment() {
+    let fake = GitHubFake::start("acme", "config", "main", &[]);
+    let work = tempfile::tempdir().expect("tempdir");
+    let out = runner_step(work.path())
+        .env("GITHUB_API_URL", &fake.url)
+        .env("GITHUB_REPOSITORY", "acme/config")
+        .env("INPUT_COMMAND", "validate")
+        .env("INPUT_PATHS", fixture("validate/invalid-replicas.yaml"))
+        .env("INPUT_GITHUB-TOKEN", TOKEN)
+        .env("INPUT_COMMENT", "true")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let comments = fake.state().comments.clone();
+    assert_eq!(comments.len(), 1, "{stdout}");
+    assert_eq!(comments[0].issue, 42);
+    assert!(comments[0].body.starts_with("<!-- kbundle:validate -->"));
+    let outputs =
+        outputs(&std::fs::read_to_string(work.path().join("github_output")).expect("outputs"));
+    assert!(outputs["comment-url"].contains("42"), "{outputs:?}");
+    assert!(stdout.contains("✓ comment   created: "), "{stdout}");
+
+    // comment: false posts nothing.
+    let work = tempfile::tempdir().expect("tempdir");
+    let out = runner_step(work.path())
+        .env("GITHUB_API_URL", &fake.url)
+        .env("GITHUB_REPOSITORY", "acme/config")
+        .env("INPUT_COMMAND", "validate")
+        .env("INPUT_PATHS", fixture("validate/invalid-replicas.yaml"))
+        .env("INPUT_GITHUB-TOKEN", TOKEN)
+        .env("INPUT_COMMENT", "false")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(fake.state().comments.len(), 1);
 }
 
 #[test]
@@ -186,10 +260,56 @@ fn app_id_without_app_private_key_is_refused() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stderr.contains("app-id and app-private-key go together"),
-        "{stderr}"
+        stdout.contains("::error title=kbundle::inputs app-id and app-private-key go together"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn fatal_errors_from_inputs_are_annotations_naming_the_input_not_the_flag() {
+    let work = tempfile::tempdir().expect("tempdir");
+    // The layout default cannot be pulled by a cluster: fleet-image is needed.
+    let out = from_inputs(
+        work.path(),
+        &[
+            ("paths", &examples().display().to_string()),
+            ("fleet-file", "root-sync.yaml"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let error = stdout
+        .lines()
+        .find(|l| l.starts_with("::error title=kbundle publish::"))
+        .unwrap_or_else(|| panic!("no error annotation in {stdout}"));
+    assert!(
+        error.contains("input fleet-file: input image oci-layout:"),
+        "{error}"
+    );
+    assert!(
+        error.contains("add input fleet-image REGISTRY/REPOSITORY[:TAG]"),
+        "{error}"
+    );
+    assert!(!stdout.contains("--fleet"), "{stdout}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+
+    // A value clap refuses: its first line, in the inputs' terms, without usage or --help.
+    let out = from_inputs(work.path(), &[("artifact", "docker")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let error = stdout
+        .lines()
+        .find(|l| l.starts_with("::error title=kbundle publish::"))
+        .unwrap_or_else(|| panic!("no error annotation in {stdout}"));
+    assert!(
+        error.contains("invalid value 'docker' for 'input artifact'"),
+        "{error}"
+    );
+    assert!(
+        !stdout.contains("--artifact") && !stdout.contains("--help"),
+        "{stdout}"
     );
 }
 
@@ -411,5 +531,73 @@ fn verify_and_bump_run_from_inputs() {
     // A command the inputs cannot drive says what can.
     let out = from_inputs(work.path(), &[("command", "promote")]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("use publish, validate, verify"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("::error title=kbundle::input command: \"promote\" cannot run from inputs; use publish, validate, verify"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn publishing_the_whole_workspace_twice_leaves_out_its_own_files_and_compose_files() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let shop = work.path().join("shop");
+    std::fs::create_dir_all(&shop).expect("mkdir");
+    for entry in std::fs::read_dir(examples().join("shop")).expect("shop") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, shop.join(path.file_name().expect("name"))).expect("copy");
+    }
+    std::fs::write(
+        work.path().join("docker-compose.yml"),
+        "services:\n  web:\n    image: nginx:1.27\n",
+    )
+    .expect("compose");
+    std::fs::create_dir_all(work.path().join(".github/workflows")).expect("mkdir");
+    std::fs::copy(
+        examples().join("workflows/publish.yml"),
+        work.path().join(".github/workflows/publish.yml"),
+    )
+    .expect("workflow");
+    // Twice: the second run finds the first one's report, layout and public key in .kbundle/.
+    let temp = tempfile::tempdir().expect("runner temp");
+    let mut signatures = Vec::new();
+    for run in 1..=2 {
+        let _ = std::fs::remove_file(work.path().join("github_output"));
+        let out = runner_step(work.path())
+            .env("RUNNER_TEMP", temp.path())
+            .env("INPUT_PATHS", ".")
+            .env("INPUT_COMMENT", "false")
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "run {run}:\n{stdout}");
+        let o =
+            outputs(&std::fs::read_to_string(work.path().join("github_output")).expect("outputs"));
+        signatures.push(
+            o["signature"]
+                .split_once(" signed ")
+                .expect("signature")
+                .1
+                .to_owned(),
+        );
+        let report: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(work.path().join(".kbundle/report.json")).expect("report"),
+        )
+        .expect("json");
+        let files: Vec<&str> = report["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .filter_map(|r| r["filename"].as_str())
+            .collect();
+        assert!(
+            !files.is_empty() && files.iter().all(|f| f.contains("shop/")),
+            "run {run}: {files:?}"
+        );
+    }
+    // The generated private key is kept in RUNNER_TEMP, outside the workspace, and reused.
+    assert_eq!(signatures[0], signatures[1]);
+    assert!(temp.path().join("kbundle-cosign.key").is_file());
+    assert!(!work.path().join(".kbundle/cosign.key").exists());
+    assert!(work.path().join(".kbundle/cosign.pub").is_file());
 }

@@ -516,3 +516,15 @@ fn root_sync_base64_with(image: &str) -> String {
     );
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+#[test]
+fn the_github_token_is_not_in_a_trace_log() {
+    let run = bump(&["-vvv"], |_, _, _| None);
+    assert_eq!(run.code, 0, "stdout: {}\nstderr: {}", run.out, run.err);
+    assert!(
+        run.err.lines().count() > 20,
+        "logged almost nothing:\n{}",
+        run.err
+    );
+    support::assert_no_secrets(&run.out, &run.err, &["ghp_contracttesttoken"]);
+}

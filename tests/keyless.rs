@@ -458,7 +458,8 @@ fn action_inputs_sign_keyless_and_verify_keyless_with_fake_sigstore() {
     );
     assert_eq!(code, 0, "{out}\n{err}");
     // Without the id-token permission the step fails saying what to add.
-    let (code, _, err) = run(
+    // Run as the action, the log is one stream (stdout) and the error an annotation.
+    let (code, out, _) = run(
         &[
             ("paths", &paths),
             ("image", image),
@@ -467,8 +468,9 @@ fn action_inputs_sign_keyless_and_verify_keyless_with_fake_sigstore() {
         ],
         &[],
     );
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("permissions: id-token: write"), "{err}");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("::error title=kbundle publish::"), "{out}");
+    assert!(out.contains("permissions: id-token: write"), "{out}");
 }
 
 /// A person's token (`--identity-token`, e-mail principal): the proof of possession signs the

@@ -36,6 +36,23 @@ struct Explained {
 
 const EXPLAINED: &[Explained] = &[
     Explained {
+        file: "deployment-replicas-overflow.yaml",
+        peer: Peer::KubernetesValidate,
+        strict: &[false, true],
+        peer_invalid: false,
+        why: "replicas is `format: int32`; JSON Schema ignores formats it does not assert, so \
+              4294967296 passes the schema, but the API server decodes into an int32 and refuses \
+              it. kbundle checks int32/int64 formats as ranges (README)",
+    },
+    Explained {
+        file: "deployment-replicas-overflow.yaml",
+        peer: Peer::Kubeconform,
+        strict: &[false, true],
+        peer_invalid: false,
+        why: "kubeconform's JSON Schema library does not assert `format: int32`; the API server \
+              refuses a value out of int32 range, and so does kbundle",
+    },
+    Explained {
         file: "configmap-date-value.yaml",
         peer: Peer::KubernetesValidate,
         strict: &[false, true],

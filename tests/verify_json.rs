@@ -2,8 +2,6 @@
 //! by cosign after it verified the bundle, so kbundle, which with `--key` does not look at
 //! the transparency log, must not show one as if it had.
 
-#[path = "support/peers.rs"]
-mod peers;
 mod support;
 
 use std::path::Path;
@@ -131,7 +129,7 @@ fn cosign_checks_a_bundle_before_printing_it() {
         ];
         args.extend_from_slice(extra);
         args.push(&reference);
-        peers::run_peer("cosign2", &args, dir.path(), &env)
+        support::peers::run_peer("cosign2", &args, dir.path(), &env)
     };
     let checked = run(&[]);
     let refused = String::from_utf8_lossy(&checked.stderr);

@@ -17,4 +17,6 @@ pub use artifact::{
     ORAS_LAYER_TITLE, build,
 };
 pub use digest::{Digest, DigestError};
-pub use unpack::{UnpackError, unpack};
+pub use unpack::{
+    Cleanup, Limits, STAGING_PREFIX, Staging, UnpackError, Unpacker, remove_stale, unpack,
+};

@@ -226,27 +226,48 @@ Exit codes: 0 all valid; 1 any resource invalid or in error; 2 usage or environm
 pub fn main() -> ExitCode {
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // As a GitHub Action the container gets no arguments: the step's inputs say what to do.
+    let mut action = None;
     if argv.len() == 1 && crate::github::actions::active() {
+        // Nobody reads a result on stdout here: the whole log goes down one pipe, in order.
+        crate::github::actions::merge_streams();
         match crate::commands::action::argv_from_inputs() {
-            Ok(from_inputs) => argv = from_inputs,
+            Ok(invocation) => {
+                argv = invocation.argv.clone();
+                action = Some(invocation);
+            }
             Err(e) => {
-                eprintln!("kbundle: error: {e}");
+                fatal(true, "kbundle", &e.to_string());
                 return ExitCode::from(2);
             }
         }
     }
+    let from_inputs = action.is_some();
+    let title = match &action {
+        Some(a) => format!("kbundle {}", a.command),
+        None => "kbundle".to_owned(),
+    };
+    let said = |message: &str| match &action {
+        Some(a) => a.in_input_terms(message),
+        None => message.to_owned(),
+    };
     // Settings from kbundle.yaml go in only where the command line left a flag unset.
     let command = Cli::command();
-    let given = command.clone().get_matches_from(&argv);
+    let given = match command.clone().try_get_matches_from(&argv) {
+        Ok(given) => given,
+        Err(e) => return usage_error(e, from_inputs, &title, &said),
+    };
     let parsed = match config::apply(&argv, &given, &command) {
         Ok(None) => Cli::from_arg_matches(&given),
         Ok(Some(with_settings)) => Cli::try_parse_from(with_settings),
         Err(e) => {
-            eprintln!("kbundle: error: {e}");
+            fatal(from_inputs, &title, &said(&e.to_string()));
             return ExitCode::from(2);
         }
     };
-    let cli = parsed.unwrap_or_else(|e| e.exit());
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e, from_inputs, &title, &said),
+    };
     // A server's log is read by machines (kubectl logs, log collectors): JSON, from info up.
     init_logging(cli.log_level, matches!(cli.command, Command::Webhook(_)));
     let result = match cli.command {
@@ -263,14 +284,48 @@ pub fn main() -> ExitCode {
         Command::Publish(args) => crate::commands::publish::run(*args),
         Command::Webhook(args) => crate::commands::webhook::run(*args),
     };
+    // Whatever happened, what was written in the workspace belongs to its owner.
+    crate::github::actions::hand_back();
     match result {
         Ok(Outcome::Passed) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("kbundle: error: {e}");
+            fatal(from_inputs, &title, &said(&e.to_string()));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error that stops the command: run as the action, an `::error` annotation titled with
+/// the command; as a command line (a terminal, a `run:` step), `kbundle: error: …` on stderr.
+fn fatal(from_inputs: bool, title: &str, message: &str) {
+    if from_inputs {
+        crate::github::actions::annotate("error", title, message);
+    } else {
+        eprintln!("kbundle: error: {message}");
+    }
+}
+
+/// clap's refusal of a command line; run from inputs, its first line in the inputs' terms as
+/// an annotation (usage lines and `--help` tips name flags the user never wrote).
+fn usage_error(
+    e: clap::Error,
+    from_inputs: bool,
+    title: &str,
+    said: &dyn Fn(&str) -> String,
+) -> ExitCode {
+    use clap::error::ErrorKind;
+    if !from_inputs || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    fatal(true, title, &said(first));
+    ExitCode::from(2)
 }
 
 fn init_logging(verbosity: u8, server: bool) {
@@ -281,15 +336,24 @@ fn init_logging(verbosity: u8, server: bool) {
         2 => "debug",
         _ => "trace",
     };
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Whatever RUST_LOG asks for: raw HTTP bytes carry tokens (see `http::is_wire_dump`).
+    let no_wire =
+        tracing_subscriber::filter::filter_fn(|meta| !crate::http::is_wire_dump(meta.target()));
     let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
     if server {
-        log.json().with_current_span(false).init();
+        log.json()
+            .with_current_span(false)
+            .finish()
+            .with(no_wire)
+            .init();
     } else {
-        log.without_time().init();
+        log.without_time().finish().with(no_wire).init();
     }
 }

@@ -31,6 +31,11 @@ pub fn run(args: BumpArgs) -> Result<Outcome> {
         }
         Err(e) => return Err(Error::new(format!("{}: {e}", path.display()))),
     };
+    // A local edit opens no pull request: the outputs say so rather than stay unset.
+    let fail = |e: std::io::Error| Error::new(format!("$GITHUB_OUTPUT: {e}"));
+    for name in ["pull-request-number", "pull-request-url", "operation"] {
+        actions::set_output(name, "").map_err(fail)?;
+    }
     if edit.changes.is_empty() {
         println!("up to date");
         return Ok(Outcome::Passed);

@@ -2,7 +2,9 @@
 
 use crate::cli::CommentArgs;
 use crate::error::{Error, Outcome, Result};
+use crate::github::actions;
 use crate::github::api::{Credentials, Repo};
+use crate::github::summary::Timing;
 use crate::manifest::discover;
 use crate::report::{Format, Report, Settings, render};
 
@@ -27,6 +29,38 @@ pub fn run(args: CommentArgs) -> Result<Outcome> {
     }
     println!("{}", upsert(&args.repo, &credentials, number, &report)?);
     Ok(Outcome::from_passed(report.passed()))
+}
+
+/// `--comment` of publish and validate: the sticky validation comment, on pull request events
+/// when a token is there. A comment GitHub refuses is a warning, not a failure: a pull
+/// request from a fork gets a read-only token, and its validation must still be reported.
+pub(super) fn on_pull_request(report: &Report) -> Result<Option<Timing>> {
+    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let event = var("GITHUB_EVENT_NAME").unwrap_or_default();
+    if !matches!(event.as_str(), "pull_request" | "pull_request_target") {
+        return Ok(None);
+    }
+    if var("GITHUB_TOKEN").is_none() {
+        return Ok(Some(super::step::skipped("comment", "no GitHub token")));
+    }
+    let repo = var("GITHUB_REPOSITORY").ok_or_else(|| {
+        Error::new(
+            "--comment: GITHUB_REPOSITORY is not set; it names the pull request's repository",
+        )
+    })?;
+    let step = super::step::Step::start("comment");
+    let number = event_pr()?;
+    match upsert(&repo, &Credentials::Token, number, report) {
+        Ok(what) => Ok(Some(step.done(&what))),
+        Err(e) => {
+            let message = format!(
+                "the validation comment was not posted on #{number}: {e}; the report is in the job summary"
+            );
+            let timing = step.failed(&format!("not posted on #{number}"));
+            actions::annotate("warning", "kbundle comment", &message);
+            Ok(Some(timing))
+        }
+    }
 }
 
 /// A report `validate -o json` wrote earlier.

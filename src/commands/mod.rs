@@ -11,6 +11,7 @@ pub mod publish;
 pub mod pull;
 pub mod push;
 pub mod sign;
+pub(crate) mod step;
 pub mod validate;
 pub mod verify;
 pub mod webhook;
@@ -142,5 +143,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Writes a file whole via a temporary file beside it and a rename (see [`atomic`]).
 fn write_atomically(path: &std::path::Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
-    atomic::write(path, bytes, mode)
+    atomic::write(path, bytes, mode)?;
+    crate::github::actions::claim(path);
+    Ok(())
 }

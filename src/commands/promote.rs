@@ -6,11 +6,12 @@ use crate::error::{Error, Outcome, Result};
 use crate::oci::{OciError, Store};
 use crate::signing::{SignError, cosign};
 
-use super::verify::{fetch, load, report, required};
+use super::verify::{fetch, limits, load, report, required};
 
 pub fn run(args: PromoteArgs) -> Result<Outcome> {
     let trust = load(&args.keys)?;
     let required = required(&args.keys);
+    let limits = limits(&args.keys);
     let Some(tag) = args.destination.tag() else {
         return Err(Error::new(format!(
             "{}: name the destination with a tag, not a digest",
@@ -21,11 +22,11 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
         .map_err(|e| Error::new(e.to_string()))?;
     let runtime = super::runtime()?;
 
-    let (digest, layers) = runtime
-        .block_on(fetch(&src))
+    let (digest, signatures) = runtime
+        .block_on(fetch(&src, &limits))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = trust.judge(&layers, &digest, &required);
-    report(&args.source, &digest, &verdicts);
+    let verdicts = trust.judge_all(&signatures, &digest, &required);
+    report(&args.source, &digest, &verdicts, signatures.note.as_deref());
     if !verdicts.iter().any(|v| v.result.is_ok()) {
         eprintln!(
             "kbundle: not promoted: {} is not validly signed",
@@ -43,12 +44,17 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
         .block_on(copy(&src, &dst, &digest, tag))
         .map_err(|e| Error::new(format!("{e}; {} was not tagged", args.destination)))?;
 
-    let (promoted, layers) = runtime
-        .block_on(fetch(&dst))
+    let (promoted, signatures) = runtime
+        .block_on(fetch(&dst, &limits))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = trust.judge(&layers, &promoted, &required);
+    let verdicts = trust.judge_all(&signatures, &promoted, &required);
     if promoted != digest || !verdicts.iter().any(|v| v.result.is_ok()) {
-        report(&args.destination, &promoted, &verdicts);
+        report(
+            &args.destination,
+            &promoted,
+            &verdicts,
+            signatures.note.as_deref(),
+        );
         return Err(Error::new(format!(
             "{}: the promoted copy does not verify; check the destination registry",
             args.destination
@@ -58,7 +64,8 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
     Ok(Outcome::Passed)
 }
 
-/// Copies the image (blobs, manifest by digest), then its `.sig`, then writes the tag.
+/// Copies the image (blobs, manifest by digest), then its `.sig` and its referrers (cosign
+/// v3's bundles among them), then writes the tag.
 async fn copy(
     src: &Store,
     dst: &Store,
@@ -77,6 +84,7 @@ async fn copy(
         dst.put_manifest(&sig_manifest, MANIFEST_MEDIA_TYPE, Some(&sig_tag))
             .await?;
     }
+    crate::oci::referrers::copy_referrers(src, dst, digest).await?;
     dst.put_manifest(&manifest, &media_type, Some(tag)).await?;
     Ok(())
 }

@@ -1,15 +1,14 @@
 //! `kbundle publish`: validate → bundle → push → sign → bump, one step, with timings.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
+use super::step::{self, Step};
 use crate::bundle::Digest;
 use crate::cli::{PublishArgs, SignMode};
 use crate::error::{Error, Outcome, Result};
-use crate::github::actions;
-use crate::github::api::Credentials;
+use crate::github::{actions, summary};
 use crate::oci::Store;
-use crate::report::{Format, Report, Settings};
+use crate::report::{Format, Settings};
 use crate::signing::{self, keys};
 
 /// Where the offline default keeps its generated key pair.
@@ -25,28 +24,65 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
             &placeholder,
         )?;
     }
+    let links = summary::Links::from_env();
+    let report_path = args.report.display().to_string();
+    let mut steps = Vec::new();
 
     // validate
-    let started = Instant::now();
-    let group = actions::group("validate");
-    let entries = super::bundle::select(&args.paths, &args.select)?;
+    let step = Step::start("validate");
+    let entries = without_own_files(super::bundle::select(&args.paths, &args.select)?, &args);
     let report = super::push::validate_entries(&args.rules, &entries)?;
-    write_report(&args.report, &report)?;
-    summarize(&report)?;
-    drop(group);
-    if args.comment {
-        comment(&report)?;
-    }
+    super::validate::write_report(&args.report, &report)?;
+    super::validate::set_totals(&report)?;
     let s = report.summary();
+    if args.github_annotations {
+        super::validate::annotations(&report)?;
+    }
     if !report.passed() {
-        super::push::explain_failure(&report)?;
+        let mut text = Vec::new();
+        crate::report::render(&report, Format::Text, Settings::default(), &mut text)
+            .map_err(|e| Error::new(e.to_string()))?;
+        for line in String::from_utf8_lossy(&text).lines() {
+            actions::log(line);
+        }
+        steps.push(step.failed(&format!("{} invalid, {} errors", s.invalid, s.errors)));
+    } else {
+        steps.push(step.done(&format!("{} resources valid", s.valid)));
+    }
+    if args.comment {
+        steps.extend(super::comment::on_pull_request(&report)?);
+    }
+    if !report.passed() {
+        for name in [
+            "signature",
+            "pull-request-url",
+            "pull-request-number",
+            "operation",
+        ] {
+            set_output(name, "")?;
+        }
+        let published = summary::Published {
+            report: &report,
+            report_path: &report_path,
+            pinned: None,
+            signature: summary::Signature::None,
+            fleet: None,
+            steps: &steps,
+        };
+        append_summary(&summary::publish(&published, &links))?;
+        actions::annotate(
+            "error",
+            "kbundle publish",
+            &format!(
+                "not pushed: {} invalid resource(s), {} error(s); fix them (each is listed with its file and line above and in {report_path})",
+                s.invalid, s.errors
+            ),
+        );
         return Ok(Outcome::Failed);
     }
-    step("validate", &format!("{} resources valid", s.valid), started);
 
     // bundle + push
-    let started = Instant::now();
-    let group = actions::group("push");
+    let step = Step::start("push");
     let annotations = super::push::annotations(&args.paths, None, None, &args.annotation)?;
     let digest = super::push::upload(
         &args.image,
@@ -56,20 +92,24 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
         &args.registry,
     )?;
     let pinned = super::push::pinned(&args.image, &digest);
-    drop(group);
-    step("push", &pinned, started);
+    if let crate::oci::ImageRef::Layout { dir, .. } = &args.image {
+        actions::claim(dir);
+    }
+    steps.push(step.done(&pinned));
     set_output("digest", digest.as_str())?;
     set_output("image", &pinned)?;
 
     // sign
-    let signature = match args.sign {
+    let (signature, signed) = match args.sign {
         SignMode::None => {
-            eprintln!("  sign      skipped (--sign none)");
-            "not signed (--sign none)".to_owned()
+            steps.push(step::skipped("sign", "--sign none"));
+            (
+                "not signed (--sign none)".to_owned(),
+                summary::Signature::None,
+            )
         }
         SignMode::Keyless => {
-            let started = Instant::now();
-            let group = actions::group("sign");
+            let step = Step::start("sign");
             let connect = super::connect(&args.image, &args.registry)?;
             let store =
                 Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
@@ -80,39 +120,61 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                 &args.sigstore,
                 &Default::default(),
                 &super::runtime()?,
+                args.signature_format,
             )?;
-            drop(group);
-            step(
-                "sign",
+            steps.push(step.done(&format!(
+                "keyless as {} (rekor log index {})",
+                signed.identity, signed.log_index
+            )));
+            set_output(
+                "signature",
                 &format!(
-                    "keyless as {} (rekor log index {})",
-                    signed.identity, signed.log_index
+                    "{digest} signed keyless as {} (issuer {}), rekor log index {}",
+                    signed.identity, signed.issuer, signed.log_index
                 ),
-                started,
-            );
-            format!(
-                "signed keylessly as {} (issuer {}); rekor log index {}",
-                signed.identity, signed.issuer, signed.log_index
+            )?;
+            (
+                format!(
+                    "signed keylessly as {} (issuer {}); rekor log index {}",
+                    signed.identity, signed.issuer, signed.log_index
+                ),
+                summary::Signature::Keyless {
+                    public_rekor: args.sigstore.rekor_url.trim_end_matches('/')
+                        == crate::signing::keyless::DEFAULT_REKOR_URL,
+                    identity: signed.identity,
+                    issuer: signed.issuer,
+                    log_index: signed.log_index,
+                },
             )
         }
         SignMode::Key => {
-            let started = Instant::now();
-            let group = actions::group("sign");
-            let (fingerprint, key) = sign(&args, &digest)?;
-            drop(group);
-            step(
-                "sign",
-                &format!("{fingerprint} with {}", key.display()),
-                started,
-            );
-            format!("signed with cosign key {fingerprint}; the signature verified after the push")
+            let step = Step::start("sign");
+            let key = sign(&args, &digest)?;
+            steps.push(step.done(&format!("{} ({})", key.fingerprint, key.private_key)));
+            set_output(
+                "signature",
+                &format!("{digest} signed with cosign key {}", key.fingerprint),
+            )?;
+            (
+                format!(
+                    "signed with cosign key {}; the signature verified after the push",
+                    key.fingerprint
+                ),
+                summary::Signature::Key {
+                    fingerprint: key.fingerprint,
+                    public_key: key.public_pem,
+                    public_key_path: key.public_path,
+                    private_key: key.private_key,
+                },
+            )
         }
     };
 
     // bump
+    let mut fleet_summary = None;
     let mut pull_request = false;
     if let Some(file) = &args.fleet_file {
-        let started = Instant::now();
+        let step = Step::start("bump");
         let image = fleet_image(&args, &pinned, &digest)?;
         let what = match &args.fleet_repo {
             Some(repo) => {
@@ -133,9 +195,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     validation: Some(crate::report::read::totals(s)),
                     signature: Some(signature.clone()),
                 };
-                let group = actions::group("bump");
                 let outcome = super::bump::open_or_update(&fleet)?;
-                drop(group);
                 if let crate::github::pull_request::Operation::Refused(r) = &outcome.operation {
                     eprintln!("kbundle: error: {}", super::bump::refused(&fleet, r)?);
                     return Ok(Outcome::Failed);
@@ -144,30 +204,99 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     eprintln!("{line}");
                 }
                 pull_request = true;
-                super::bump::describe_outcome(&fleet, &outcome)?
+                let what = super::bump::describe_outcome(&fleet, &outcome)?;
+                fleet_summary = Some(summary::Fleet {
+                    file: format!("{repo}: {}", file.display()),
+                    changes: vec![what.clone()],
+                    pull: outcome.pull.as_ref().map(|p| {
+                        (
+                            p.html_url.clone(),
+                            p.number,
+                            outcome.operation.output().to_owned(),
+                        )
+                    }),
+                });
+                what
             }
             None => {
                 let target = super::bump::link_target(file)?;
                 let text = std::fs::read_to_string(&target)
                     .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
-                let edit = crate::gitops::bump(&text, &image, args.pin, None)
-                    .map_err(|e| Error::new(format!("{}: {e}", file.display())))?;
+                let edit = crate::gitops::bump(&text, &image, args.pin, None).map_err(|e| {
+                    // The edit names the image it was given as --image; here that is
+                    // --fleet-image when one is set.
+                    let e = e.to_string();
+                    let e = match &args.fleet_image {
+                        Some(_) => e.replace("--image", "--fleet-image"),
+                        None => e,
+                    };
+                    Error::new(format!("{}: {e}", file.display()))
+                })?;
+                let shown = file.display().to_string();
+                fleet_summary = Some(summary::Fleet {
+                    file: links.repo_path(&shown).unwrap_or_else(|| shown.clone()),
+                    changes: edit
+                        .changes
+                        .iter()
+                        .map(|c| {
+                            let old = if c.old.is_empty() { "(none)" } else { &c.old };
+                            format!(
+                                "line {}: {} {} {}: {old} → {}",
+                                c.line, c.kind, c.name, c.field, c.new
+                            )
+                        })
+                        .collect(),
+                    pull: None,
+                });
                 if edit.changes.is_empty() {
-                    format!("{} up to date", file.display())
+                    format!("{shown} up to date")
                 } else {
                     super::write_atomically(&target, edit.text.as_bytes(), None)?;
-                    format!("{} now points at {digest}", file.display())
+                    format!("{shown} now points at {digest}")
                 }
             }
         };
-        step("bump", &what, started);
+        steps.push(step.done(&what));
     }
     if !pull_request {
         set_output("pull-request-url", "")?;
         set_output("pull-request-number", "")?;
+        set_output("operation", "")?;
     }
+    let published = summary::Published {
+        report: &report,
+        report_path: &report_path,
+        pinned: Some(pinned.clone()),
+        signature: signed,
+        fleet: fleet_summary,
+        steps: &steps,
+    };
+    append_summary(&summary::publish(&published, &links))?;
     println!("{pinned}");
     Ok(Outcome::Passed)
+}
+
+/// Leaves kbundle's own files out of the bundle: the `.kbundle/` folder (report, OCI layout,
+/// key pair), the report and an OCI layout folder being pushed to. Publishing `.` twice
+/// would otherwise bundle, and validate, the first run's output.
+fn without_own_files(
+    entries: Vec<crate::bundle::Entry>,
+    args: &PublishArgs,
+) -> Vec<crate::bundle::Entry> {
+    let canonical = |p: &Path| p.canonicalize().ok();
+    let mut own: Vec<PathBuf> = [Path::new(".kbundle"), args.report.as_path()]
+        .into_iter()
+        .filter_map(canonical)
+        .collect();
+    if let crate::oci::ImageRef::Layout { dir, .. } = &args.image {
+        own.extend(canonical(dir));
+    }
+    entries
+        .into_iter()
+        .filter(|e| {
+            canonical(&e.source).is_none_or(|source| !own.iter().any(|o| source.starts_with(o)))
+        })
+        .collect()
 }
 
 /// What the fleet file should name: `--fleet-image` with the pushed digest, or the pushed image.
@@ -201,149 +330,169 @@ fn fleet_image(
     }
 }
 
-/// The sticky validation comment, on pull request events when a token is there.
-fn comment(report: &Report) -> Result<()> {
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    let event = var("GITHUB_EVENT_NAME").unwrap_or_default();
-    if !matches!(event.as_str(), "pull_request" | "pull_request_target") {
-        return Ok(());
-    }
-    if var("GITHUB_TOKEN").is_none() {
-        eprintln!("  comment   skipped (no GitHub token)");
-        return Ok(());
-    }
-    let repo = var("GITHUB_REPOSITORY").ok_or_else(|| {
-        Error::new(
-            "--comment: GITHUB_REPOSITORY is not set; it names the pull request's repository",
-        )
-    })?;
-    let started = Instant::now();
-    let number = super::comment::event_pr()?;
-    match super::comment::upsert(&repo, &Credentials::Token, number, report) {
-        Ok(what) => step("comment", &what, started),
-        // The comment is feedback, not the pipeline: a pull request from a fork gets a
-        // read-only token, and that must not stop its validation from being reported.
-        Err(e) if actions::active() => println!(
-            "::warning title=kbundle comment::{}",
-            actions::escape_data(&format!(
-                "the validation comment was not posted on #{number}: {e}; the report is in the job summary"
-            ))
-        ),
-        Err(e) => eprintln!("  comment   not posted on #{number}: {e}"),
-    }
-    Ok(())
-}
-
-fn step(name: &str, what: &str, started: Instant) {
-    eprintln!(
-        "✓ {name:<9} {what} ({:.2} s)",
-        started.elapsed().as_secs_f64()
-    );
-}
-
 fn set_output(name: &str, value: &str) -> Result<()> {
     actions::set_output(name, value)
         .map_err(|e| Error::new(format!("$GITHUB_OUTPUT: cannot write output {name}: {e}")))
 }
 
-/// Writes the JSON report (kubeconform's shape, with lines) and names it as an output.
-fn write_report(path: &Path, report: &Report) -> Result<()> {
-    let mut json = Vec::new();
-    let settings = Settings {
-        verbose: true,
-        summary: true,
-    };
-    crate::report::render(report, Format::Json, settings, &mut json)
-        .map_err(|e| Error::new(e.to_string()))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
-    }
-    super::write_atomically(path, &json, Some(0o644))?;
-    set_output("report", &path.display().to_string())
+fn append_summary(markdown: &str) -> Result<()> {
+    actions::append_summary(markdown).map_err(|e| Error::new(format!("$GITHUB_STEP_SUMMARY: {e}")))
 }
 
-/// The validation table, in the job summary when running in Actions.
-fn summarize(report: &Report) -> Result<()> {
-    let mut md = Vec::new();
-    crate::report::render(report, Format::Markdown, Settings::default(), &mut md)
-        .map_err(|e| Error::new(e.to_string()))?;
-    actions::append_summary(&String::from_utf8_lossy(&md))
-        .map_err(|e| Error::new(format!("$GITHUB_STEP_SUMMARY: {e}")))
+/// What a key signature used, for the log, the outputs and the summary.
+struct KeySigned {
+    fingerprint: String,
+    public_pem: String,
+    /// Where the public key is, when kbundle wrote it or found it beside the private key.
+    public_path: Option<String>,
+    /// Where the private key is, or that it was not kept.
+    private_key: String,
 }
 
-/// Signs with the given key, or with the offline default's key pair (made when missing).
-/// Returns the public key's fingerprint and where the private key is.
-fn sign(args: &PublishArgs, digest: &Digest) -> Result<(String, PathBuf)> {
+/// Signs with the given key, or with the offline default's key pair (made when missing),
+/// and checks the signature it wrote.
+fn sign(args: &PublishArgs, digest: &Digest) -> Result<KeySigned> {
     let password_env = std::env::var_os("COSIGN_PASSWORD");
-    let (path, key) = match &args.key {
+    let (key, private_key, public_path) = match &args.key {
         Some(path) => {
             let what = path.display().to_string();
             let password = keys::read_password(password_env, &what)
                 .map_err(|e| Error::new(format!("{what}: {e}")))?;
-            (path.clone(), load_key(path, password.expose())?)
+            (
+                load_key(path, password.expose())?,
+                format!("key {what}"),
+                None,
+            )
         }
         None => {
             // The offline default must run unattended: no password unless one is set.
             let password = password_env
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let path = PathBuf::from(DEFAULT_KEY);
-            if path.exists() {
-                (path.clone(), load_key(&path, &password)?)
-            } else {
-                let key = keys::PrivateKey::generate();
-                let pem = key
-                    .to_cosign_pem(password.as_bytes())
-                    .map_err(|e| Error::new(e.to_string()))?;
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
-                }
-                super::write_atomically(&path, pem.as_bytes(), Some(0o600))?;
-                let public = path.with_extension("pub");
-                super::write_atomically(
-                    &public,
-                    key.public_key().to_pem().as_bytes(),
-                    Some(0o644),
-                )?;
-                eprintln!(
-                    "  generated {} and {} (keep the .key private)",
-                    path.display(),
-                    public.display()
-                );
-                (path, key)
-            }
+            default_key(&password)?
         }
     };
     let connect = super::connect(&args.image, &args.registry)?;
     let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
     let public = key.public_key();
+    let format = args.signature_format;
     let verified = super::runtime()?
         .block_on(async {
-            signing::sign(
-                &store,
-                digest,
-                &args.image.repository(),
-                &key,
-                &Default::default(),
+            if format.legacy() {
+                let repository = args.image.repository();
+                signing::sign(&store, digest, &repository, &key, &Default::default()).await?;
+            }
+            if format.bundle() {
+                signing::sign_bundle(&store, digest, &key, &Default::default()).await?;
+            }
+            let signatures = signing::all_signatures(&store, digest, &Default::default()).await?;
+            let trust = signing::Trust::Keys(vec![public.clone()]);
+            let verdicts = trust.judge_all(&signatures, digest, &Default::default());
+            // Every format asked for must hold: legacy layers come first, bundles after.
+            let legacy = signatures.legacy.len();
+            let holds = |bundle: bool| {
+                verdicts
+                    .iter()
+                    .any(|v| v.result.is_ok() && (v.layer > legacy) == bundle)
+            };
+            Ok::<_, signing::SignError>(
+                (!format.legacy() || holds(false)) && (!format.bundle() || holds(true)),
             )
-            .await?;
-            let layers = signing::signatures(&store, digest).await?;
-            Ok::<_, signing::SignError>(signing::judge(
-                &layers,
-                digest,
-                std::slice::from_ref(&public),
-                &Default::default(),
-            ))
         })
         .map_err(|e| Error::new(e.to_string()))?;
-    if !verified.iter().any(|v| v.result.is_ok()) {
+    if !verified {
         return Err(Error::new(format!(
             "{}: the signature just written does not verify; check the registry",
             args.image
         )));
     }
-    Ok((public.fingerprint().to_string(), path))
+    Ok(KeySigned {
+        fingerprint: public.fingerprint().to_string(),
+        public_pem: public.to_pem(),
+        public_path,
+        private_key,
+    })
+}
+
+/// The offline default's key pair: `.kbundle/cosign.key` when it exists, else a new one.
+///
+/// Outside Actions the new pair is kept in `.kbundle/`. In Actions the private key stays out
+/// of the workspace, where a later `upload-artifact` or commit would publish it: it is kept
+/// in `RUNNER_TEMP` when that folder is reachable (a run step; later steps of the job reuse
+/// it) and otherwise not kept at all (a container action, whose `RUNNER_TEMP` names a host
+/// folder that is not mounted). The public key goes to `.kbundle/cosign.pub` either way and
+/// is printed with its fingerprint.
+fn default_key(password: &str) -> Result<(keys::PrivateKey, String, Option<String>)> {
+    let path = PathBuf::from(DEFAULT_KEY);
+    let public = path.with_extension("pub");
+    let public_shown = Some(public.display().to_string()).filter(|_| public.exists());
+    if path.exists() {
+        return Ok((
+            load_key(&path, password)?,
+            format!("key {DEFAULT_KEY}"),
+            public_shown,
+        ));
+    }
+    let kept = actions::active().then(runner_temp_key).flatten();
+    if let Some(kept) = kept.as_ref().filter(|k| k.exists()) {
+        let key = load_key(kept, password)?;
+        write_public(&public, &key)?;
+        let what = format!("key {} from an earlier step", kept.display());
+        return Ok((key, what, Some(public.display().to_string())));
+    }
+    let key = keys::PrivateKey::generate();
+    let pem = key
+        .to_cosign_pem(password.as_bytes())
+        .map_err(|e| Error::new(e.to_string()))?;
+    let where_kept = if !actions::active() {
+        write_private(&path, &pem)?;
+        actions::log(&format!(
+            "  generated {} and {} (keep the .key private)",
+            path.display(),
+            public.display()
+        ));
+        format!("key {DEFAULT_KEY}, generated")
+    } else if let Some(kept) = &kept {
+        write_private(kept, &pem)?;
+        format!(
+            "generated; the private key is kept outside the workspace in {}",
+            kept.display()
+        )
+    } else {
+        "generated for this run; the private key was not kept".to_owned()
+    };
+    write_public(&public, &key)?;
+    if actions::active() {
+        actions::log(&format!(
+            "  {where_kept}; public key {} in {}:",
+            key.public_key().fingerprint(),
+            public.display()
+        ));
+        for line in key.public_key().to_pem().lines() {
+            actions::log(&format!("  {line}"));
+        }
+    }
+    Ok((key, where_kept, Some(public.display().to_string())))
+}
+
+/// `RUNNER_TEMP/kbundle-cosign.key` when RUNNER_TEMP is a folder this process can reach.
+fn runner_temp_key() -> Option<PathBuf> {
+    let dir = PathBuf::from(std::env::var_os("RUNNER_TEMP").filter(|d| !d.is_empty())?);
+    dir.is_dir().then(|| dir.join("kbundle-cosign.key"))
+}
+
+fn write_private(path: &Path, pem: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
+    }
+    super::write_atomically(path, pem.as_bytes(), Some(0o600))
+}
+
+fn write_public(path: &Path, key: &keys::PrivateKey) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
+    }
+    super::write_atomically(path, key.public_key().to_pem().as_bytes(), Some(0o644))
 }
 
 fn load_key(path: &Path, password: &str) -> Result<keys::PrivateKey> {

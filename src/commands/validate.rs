@@ -8,6 +8,7 @@ use regex::Regex;
 
 use crate::cli::{RuleArgs, ValidateArgs};
 use crate::error::{Error, Outcome, Result};
+use crate::github::{actions, summary};
 use crate::http::HttpFetcher;
 use crate::manifest::{Input, Source, discover, read_input};
 use crate::report::{Report, ResourceResult, Settings, render};
@@ -22,18 +23,22 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
             Regex::new(p).map_err(|e| Error::new(format!("--ignore-filename-pattern {p:?}: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
+    let started = std::time::Instant::now();
     let inputs = discover(&args.paths, &ignore).map_err(|e| Error::new(e.to_string()))?;
     let report = judge(&args.rules, &inputs, args.exit_on_error)?;
-    if crate::github::actions::active() {
-        let mut md = Vec::new();
-        render(
+    if let Some(path) = &args.report {
+        write_report(path, &report)?;
+    }
+    if actions::active() {
+        set_totals(&report)?;
+        let shown = args.report.as_ref().map(|p| p.display().to_string());
+        let md = summary::validate(
             &report,
-            crate::report::Format::Markdown,
-            Settings::default(),
-            &mut md,
-        )
-        .map_err(|e| Error::new(e.to_string()))?;
-        crate::github::actions::append_summary(&String::from_utf8_lossy(&md))
+            &summary::Links::from_env(),
+            started.elapsed().as_secs_f64(),
+            shown.as_deref(),
+        );
+        actions::append_summary(&md)
             .map_err(|e| Error::new(format!("$GITHUB_STEP_SUMMARY: {e}")))?;
     }
     print(
@@ -44,7 +49,58 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
             summary: args.summary,
         },
     )?;
+    if args.comment {
+        super::comment::on_pull_request(&report)?;
+    }
     Ok(Outcome::from_passed(report.passed()))
+}
+
+/// The outputs `valid` and `invalid` (invalid resources plus errors).
+pub(super) fn set_totals(report: &Report) -> Result<()> {
+    let s = report.summary();
+    set_output("valid", &s.valid.to_string())?;
+    set_output("invalid", &(s.invalid + s.errors).to_string())
+}
+
+fn set_output(name: &str, value: &str) -> Result<()> {
+    actions::set_output(name, value)
+        .map_err(|e| Error::new(format!("$GITHUB_OUTPUT: cannot write output {name}: {e}")))
+}
+
+/// In Actions, the problems as line annotations, in the log beside the rest of the step.
+pub(super) fn annotations(report: &Report) -> Result<()> {
+    if !actions::active() {
+        return Ok(());
+    }
+    let mut out = Vec::new();
+    render(
+        report,
+        crate::report::Format::Github,
+        Settings::default(),
+        &mut out,
+    )
+    .map_err(|e| Error::new(format!("cannot render the annotations: {e}")))?;
+    for line in String::from_utf8_lossy(&out).lines() {
+        actions::log(line);
+    }
+    Ok(())
+}
+
+/// Writes the JSON report (kubeconform's shape, every resource, with lines and totals) and
+/// names it as the output `report`.
+pub(super) fn write_report(path: &std::path::Path, report: &Report) -> Result<()> {
+    let mut json = Vec::new();
+    let settings = Settings {
+        verbose: true,
+        summary: true,
+    };
+    render(report, crate::report::Format::Json, settings, &mut json)
+        .map_err(|e| Error::new(e.to_string()))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
+    }
+    super::write_atomically(path, &json, Some(0o644))?;
+    set_output("report", &path.display().to_string())
 }
 
 /// Validates inputs under the given rules; shared with `push`, which validates first.

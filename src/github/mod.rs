@@ -10,5 +10,6 @@ pub mod history;
 pub mod limits;
 pub mod pull_request;
 mod pulls;
+pub mod summary;
 
 pub use pulls::{Comment, NewPull, Pull};

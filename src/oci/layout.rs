@@ -9,7 +9,7 @@ use crate::bundle::Digest;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 const LAYOUT_FILE: &str = "oci-layout";
@@ -17,6 +17,9 @@ const INDEX_FILE: &str = "index.json";
 const INDEX_TMP: &str = "index.json.tmp";
 const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
+/// The largest manifest read, as the distribution registry's default limit: a bundle's is a
+/// few hundred bytes, and a hostile layout must not make a pull read gigabytes first.
+const MAX_MANIFEST: u64 = 4 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutError {
@@ -47,6 +50,14 @@ pub enum LayoutError {
     },
     #[error("blob {digest} is missing from layout {}; write the image into the layout again", dir.display())]
     MissingBlob { dir: PathBuf, digest: Digest },
+    #[error("blob {digest} at {} is not a regular file; write the image into the layout again", path.display())]
+    NotAFile { path: PathBuf, digest: Digest },
+    #[error("manifest {digest} in {} is {size} bytes, more than its descriptor says or the 4 MiB a manifest may have", dir.display())]
+    ManifestTooLarge {
+        dir: PathBuf,
+        digest: Digest,
+        size: u64,
+    },
     #[error("manifest {digest} in {} is not valid: {reason}", dir.display())]
     BadManifest {
         dir: PathBuf,
@@ -217,6 +228,64 @@ impl Layout {
         Ok(data)
     }
 
+    /// Opens a blob for a bounded read (see `oci::blob`): the file and its length. Only a
+    /// regular file is read, so a blob replaced by a FIFO or a link to a device cannot hang
+    /// or flood the reader.
+    pub fn open_blob(&self, digest: &Digest) -> Result<(fs::File, u64), LayoutError> {
+        let path = self.blob_path(digest);
+        let file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(LayoutError::MissingBlob {
+                    dir: self.dir.clone(),
+                    digest: digest.clone(),
+                });
+            }
+            Err(e) => return Err(io_err("read", &path)(e)),
+        };
+        let meta = file.metadata().map_err(io_err("read", &path))?;
+        if !meta.is_file() {
+            return Err(LayoutError::NotAFile {
+                path,
+                digest: digest.clone(),
+            });
+        }
+        Ok((file, meta.len()))
+    }
+
+    /// A manifest blob, read only when it is at most `size` bytes (its descriptor's, when an
+    /// index gives one) and `MAX_MANIFEST`, then checked against its digest.
+    fn read_manifest(&self, digest: &Digest, size: Option<u64>) -> Result<Vec<u8>, LayoutError> {
+        let (file, len) = self.open_blob(digest)?;
+        let max = size.unwrap_or(MAX_MANIFEST).min(MAX_MANIFEST);
+        let too_large = |size| LayoutError::ManifestTooLarge {
+            dir: self.dir.clone(),
+            digest: digest.clone(),
+            size,
+        };
+        if len > max {
+            return Err(too_large(len));
+        }
+        let mut data = Vec::with_capacity(len as usize);
+        let path = self.blob_path(digest);
+        // The file may grow after the length was read; never read past the bound.
+        file.take(max + 1)
+            .read_to_end(&mut data)
+            .map_err(io_err("read", &path))?;
+        if data.len() as u64 > max {
+            return Err(too_large(data.len() as u64));
+        }
+        let actual = Digest::of(&data);
+        if &actual != digest {
+            return Err(LayoutError::CorruptBlob {
+                path,
+                digest: digest.clone(),
+                actual,
+            });
+        }
+        Ok(data)
+    }
+
     /// Stores a manifest blob, then points `tag` at it in index.json (replacing any entry with the
     /// same ref.name, in place). With no tag the manifest is listed untagged unless its digest is
     /// already listed. The index is rewritten last so it never names a missing blob.
@@ -296,8 +365,9 @@ impl Layout {
                 .manifests
                 .iter()
                 .find(|d| d.digest == digest.as_str())
-                .map(|d| d.media_type.clone());
-            let bytes = self.get_blob(&digest)?;
+                .map(|d| (d.media_type.clone(), d.size));
+            let bytes = self.read_manifest(&digest, listed.as_ref().map(|l| l.1))?;
+            let listed = listed.map(|l| l.0);
             let declared = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| {
                 v.get("mediaType")
                     .and_then(Value::as_str)
@@ -329,7 +399,7 @@ impl Layout {
             path: self.dir.join(INDEX_FILE),
             reason: format!("tag {reference:?}: {e}"),
         })?;
-        let bytes = self.get_blob(&digest)?;
+        let bytes = self.read_manifest(&digest, Some(desc.size))?;
         Ok((digest, desc.media_type.clone(), bytes))
     }
 

@@ -1,14 +1,17 @@
 //! Adapter: where bundles are stored. A registry (through `oci-client`) or an OCI image
 //! layout folder, behind one small interface, so every command works offline too.
 
+pub mod blob;
 pub mod layout;
 pub mod reference;
+pub mod referrers;
 pub mod registry;
 
 use indicatif::ProgressBar;
 use oci_client::RegistryOperation;
 use oci_client::errors::OciDistributionError;
 
+pub use blob::BlobRef;
 pub use reference::ImageRef;
 
 use std::sync::Arc;
@@ -29,6 +32,14 @@ pub enum OciError {
     Layout(#[from] LayoutError),
     #[error("{image}: {message}")]
     Content { image: String, message: String },
+    /// A descriptor's size is past what the caller allows; nothing was read.
+    #[error("{image}: blob {digest} is {}, more than the {} limit", bytesize::ByteSize(*size).display().iec(), bytesize::ByteSize(*limit).display().iec())]
+    TooLarge {
+        image: String,
+        digest: Digest,
+        size: u64,
+        limit: u64,
+    },
 }
 
 /// How to reach a registry.
@@ -140,7 +151,8 @@ impl Store {
         }
     }
 
-    /// Reads a blob and checks it against its digest.
+    /// Reads a blob whose size is not known and checks it against its digest. Unbounded:
+    /// prefer `read_blob` wherever a descriptor gives the size.
     pub async fn get_blob(&self, digest: &Digest) -> Result<Vec<u8>, OciError> {
         let data = match self {
             Store::Registry(r) => r.get_blob(digest).await.map_err(|e| self.remote(e))?,
@@ -270,9 +282,8 @@ pub async fn push(
     Ok((digest, stats))
 }
 
-/// Fetches the layers of the image a store's reference names, in manifest order, each
-/// checked against its digest.
-pub async fn pull_layers(store: &Store) -> Result<(Digest, Vec<Vec<u8>>), OciError> {
+/// The image a store's reference names: its manifest digest and its layers, in order.
+pub async fn image_layers(store: &Store) -> Result<(Digest, Vec<BlobRef>), OciError> {
     store.login(RegistryOperation::Pull).await?;
     let (digest, manifest) = store.manifest().await?;
     let value: serde_json::Value =
@@ -280,15 +291,29 @@ pub async fn pull_layers(store: &Store) -> Result<(Digest, Vec<Vec<u8>>), OciErr
             image: store.name(),
             message: format!("manifest is not JSON: {e}"),
         })?;
-    let mut layers = Vec::new();
-    for layer in value["layers"].as_array().into_iter().flatten() {
-        let d: Digest = layer["digest"].as_str().unwrap_or("").parse().map_err(
-            |e: crate::bundle::DigestError| OciError::Content {
-                image: store.name(),
-                message: format!("manifest has a bad layer digest: {e}"),
-            },
-        )?;
-        layers.push(store.get_blob(&d).await?);
+    let layers = value["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(BlobRef::from_descriptor)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| OciError::Content {
+            image: store.name(),
+            message: format!("manifest has a bad layer: {e}"),
+        })?;
+    Ok((digest, layers))
+}
+
+/// Fetches the layers of the image a store's reference names into memory, in manifest
+/// order, each checked against its descriptor; refused when together they are over the
+/// default limit on unpacked size (`kbundle pull` streams them to disk instead).
+pub async fn pull_layers(store: &Store) -> Result<(Digest, Vec<Vec<u8>>), OciError> {
+    let (digest, blobs) = image_layers(store).await?;
+    let mut left = crate::bundle::Limits::DEFAULT.max_unpacked;
+    let mut layers = Vec::with_capacity(blobs.len());
+    for blob in &blobs {
+        layers.push(store.read_blob(blob, left).await?);
+        left -= blob.size;
     }
     Ok((digest, layers))
 }

@@ -133,6 +133,26 @@ pub struct PullArgs {
     #[arg(short = 'o', long, value_name = "DIR")]
     pub output: PathBuf,
 
+    /// Refuse a bundle whose layers unpack to more than SIZE (tar bytes after gunzip, e.g.
+    /// 512MiB, 2GiB); also bounds each layer's download
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size)]
+    pub max_unpacked_size: u64,
+
+    /// Refuse a bundle with more than N entries (files, folders and links, all layers)
+    #[arg(long, value_name = "N", default_value_t = crate::bundle::Limits::DEFAULT.max_entries)]
+    pub max_entries: u64,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// A size such as `1048576`, `512MiB`, `2GiB` or `1.5GB` (IEC units are powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<bytesize::ByteSize>() {
+        Ok(size) if size.as_u64() > 0 => Ok(size.as_u64()),
+        Ok(_) => Err("the size must be more than 0".into()),
+        Err(_) => Err(format!(
+            "{s:?} is not a size; write bytes or a number with a unit, such as 512MiB or 2GiB"
+        )),
+    }
 }

@@ -52,6 +52,11 @@ pub struct PublishArgs {
     #[arg(long, value_enum, default_value_t = SignMode::Key)]
     pub sign: SignMode,
 
+    /// Where the signature goes: cosign v2's `.sig` tag, cosign v3's Sigstore bundle (an OCI
+    /// referrer), or both
+    #[arg(long, value_enum, default_value_t = SignatureFormat::Legacy)]
+    pub signature_format: SignatureFormat,
+
     #[command(flatten)]
     pub sigstore: SigstoreArgs,
 
@@ -88,6 +93,11 @@ pub struct PublishArgs {
     /// GITHUB_TOKEN (pull-requests write); without one, or on other events, nothing is posted
     #[arg(long)]
     pub comment: bool,
+
+    /// In GitHub Actions, also mark each validation error as an annotation on its file and
+    /// line (the first 10; GitHub shows no more)
+    #[arg(long)]
+    pub github_annotations: bool,
 
     /// Where to write the JSON validation report
     #[arg(

@@ -33,6 +33,17 @@ pub struct ValidateArgs {
     /// Stop at the first invalid resource or error
     #[arg(long)]
     pub exit_on_error: bool,
+
+    /// Also write the JSON report (every resource, with totals) to FILE, whatever -o says;
+    /// in GitHub Actions its path is the output `report`
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub report: Option<PathBuf>,
+
+    /// On a pull_request or pull_request_target event, post or update one comment with the
+    /// report on that pull request of GITHUB_REPOSITORY (as publish --comment). Needs
+    /// GITHUB_TOKEN; without one, or on other events, nothing is posted
+    #[arg(long)]
+    pub comment: bool,
 }
 
 /// What decides whether a manifest is valid; shared by `validate` and `push`.

@@ -103,38 +103,43 @@ pub fn check(
         return Err("certificate is not for code signing (extended key usage)".to_owned());
     }
 
-    let identities = leaf.identities();
-    if !identities.iter().any(|i| policy.identity.matches(i)) {
-        let want = policy.identity.describe("--certificate-identity");
-        return Err(super::mismatch::message(
-            &leaf,
-            super::mismatch::Refused::Identity(&want),
-        ));
-    }
-    let issuer = leaf
-        .issuer_claim()
-        .ok_or("certificate has no fulcio oidc issuer extension (1.3.6.1.4.1.57264.1.8 or .1.1)")?;
-    if !policy.issuer.matches(&issuer) {
-        let want = policy.issuer.describe("--certificate-oidc-issuer");
-        return Err(super::mismatch::message(
-            &leaf,
-            super::mismatch::Refused::Issuer(&want),
-        ));
-    }
+    let signer = policy.signer(&leaf)?;
     let payload = cosign::check_claims(layer, image, required)?;
-    let subject = identities
-        .iter()
-        .find(|i| policy.identity.matches(i))
-        .cloned()
-        .unwrap_or_default();
-    Ok((
-        payload,
-        Signer {
+    Ok((payload, signer))
+}
+
+impl Policy {
+    /// Who `leaf` names, when it is whom the policy expects: identity, then issuer. Bundles
+    /// (`signing::bundle`) share it.
+    pub fn signer(&self, leaf: &Certificate) -> Result<Signer, String> {
+        let identities = leaf.identities();
+        let Some(subject) = identities
+            .iter()
+            .find(|i| self.identity.matches(i))
+            .cloned()
+        else {
+            let want = self.identity.describe("--certificate-identity");
+            return Err(super::mismatch::message(
+                leaf,
+                super::mismatch::Refused::Identity(&want),
+            ));
+        };
+        let issuer = leaf.issuer_claim().ok_or(
+            "certificate has no fulcio oidc issuer extension (1.3.6.1.4.1.57264.1.8 or .1.1)",
+        )?;
+        if !self.issuer.matches(&issuer) {
+            let want = self.issuer.describe("--certificate-oidc-issuer");
+            return Err(super::mismatch::message(
+                leaf,
+                super::mismatch::Refused::Issuer(&want),
+            ));
+        }
+        Ok(Signer {
             subject,
             issuer,
             github_workflow: leaf.github_workflow(),
-        },
-    ))
+        })
+    }
 }
 
 fn utc(t: i64) -> String {
