@@ -199,3 +199,48 @@ fn a_report_that_is_not_one_is_a_usage_error_naming_the_flag_against_local_fake(
     );
     assert!(fake.state().requests.is_empty());
 }
+
+#[test]
+fn a_report_past_65536_characters_is_cut_with_the_cut_counted_against_local_fake() {
+    let fake = GitHubFake::start("acme", "config", "main", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 300 invalid ConfigMaps with 400-character names: the report's rows (200 shown, the
+    // rest counted) come to far past GitHub's cap.
+    let long = "x".repeat(400);
+    for i in 0..300 {
+        std::fs::write(
+            dir.path().join(format!("cm-{i:04}.yaml")),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {long}-{i}\ndata:\n  replicas: 3\n"),
+        )
+        .expect("write");
+    }
+    let run = kbundle(
+        &fake,
+        &[
+            "comment",
+            "--repo",
+            "acme/config",
+            "--pr",
+            "42",
+            dir.path().to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(run.code, 1, "{}\n{}", run.out, run.err);
+    let state = fake.state();
+    assert_eq!(state.comments.len(), 1, "{}", run.err);
+    let body = &state.comments[0].body;
+    assert!(body.chars().count() <= 65_536, "{}", body.chars().count());
+    assert!(body.starts_with("<!-- kbundle:validate -->"));
+    let note = body.lines().last().expect("note");
+    let lines: usize = note
+        .trim_start_matches("… ")
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{} chars, ends: {note}", body.len()));
+    assert!(lines > 10, "{note}");
+    assert!(
+        note.contains("cut to fit GitHub's 65536-character limit"),
+        "{note}"
+    );
+}

@@ -84,7 +84,6 @@ fn bump(
                 json["content"] = serde_json::Value::String(encoded.clone());
                 json["encoding"] = "base64".into();
                 json["type"] = "file".into();
-                return None;
             }
             rewrite(method, path, json)
         }),
@@ -398,6 +397,124 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
         stdout.starts_with(&format!("::add-mask::{TOKEN}\n")),
         "{stdout}"
     );
+}
+
+/// Prism's compare example has one commit ("Fix all the bugs", 6dcb09b, by octocat) on the
+/// branch beyond the base: someone else's.
+#[test]
+fn bump_over_a_persons_commit_stacks_and_reads_back_verification_contract_checked_against_prism() {
+    let run = bump(&[], |_, _, _| None);
+    let exchanges = &run.exchanges;
+    assert_eq!(
+        run.code, 0,
+        "stdout: {}\nstderr: {}\n{exchanges:#?}",
+        run.out, run.err
+    );
+    assert_conformed(exchanges);
+    let made = requests(exchanges);
+    assert!(
+        made.iter()
+            .any(|r| r.starts_with("GET /repos/octo-org/fleet/compare/") && r.contains("...")),
+        "{made:#?}"
+    );
+    // The person's commit stays: a fast-forward on top of it, never a force.
+    let update_ref = exchanges
+        .iter()
+        .find(|e| e.method == "PATCH" && e.path.contains("/git/refs/"))
+        .expect("the branch was moved");
+    assert!(
+        update_ref.request_body.contains("\"force\":false"),
+        "{}",
+        update_ref.request_body
+    );
+    let commit = exchanges
+        .iter()
+        .find(|e| e.method == "POST" && e.path.ends_with("/git/commits"))
+        .expect("a commit");
+    for needle in [
+        // A person's token (ghp_): kbundle names its own fixed author, so it can tell its
+        // commits from the token owner's.
+        "\"author\":{\"name\":\"kbundle\"",
+        "Kbundle-Bump: clusters/prod/root-sync.yaml",
+    ] {
+        assert!(
+            commit.request_body.contains(needle),
+            "{needle}: {}",
+            commit.request_body
+        );
+    }
+    // The commit the branch ends on is read back for GitHub's signature verdict.
+    assert!(
+        made.iter()
+            .filter(|r| r.starts_with("GET /repos/octo-org/fleet/git/commits/"))
+            .count()
+            >= 1,
+        "{made:#?}"
+    );
+    assert!(
+        run.out.contains("not verified (unsigned)") || run.out.contains(": verified"),
+        "{}",
+        run.out
+    );
+    assert!(run.outputs.contains("commit-verified<<"), "{}", run.outputs);
+}
+
+#[test]
+fn bump_refused_by_a_persons_change_comments_on_the_pull_request_contract_checked_against_prism() {
+    let other = root_sync_base64_with(
+        "us-docker.pkg.dev/example-project/config/root:v1@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+    );
+    // What kbundle last wrote (the file at the merge base, its second read after the base's)
+    // differs from the tip in the image value: the person's commit changed it. The proxy sees
+    // paths without their query, so the reads are told apart by order.
+    let reads = std::sync::atomic::AtomicUsize::new(0);
+    let run = bump(&[], move |method, path, json| {
+        if method == "GET" && path.contains("/contents/") {
+            let n = reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if n == 1 {
+                json["content"] = serde_json::Value::String(other.clone());
+            }
+        }
+        None
+    });
+    let exchanges = &run.exchanges;
+    assert_eq!(
+        run.code, 1,
+        "stdout: {}\nstderr: {}\n{exchanges:#?}",
+        run.out, run.err
+    );
+    assert_conformed(exchanges);
+    let made = requests(exchanges);
+    assert!(
+        !made
+            .iter()
+            .any(|r| r.starts_with("PATCH /repos/octo-org/fleet/git/refs")
+                || r.starts_with("POST /repos/octo-org/fleet/git/commits")),
+        "nothing written: {made:#?}"
+    );
+    let comment = exchanges
+        .iter()
+        .find(|e| e.method == "POST" && e.path.ends_with("/issues/1347/comments"))
+        .expect("the pull request got a comment");
+    assert!(
+        comment.request_body.contains("kbundle:bump-refused"),
+        "{}",
+        comment.request_body
+    );
+    assert!(run.err.contains("6dcb09b (octocat)"), "{}", run.err);
+}
+
+/// The example RootSync with `image` as its image, base64.
+fn root_sync_base64_with(image: &str) -> String {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
+    )
+    .expect("example")
+    .replace(
+        "us-docker.pkg.dev/example-project/config/root:latest",
+        image,
+    );
+    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 #[test]

@@ -8,7 +8,17 @@ mod github_fake;
 
 use std::path::Path;
 
-use github_fake::GitHubFake;
+use github_fake::{GitHubFake, Person};
+
+/// A commit kbundle made on an earlier run: its trailer, by the bot of the token it used.
+fn kbundles_old_commit(fake: &GitHubFake, files: &[(&str, &str)], title: &str) -> String {
+    let message = format!("{title}\n\nold body\n\nKbundle-Bump: {FILE}\n");
+    let mut state = fake.state();
+    // Branched from main, as kbundle's branches are.
+    let main = state.head("main");
+    state.refs.entry(format!("heads/{BRANCH}")).or_insert(main);
+    state.push_as(BRANCH, files, &message, Person::actions_bot())
+}
 
 const FILE: &str = "clusters/prod/root-sync.yaml";
 const BRANCH: &str = "kbundle/root-sync";
@@ -150,9 +160,9 @@ fn a_new_digest_force_updates_the_existing_branch_and_pull_request_against_local
     let fake = fleet();
     {
         // A branch from an older run, based on an older main, and its open pull request.
-        let mut state = fake.state();
         let old = root_sync().replace("root:latest", &format!("root:v1@{V3}"));
-        state.push(BRANCH, &[(FILE, &old)], "old bump");
+        kbundles_old_commit(&fake, &[(FILE, &old)], "old bump");
+        let mut state = fake.state();
         state.push("main", &[("README.md", "fleet\n")], "main moved on");
         state.open_pull(
             BRANCH,
@@ -264,8 +274,7 @@ fn file_missing_at_base_names_file_branch_and_repository_against_local_fake() {
 fn a_409_on_the_ref_update_starts_over_once_from_the_moved_base_against_local_fake() {
     let fake = fleet();
     // An existing branch, so kbundle updates the ref (PATCH), where GitHub answers 409.
-    fake.state()
-        .push(BRANCH, &[("stale.txt", "x\n")], "stale branch");
+    kbundles_old_commit(&fake, &[("stale.txt", "x\n")], "stale branch");
     fake.state().ref_conflicts = 1;
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
@@ -281,8 +290,7 @@ fn a_409_on_the_ref_update_starts_over_once_from_the_moved_base_against_local_fa
 #[test]
 fn a_second_409_is_a_clear_error_against_local_fake() {
     let fake = fleet();
-    fake.state()
-        .push(BRANCH, &[("stale.txt", "x\n")], "stale branch");
+    kbundles_old_commit(&fake, &[("stale.txt", "x\n")], "stale branch");
     fake.state().ref_conflicts = 2;
     let run = bump(&fake, V2);
     assert_eq!(run.code, 2, "{}", run.out);

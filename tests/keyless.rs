@@ -505,3 +505,55 @@ fn email_identity_with_fake_sigstore_signs_and_verifies() {
         "{out}"
     );
 }
+
+/// A refused signer: the message names what the certificate holds (SAN, issuer, the
+/// workflow from Fulcio's extensions) and the exact flags that accept it, and those flags do.
+#[test]
+fn a_keyless_identity_or_issuer_mismatch_names_the_signer_and_the_flags_with_fake_sigstore() {
+    let fake = SigstoreFake::start(Behaviour::default());
+    let t = trust(&fake);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = format!("oci-layout:{}:latest", dir.path().join("layout").display());
+    push(&image);
+    sign_layout(&fake, &image);
+    let accept = format!(
+        "to accept this signer: --certificate-identity {IDENTITY} --certificate-oidc-issuer {ISSUER}"
+    );
+    let holds = format!(
+        "the certificate holds SAN {IDENTITY}, issuer {ISSUER}, workflow ref refs/heads/main \
+         (repository example/fleet, trigger push"
+    );
+    for wrong in [
+        vec![
+            "--certificate-identity",
+            "https://github.com/example/fleet/.github/workflows/release.yml@refs/heads/main",
+        ],
+        vec![
+            "--certificate-identity-regexp",
+            "^https://github\\.com/other/",
+        ],
+        vec!["--certificate-oidc-issuer", "https://accounts.google.com"],
+    ] {
+        let (code, _, err) = verify(&image, &t, &wrong);
+        assert_eq!(code, 1, "{wrong:?}: {err}");
+        assert!(err.contains(&holds), "{wrong:?}: {err}");
+        assert!(err.contains(&accept), "{wrong:?}: {err}");
+    }
+    // The flags the message gives are the ones that verify it.
+    let (code, _, err) = kbundle(
+        &[
+            "verify",
+            &image,
+            "--certificate-chain",
+            &t.chain,
+            "--rekor-public-key",
+            &t.rekor,
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+}

@@ -80,4 +80,12 @@ async fn keyless_signed_images_pass_the_webhook_only_for_the_expected_identity_w
     assert_eq!(denied["allowed"], false, "{answer}");
     let why = message(denied);
     assert!(why.contains(&digest) && why.contains("identity"), "{why}");
+    // Who did sign, and the flags that would admit them.
+    assert!(
+        why.contains(&format!(
+            "to accept this signer: --certificate-identity {} --certificate-oidc-issuer {}",
+            IDENTITY, ISSUER
+        )),
+        "{why}"
+    );
 }

@@ -121,8 +121,78 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
         diff: diff.as_ref().ok(),
     };
     let outcome = open_or_update(&fleet)?;
+    if let Operation::Refused(refusal) = &outcome.operation {
+        eprintln!("kbundle: error: {}", refused(&fleet, refusal)?);
+        return Ok(Outcome::Failed);
+    }
     println!("{}", describe_outcome(&fleet, &outcome)?);
+    if let Some(line) = describe_commit(&outcome) {
+        println!("{line}");
+    }
     Ok(Outcome::Passed)
+}
+
+/// The exit-1 message when someone else's commits are in the way.
+pub(super) fn refused(fleet: &Fleet, refusal: &pull_request::Refusal) -> Result<String> {
+    let path = repo_path(fleet)?;
+    let comment = match &refusal.comment {
+        Some(url) => format!("; said so on the pull request: {url}"),
+        None => String::new(),
+    };
+    Ok(format!(
+        "{}: {path}: not updated: the branch holds commits kbundle did not make ({}), and {};          kbundle does not force-push over them: revert their change to the image value, or          close the pull request and delete the branch, then run bump again{comment}",
+        fleet.repo,
+        refusal.commits.join(", "),
+        refusal.reason
+    ))
+}
+
+/// `commit 1a2b3c4 on kbundle/root-sync: verified (signed by GitHub)`, or why it is not, and
+/// a `::warning::` once when the commit is the job token's, whose pull requests start no
+/// workflows.
+pub(super) fn describe_commit(outcome: &pull_request::Outcome) -> Option<String> {
+    let commit = outcome.commit.as_ref()?;
+    let mut line = if commit.verification.verified {
+        format!("commit {}: verified (signed by GitHub)", commit.short())
+    } else {
+        format!(
+            "commit {}: not verified ({}); GitHub signs the commits a GitHub App makes through \
+             its API: use --app-id and --app-private-key (action inputs app-id, app-private-key)",
+            commit.short(),
+            if commit.verification.reason.is_empty() {
+                "no verification"
+            } else {
+                commit.verification.reason.as_str()
+            }
+        )
+    };
+    if !outcome.kept.is_empty() {
+        let kept: Vec<String> = outcome.kept.iter().map(|c| c.describe()).collect();
+        line.push_str(&format!(
+            "\nkept commits by others on the branch, kbundle's change on top: {}",
+            kept.join(", ")
+        ));
+    }
+    if commit.author.name == crate::github::history::ACTIONS_BOT
+        && outcome.operation != Operation::Unchanged
+    {
+        job_token_warning();
+    }
+    Some(line)
+}
+
+/// Pull requests and pushes made with a workflow's own GITHUB_TOKEN start no workflow runs,
+/// so the fleet repository's required checks would wait forever.
+fn job_token_warning() {
+    let text = "the fleet pull request was written with the workflow's own GITHUB_TOKEN \
+                (github-actions[bot]): GitHub starts no workflows for it, so the fleet \
+                repository's checks will not run on it; give kbundle a GitHub App (inputs \
+                app-id and app-private-key, or --app-id and --app-private-key)";
+    if actions::active() {
+        println!("::warning::{}", actions::escape_data(text));
+    } else {
+        eprintln!("kbundle: warning: {text}");
+    }
 }
 
 /// A fleet file in another repository, changed through a pull request.
@@ -182,10 +252,16 @@ pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
         let edit = gitops::bump(text, fleet.image, fleet.pin, fleet.name)
             .map_err(|e| Error::new(format!("{repo}: {path}: {e}")))?;
         let (title, body) = describe(&path, &edit.changes, fleet);
+        let replaces = edit
+            .changes
+            .iter()
+            .map(|c| format!("{} {} {}={}", c.kind, c.name, c.field, c.old))
+            .collect();
         Ok(Proposal {
             text: (!edit.changes.is_empty()).then_some(edit.text),
             title,
             body,
+            replaces,
         })
     };
     let outcome = runtime.block_on(pull_request::open_or_update(&client, &plan, propose))?;
@@ -194,7 +270,17 @@ pub(super) fn open_or_update(fleet: &Fleet) -> Result<pull_request::Outcome> {
         .pull
         .as_ref()
         .map(|p| (p.number, p.html_url.as_str()));
-    set_outputs(pull, outcome.operation)?;
+    set_outputs(pull, &outcome.operation)?;
+    if let Some(commit) = &outcome.commit {
+        let fail = |e: std::io::Error| Error::new(format!("$GITHUB_OUTPUT: {e}"));
+        actions::set_output("commit-sha", &commit.sha).map_err(fail)?;
+        let verified = if commit.verification.verified {
+            "true"
+        } else {
+            "false"
+        };
+        actions::set_output("commit-verified", verified).map_err(fail)?;
+    }
     Ok(outcome)
 }
 
@@ -203,7 +289,7 @@ pub(super) fn describe_outcome(fleet: &Fleet, outcome: &pull_request::Outcome) -
     let path = repo_path(fleet)?;
     let repo = fleet.repo;
     let base = &outcome.base;
-    Ok(match (outcome.operation, &outcome.pull) {
+    Ok(match (&outcome.operation, &outcome.pull) {
         (Operation::Vanished, Some(pull)) => format!(
             "unchanged: {} left alone: {repo} {path} on {base} already points at the image",
             pull.html_url
@@ -234,7 +320,7 @@ fn repo_path(fleet: &Fleet) -> Result<String> {
         })
 }
 
-fn set_outputs(pull: Option<(u64, &str)>, operation: Operation) -> Result<()> {
+fn set_outputs(pull: Option<(u64, &str)>, operation: &Operation) -> Result<()> {
     let fail = |e: std::io::Error| Error::new(format!("$GITHUB_OUTPUT: {e}"));
     let (number, url) = pull.map_or((String::new(), ""), |(n, u)| (n.to_string(), u));
     actions::set_output("pull-request-number", &number).map_err(fail)?;
@@ -302,7 +388,9 @@ fn describe(path: &str, changes: &[Change], fleet: &Fleet) -> (String, String) {
             .as_deref()
             .unwrap_or("not checked by kbundle bump (check it with `kbundle verify`)")
     ));
-    let footer = "\n<sub>Opened by kbundle bump; pushing to this branch is overwritten by the next bump.</sub>\n";
+    let footer = "\n<sub>Opened by kbundle bump. Commits you push to this branch are kept: the next \
+                  bump adds its change on top, or stops and comments here if you changed the \
+                  image.</sub>\n";
     if let Some(diff) = fleet.diff {
         let budget = super::diff::BODY_LIMIT.saturating_sub(body.len() + footer.len() + 1);
         let section = diff.section(changes, budget);
@@ -312,6 +400,7 @@ fn describe(path: &str, changes: &[Change], fleet: &Fleet) -> (String, String) {
         }
     }
     body.push_str(footer);
+    let body = crate::github::limits::fit(&body, "the diff shows every change");
     (title, body)
 }
 

@@ -11,9 +11,6 @@ use crate::report::{Format, Report, Settings, render};
 /// Finds kbundle's comment again; GitHub does not render it.
 pub const MARKER: &str = "<!-- kbundle:validate -->";
 
-/// GitHub refuses comment bodies over 65536 characters.
-const COMMENT_LIMIT: usize = 65_000;
-
 pub fn run(args: CommentArgs) -> Result<Outcome> {
     let number = match args.pr {
         Some(n) => n,
@@ -127,16 +124,10 @@ pub(super) fn upsert(
 
 /// The marker, then the report, cut to fit GitHub's comment limit.
 fn body(markdown: &str) -> String {
-    let mut text = format!("{MARKER}\n{markdown}");
-    if text.len() > COMMENT_LIMIT {
-        let mut cut = COMMENT_LIMIT - 200;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push_str("\n\n… (cut to fit GitHub's comment limit; see the job summary)\n");
-    }
-    text
+    crate::github::limits::fit(
+        &format!("{MARKER}\n{markdown}"),
+        "the job summary and `kbundle validate` show the whole report",
+    )
 }
 
 /// `pull_request.number` (or `number`) of the event in `GITHUB_EVENT_PATH`.

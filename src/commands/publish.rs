@@ -203,6 +203,13 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     diff: Some(&fleet_diff),
                 };
                 let outcome = super::bump::open_or_update(&fleet)?;
+                if let crate::github::pull_request::Operation::Refused(r) = &outcome.operation {
+                    eprintln!("kbundle: error: {}", super::bump::refused(&fleet, r)?);
+                    return Ok(Outcome::Failed);
+                }
+                if let Some(line) = super::bump::describe_commit(&outcome) {
+                    eprintln!("{line}");
+                }
                 pull_request = true;
                 let what = super::bump::describe_outcome(&fleet, &outcome)?;
                 fleet_summary = Some(summary::Fleet {

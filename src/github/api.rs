@@ -18,6 +18,9 @@ pub struct Repo {
     pub(super) client: octocrab::Octocrab,
     pub owner: String,
     pub name: String,
+    /// The author and committer kbundle's commits name; `None` with an installation token,
+    /// so that they are the app's bot's and signed by GitHub.
+    pub(super) author: Option<super::history::Person>,
 }
 
 /// Who kbundle is on GitHub.
@@ -84,6 +87,7 @@ impl Repo {
     /// Must run inside a Tokio runtime: octocrab starts its service tasks when it is built.
     pub async fn connect(repo: &str, credentials: &Credentials) -> Result<Repo> {
         let (owner, name) = split_repo("--repo", repo)?;
+        let mut author = None;
         let client = match credentials {
             Credentials::Token => {
                 let token = std::env::var("GITHUB_TOKEN")
@@ -97,6 +101,14 @@ impl Repo {
                         ))
                     })?;
                 super::actions::mask(&token);
+                // `ghs_` is an installation token: the job's GITHUB_TOKEN, or an app token
+                // minted by an earlier step. Anything else is a person's token.
+                if !token.starts_with("ghs_") {
+                    author = Some(super::history::Person {
+                        name: super::history::AUTHOR_NAME.to_owned(),
+                        email: super::history::AUTHOR_EMAIL.to_owned(),
+                    });
+                }
                 builder()?
                     .personal_token(token)
                     .build()
@@ -108,6 +120,7 @@ impl Repo {
             client,
             owner: owner.to_owned(),
             name: name.to_owned(),
+            author,
         })
     }
 

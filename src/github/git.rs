@@ -132,11 +132,17 @@ impl Repo {
             base_tree: &'a str,
             tree: Vec<Entry<'a>>,
         }
+        // No author or committer when the token is an app's (GitHub then signs the commit:
+        // verified); kbundle's fixed identity otherwise (see `history::AUTHOR_NAME`).
         #[derive(Serialize)]
         struct NewCommit<'a> {
             message: &'a str,
             tree: &'a str,
             parents: Vec<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            author: Option<&'a super::history::Person>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            committer: Option<&'a super::history::Person>,
         }
         let blob: Sha = self
             .post(
@@ -171,16 +177,20 @@ impl Repo {
                     message,
                     tree: &tree.sha,
                     parents: vec![parent],
+                    author: self.author.as_ref(),
+                    committer: self.author.as_ref(),
                 },
             )
             .await?;
         Ok((commit.sha, tree.sha))
     }
 
-    /// Points `refs/heads/<branch>` at `sha`: creates it, or force-updates it when `exists`.
-    /// A conflict (409, or 422 because someone created the branch meanwhile) is returned as
-    /// [`RefUpdate::Conflict`] for the caller to retry on fresh state.
-    pub async fn set_branch(&self, branch: &str, sha: &str, exists: bool) -> Result<RefUpdate> {
+    /// Points `refs/heads/<branch>` at `sha` as `how` says. A conflict (409, a 422 because
+    /// someone created the branch meanwhile, or a fast-forward that is no longer one) is
+    /// returned as [`RefUpdate::Conflict`] for the caller to retry on fresh state.
+    pub async fn set_branch(&self, branch: &str, sha: &str, how: Move) -> Result<RefUpdate> {
+        let exists = how != Move::Create;
+        let force = how == Move::Force;
         let result = if exists {
             #[derive(Serialize)]
             struct Update<'a> {
@@ -190,7 +200,7 @@ impl Repo {
             let route = self.route(&format!("/git/refs/{}", encode(&format!("heads/{branch}"))));
             tracing::debug!("PATCH {route}");
             self.client
-                .patch::<GitRef, _, _>(route, Some(&Update { sha, force: true }))
+                .patch::<GitRef, _, _>(route, Some(&Update { sha, force }))
                 .await
         } else {
             #[derive(Serialize)]
@@ -214,10 +224,24 @@ impl Repo {
                 Some((422, message)) if !exists && message.contains("already exists") => {
                     Ok(RefUpdate::Conflict(format!("422 {message}")))
                 }
+                Some((422, message)) if !force && message.contains("fast forward") => {
+                    Ok(RefUpdate::Conflict(format!("422 {message}")))
+                }
                 _ => Err(self.fail(&format!("update branch {branch}"), e)),
             },
         }
     }
+}
+
+/// How to move a branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// It does not exist yet.
+    Create,
+    /// Replace what it holds (only kbundle's own commits are on it).
+    Force,
+    /// Only forward: the new commit sits on top of what it holds (someone else's commits).
+    FastForward,
 }
 
 /// How a branch update went.

@@ -4,7 +4,10 @@
 pub mod actions;
 pub mod api;
 pub mod app;
+mod foreign;
 pub mod git;
+pub mod history;
+pub mod limits;
 pub mod pull_request;
 mod pulls;
 pub mod summary;

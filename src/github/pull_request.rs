@@ -3,9 +3,13 @@
 //! Running it twice never opens a second pull request.
 
 use super::api::Repo;
-use super::git::RefUpdate;
+use super::foreign::{self, Stacked};
+use super::git::{Move, RefUpdate};
+use super::history::{self, CommitInfo};
 use super::{NewPull, Pull};
 use crate::error::{Error, Result};
+
+pub use super::foreign::Refusal;
 
 /// Where the change goes and who looks at it.
 pub struct Plan<'a> {
@@ -13,7 +17,7 @@ pub struct Plan<'a> {
     pub path: &'a str,
     /// The branch the pull request merges into; `None` means the default branch.
     pub base: Option<&'a str>,
-    /// The branch kbundle owns and force-updates.
+    /// The branch kbundle writes: rebuilt while only kbundle committed to it.
     pub branch: &'a str,
     pub labels: &'a [String],
     pub reviewers: &'a [String],
@@ -27,10 +31,13 @@ pub struct Proposal {
     pub text: Option<String>,
     pub title: String,
     pub body: String,
+    /// The values the edit replaces (`RootSync root-sync spec.oci.image=…`), to tell whether
+    /// someone else's commits touched them.
+    pub replaces: Vec<String>,
 }
 
 /// What happened to the pull request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
     Created,
     Updated,
@@ -41,15 +48,18 @@ pub enum Operation {
     Vanished,
     /// Nothing to change and no pull request open.
     UpToDate,
+    /// Someone else's commits on the branch changed what kbundle writes: nothing was written.
+    Refused(Refusal),
 }
 
 impl Operation {
     /// The action's `operation` output: `created`, `updated` or `unchanged`.
-    pub fn output(self) -> &'static str {
+    pub fn output(&self) -> &'static str {
         match self {
             Operation::Created => "created",
             Operation::Updated => "updated",
             Operation::Unchanged | Operation::Vanished | Operation::UpToDate => "unchanged",
+            Operation::Refused(_) => "refused",
         }
     }
 }
@@ -58,9 +68,18 @@ pub struct Outcome {
     pub operation: Operation,
     pub pull: Option<Pull>,
     pub base: String,
+    /// The commit the branch ends on, read back after the run (author, verification).
+    pub commit: Option<CommitInfo>,
+    /// Someone else's commits on the branch, kept under kbundle's new one.
+    pub kept: Vec<CommitInfo>,
 }
 
 /// Reads `plan.path` at the base, asks `propose` what to change, and carries it out.
+///
+/// A branch that holds only kbundle's own commits is rebuilt from the base. One that holds
+/// anyone else's (a commit, a merge of the base) is never force-pushed: the change goes on
+/// top as one more commit when the file there still has what kbundle wrote (or the edit
+/// applies to it untouched), else nothing is written and the pull request gets a comment.
 ///
 /// When GitHub refuses the branch update because something moved meanwhile (409), it starts
 /// over once from the base as it is now; a second conflict is an error.
@@ -74,7 +93,7 @@ pub async fn open_or_update(
         None => repo.default_branch().await?,
     };
     let mut attempt = 1;
-    let (proposal, same, open) = loop {
+    let (proposal, same, open, kept) = loop {
         let head = repo.branch_head(&base).await?.ok_or_else(|| {
             Error::new(format!(
                 "GitHub {}: base branch {base} does not exist; check --base",
@@ -101,22 +120,54 @@ pub async fn open_or_update(
                 operation,
                 pull: open,
                 base,
+                commit: None,
+                kept: Vec::new(),
             });
         };
 
         let branch_head = repo.branch_head(plan.branch).await?;
-        // The branch is already one commit on top of the base with exactly this file (the
-        // previous run made it): keep it, and the reviews on it, without writing anything.
-        if let Some(sha) = &branch_head {
-            let (_, parents) = repo.commit(sha).await?;
+        if let Some(tip) = &branch_head {
+            let ahead = repo.ahead(&head, tip).await?;
+            let theirs: Vec<_> = ahead
+                .commits
+                .iter()
+                .filter(|c| !c.is_kbundles(plan.path))
+                .cloned()
+                .collect();
+            if !theirs.is_empty() || !ahead.complete {
+                match foreign::stack(repo, plan, &propose, tip, &ahead, &theirs, open.as_ref())
+                    .await?
+                {
+                    Stacked::Done { same } => break (proposal, same, open, theirs),
+                    Stacked::Moved(why) if attempt == 1 => {
+                        tracing::info!("branch {}: {why}; starting over", plan.branch);
+                        attempt += 1;
+                        continue;
+                    }
+                    Stacked::Moved(why) => return Err(twice(repo, plan, &base, &why)),
+                    Stacked::Refused(refusal) => {
+                        return Ok(Outcome {
+                            operation: Operation::Refused(refusal),
+                            pull: open,
+                            base,
+                            commit: None,
+                            kept: theirs,
+                        });
+                    }
+                }
+            }
+            // Only kbundle's commits. The branch is already one commit on top of the base
+            // with exactly this file (the previous run made it): keep it, and the reviews on
+            // it, without writing anything.
+            let (_, parents) = repo.commit(tip).await?;
             if parents == [head.as_str()]
-                && repo.file(plan.path, sha).await?.as_deref() == Some(new_text.as_str())
+                && repo.file(plan.path, tip).await?.as_deref() == Some(new_text.as_str())
             {
-                break (proposal, true, open);
+                break (proposal, true, open, Vec::new());
             }
         }
         let base_tree = repo.commit_tree(&head).await?;
-        let message = format!("{}\n\n{}", proposal.title, proposal.body);
+        let message = history::message(&proposal.title, &proposal.body, plan.path);
         let (commit, tree) = repo
             .commit_file(&head, &base_tree, plan.path, new_text, &message)
             .await?;
@@ -126,25 +177,22 @@ pub async fn open_or_update(
             None => false,
         };
         if same {
-            break (proposal, same, open);
+            break (proposal, same, open, Vec::new());
         }
-        match repo
-            .set_branch(plan.branch, &commit, branch_head.is_some())
-            .await?
-        {
-            RefUpdate::Done => break (proposal, same, open),
+        // GitHub's REST ref update has no compare-and-swap: a push landing between the compare
+        // above and this force is still replaced. The window is a few requests long; the
+        // README names it as the one case kbundle cannot guard against.
+        let how = match branch_head {
+            Some(_) => Move::Force,
+            None => Move::Create,
+        };
+        match repo.set_branch(plan.branch, &commit, how).await? {
+            RefUpdate::Done => break (proposal, same, open, Vec::new()),
             RefUpdate::Conflict(why) if attempt == 1 => {
                 tracing::info!("branch {}: {why}; starting over from {base}", plan.branch);
                 attempt += 1;
             }
-            RefUpdate::Conflict(why) => {
-                return Err(Error::new(format!(
-                    "GitHub {}: update branch {}: {why}, twice: the branch or {base} keeps \
-                     moving while kbundle writes; run it again",
-                    repo.full_name(),
-                    plan.branch
-                )));
-            }
+            RefUpdate::Conflict(why) => return Err(twice(repo, plan, &base, &why)),
         }
     };
 
@@ -184,9 +232,25 @@ pub async fn open_or_update(
                 .await?;
         }
     }
+    // What the branch ends on, read back for its author and GitHub's signature verdict.
+    let commit = match repo.branch_head(plan.branch).await? {
+        Some(tip) => Some(repo.commit_info(&tip).await?),
+        None => None,
+    };
     Ok(Outcome {
         operation,
         pull: Some(pull),
         base,
+        commit,
+        kept,
     })
+}
+
+fn twice(repo: &Repo, plan: &Plan<'_>, base: &str, why: &str) -> Error {
+    Error::new(format!(
+        "GitHub {}: update branch {}: {why}, twice: the branch or {base} keeps moving while \
+         kbundle writes; run it again",
+        repo.full_name(),
+        plan.branch
+    ))
 }

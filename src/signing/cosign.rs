@@ -276,7 +276,8 @@ pub struct Verdict {
     pub layer: usize,
     /// The verified payload, or why this layer does not count.
     pub result: Result<Payload, String>,
-    /// Who signed, when a certificate says so (keyless): "IDENTITY (issuer URL)".
+    /// Who signed: "IDENTITY (issuer URL)" from a certificate (keyless), or "key FINGERPRINT",
+    /// the one of the given keys that verified it.
     pub signer: Option<String>,
 }
 
@@ -293,10 +294,15 @@ pub fn verify(
     layers
         .iter()
         .enumerate()
-        .map(|(i, layer)| Verdict {
-            layer: i + 1,
-            result: check(layer, image, key, required),
-            signer: None,
+        .map(|(i, layer)| {
+            let result = check(layer, image, key, required);
+            // With several keys, the one that verified: what the output names.
+            let signer = result.is_ok().then(|| format!("key {}", key.fingerprint()));
+            Verdict {
+                layer: i + 1,
+                result,
+                signer,
+            }
         })
         .collect()
 }

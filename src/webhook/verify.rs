@@ -287,8 +287,12 @@ fn repository(reference: &Reference) -> String {
 /// What held, or every reason none did, with how much of a larger `.sig` was examined.
 fn summary(verdicts: &[Verdict], note: Option<String>) -> Result<String, String> {
     if let Some(good) = verdicts.iter().find(|v| v.result.is_ok()) {
+        let by = good
+            .signer
+            .as_ref()
+            .map_or(String::new(), |s| format!(", signed by {s}"));
         return Ok(format!(
-            "signature {} of {} verified",
+            "signature {} of {} verified{by}",
             good.layer,
             verdicts.len()
         ));

@@ -3,6 +3,11 @@
 //! refs, blobs/trees/commits (content-addressed, so equal trees have equal SHAs), contents,
 //! pull requests, labels, reviewers and issue comments, all in memory.
 //!
+//! Commits carry an author and committer (who GitHub says the token is, unless the request
+//! names them) and a `verification` object: GitHub signs an API commit made with an
+//! installation token (`ghs_…`, a bot) that names no author or committer, and no other. The
+//! compare endpoint lists what a branch holds beyond its base, merge commits included.
+//!
 //! It exists for behaviour that needs state across requests (a branch that already exists, a
 //! pull request opened by the previous run, a sticky comment on page 2) and for faults
 //! (409 on a ref update, 403). Whether requests match GitHub's description is the contract
@@ -22,11 +27,58 @@ use sha2::Digest;
 #[path = "github_fake_routes.rs"]
 mod routes;
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub email: String,
+    /// The GitHub account the e-mail belongs to, if any.
+    pub login: Option<String>,
+}
+
+impl Person {
+    pub fn new(name: &str, email: &str, login: Option<&str>) -> Person {
+        Person {
+            name: name.to_owned(),
+            email: email.to_owned(),
+            login: login.map(str::to_owned),
+        }
+    }
+
+    /// What commits made with the job's GITHUB_TOKEN (or any `ghs_` token here) are by.
+    pub fn actions_bot() -> Person {
+        Person::new(
+            "github-actions[bot]",
+            "41898282+github-actions[bot]@users.noreply.github.com",
+            Some("github-actions[bot]"),
+        )
+    }
+
+    /// Whom a personal access token (`ghp_…`) belongs to here.
+    pub fn octocat() -> Person {
+        Person::new("The Octocat", "octocat@github.com", Some("octocat"))
+    }
+
+    pub fn jane() -> Person {
+        Person::new("Jane Doe", "jane@example.com", Some("jane"))
+    }
+
+    /// GitHub itself, the committer of web edits and "Update branch" merges.
+    pub fn web_flow() -> Person {
+        Person::new("GitHub", "noreply@github.com", Some("web-flow"))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Commit {
     pub tree: String,
     pub parents: Vec<String>,
     pub message: String,
+    pub author: Person,
+    pub committer: Person,
+    /// GitHub signed it (`verification.verified`, reason `valid`).
+    pub verified: bool,
+    /// Creation order, for "oldest first".
+    pub seq: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +125,8 @@ pub struct State {
     pub read_only: bool,
     /// Someone else creates the branch just before kbundle's `POST git/refs` (422).
     pub branch_race: bool,
+    /// The token of the request being answered.
+    pub caller: String,
     counter: u64,
 }
 
@@ -102,8 +156,21 @@ impl State {
         sha
     }
 
-    /// Commits are unique like Git's (which include a timestamp).
+    /// Commits are unique like Git's (which include a timestamp). By a fleet admin, unsigned.
     pub fn commit(&mut self, tree: &str, parents: Vec<String>, message: &str) -> String {
+        let admin = Person::new("Fleet Admin", "admin@example.com", Some("admin"));
+        self.commit_by(tree, parents, message, admin.clone(), admin, false)
+    }
+
+    pub fn commit_by(
+        &mut self,
+        tree: &str,
+        parents: Vec<String>,
+        message: &str,
+        author: Person,
+        committer: Person,
+        verified: bool,
+    ) -> String {
         self.counter += 1;
         let n = self.counter.to_string();
         let sha = sha(&[b"commit", tree.as_bytes(), message.as_bytes(), n.as_bytes()]);
@@ -113,6 +180,10 @@ impl State {
                 tree: tree.to_owned(),
                 parents,
                 message: message.to_owned(),
+                author,
+                committer,
+                verified,
+                seq: self.counter,
             },
         );
         sha
@@ -120,6 +191,71 @@ impl State {
 
     /// Commits `files` (path → text) on top of `branch`, creating it when missing.
     pub fn push(&mut self, branch: &str, files: &[(&str, &str)], message: &str) -> String {
+        let admin = Person::new("Fleet Admin", "admin@example.com", Some("admin"));
+        self.push_as(branch, files, message, admin)
+    }
+
+    /// What `git merge BASE` and a push, or GitHub's "Update branch" button, make: a commit
+    /// with two parents (the branch, then `from`), by `author`, committed by GitHub. The tree
+    /// is `from`'s with the branch's versions of the files the branch changed.
+    pub fn merge(&mut self, branch: &str, from: &str, author: Person) -> String {
+        let ours = self.refs[&format!("heads/{branch}")].clone();
+        let theirs = self.refs[&format!("heads/{from}")].clone();
+        let mut entries = self.trees[&self.commits[&theirs].tree].clone();
+        let base = self.merge_base(&theirs, &ours);
+        let base_tree = base
+            .map(|b| self.trees[&self.commits[&b].tree].clone())
+            .unwrap_or_default();
+        for (path, blob) in &self.trees[&self.commits[&ours].tree] {
+            if base_tree.get(path) != Some(blob) {
+                entries.insert(path.clone(), blob.clone());
+            }
+        }
+        let tree = self.tree(entries);
+        let message = format!("Merge branch '{from}' into {branch}");
+        let commit = self.commit_by(
+            &tree,
+            vec![ours, theirs],
+            &message,
+            author,
+            Person::web_flow(),
+            true,
+        );
+        self.refs.insert(format!("heads/{branch}"), commit.clone());
+        commit
+    }
+
+    /// Every commit reachable from `sha`, itself included.
+    pub fn ancestors(&self, sha: &str) -> std::collections::BTreeSet<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo = vec![sha.to_owned()];
+        while let Some(c) = todo.pop() {
+            if let Some(commit) = self.commits.get(&c) {
+                if seen.insert(c.clone()) {
+                    todo.extend(commit.parents.iter().cloned());
+                }
+            }
+        }
+        seen
+    }
+
+    /// The newest commit both reach.
+    pub fn merge_base(&self, a: &str, b: &str) -> Option<String> {
+        let of_a = self.ancestors(a);
+        self.ancestors(b)
+            .into_iter()
+            .filter(|c| of_a.contains(c))
+            .max_by_key(|c| self.commits[c].seq)
+    }
+
+    /// Commits `files` on top of `branch` as `author` (who also commits), unsigned.
+    pub fn push_as(
+        &mut self,
+        branch: &str,
+        files: &[(&str, &str)],
+        message: &str,
+        author: Person,
+    ) -> String {
         let parent = self.refs.get(&format!("heads/{branch}")).cloned();
         let mut entries = parent
             .as_ref()
@@ -130,9 +266,21 @@ impl State {
             entries.insert((*path).to_owned(), blob);
         }
         let tree = self.tree(entries);
-        let commit = self.commit(&tree, parent.into_iter().collect(), message);
+        let commit = self.commit_by(
+            &tree,
+            parent.into_iter().collect(),
+            message,
+            author.clone(),
+            author,
+            false,
+        );
         self.refs.insert(format!("heads/{branch}"), commit.clone());
         commit
+    }
+
+    /// The commit a branch points at.
+    pub fn head(&self, branch: &str) -> String {
+        self.refs[&format!("heads/{branch}")].clone()
     }
 
     /// A file's text at a branch or commit.
@@ -259,6 +407,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     };
     let (method, target) = (method.to_owned(), target.to_owned());
     let mut length = 0usize;
+    let mut token = String::new();
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h).unwrap_or(0) == 0 {
@@ -272,6 +421,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             if k.trim().eq_ignore_ascii_case("content-length") {
                 length = v.trim().parse().unwrap_or(0);
             }
+            if k.trim().eq_ignore_ascii_case("authorization") {
+                let v = v.trim();
+                token = v.split_once(' ').map_or(v, |(_, t)| t).to_owned();
+            }
         }
     }
     let mut body = vec![0u8; length];
@@ -283,6 +436,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         let mut state = state.lock().expect("fake state");
         let path = target.split('?').next().unwrap_or("").to_owned();
         state.requests.push(format!("{method} {path}"));
+        state.caller = token;
         routes::route(&mut state, &method, &path, &query(&target), &request)
     };
     let out = serde_json::to_vec(&answer).expect("json");

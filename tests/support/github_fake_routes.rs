@@ -6,7 +6,58 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::{Comment, Pull, State, decode};
+use super::{Comment, Commit, Person, Pull, State, decode};
+
+fn person_json(p: &Person) -> Value {
+    json!({"name": p.name, "email": p.email, "date": "2026-12-01T09:00:00Z"})
+}
+
+fn verification_json(c: &Commit) -> Value {
+    if c.verified {
+        json!({"verified": true, "reason": "valid", "signature": "-----BEGIN PGP SIGNATURE-----\n…",
+               "payload": "tree …", "verified_at": "2026-12-01T09:00:00Z"})
+    } else {
+        json!({"verified": false, "reason": "unsigned", "signature": null, "payload": null,
+               "verified_at": null})
+    }
+}
+
+/// A commit as `GET git/commits/{sha}` and `POST git/commits` describe it.
+fn git_commit_json(sha: &str, c: &Commit) -> Value {
+    json!({"sha": sha, "tree": {"sha": c.tree}, "message": c.message,
+           "author": person_json(&c.author), "committer": person_json(&c.committer),
+           "verification": verification_json(c),
+           "parents": c.parents.iter().map(|p| json!({"sha": p})).collect::<Vec<_>>()})
+}
+
+/// A commit as the compare and list-commits endpoints describe it.
+fn api_commit_json(sha: &str, c: &Commit) -> Value {
+    let account = |p: &Person| match &p.login {
+        Some(login) => {
+            json!({"login": login, "type": if login.ends_with("[bot]") { "Bot" } else { "User" }})
+        }
+        None => Value::Null,
+    };
+    json!({"sha": sha,
+           "commit": {"message": c.message, "author": person_json(&c.author),
+                      "committer": person_json(&c.committer), "tree": {"sha": c.tree},
+                      "verification": verification_json(c)},
+           "author": account(&c.author), "committer": account(&c.committer),
+           "parents": c.parents.iter().map(|p| json!({"sha": p})).collect::<Vec<_>>()})
+}
+
+/// Who GitHub says the caller is.
+fn caller(s: &State) -> Person {
+    if s.caller.starts_with("ghs_") {
+        Person::actions_bot()
+    } else {
+        Person::octocat()
+    }
+}
+
+fn person_from(v: &Value) -> Option<Person> {
+    Some(Person::new(v["name"].as_str()?, v["email"].as_str()?, None))
+}
 
 fn not_found() -> (u16, Value) {
     (404, json!({"message": "Not Found"}))
@@ -53,6 +104,17 @@ pub(super) fn route(
         );
     }
     let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    // GitHub's cap on pull request bodies and comments.
+    let too_long = body["body"]
+        .as_str()
+        .is_some_and(|b| b.chars().count() > 65_536);
+    if too_long && matches!(seg.first(), Some(&"pulls") | Some(&"issues")) {
+        return (
+            422,
+            json!({"message": "Validation Failed", "errors": [{"resource": "Issue", "code": "custom",
+                   "field": "body", "message": "body is too long (maximum is 65536 characters)"}]}),
+        );
+    }
     match (method, seg.as_slice()) {
         ("GET", []) => (
             200,
@@ -66,13 +128,59 @@ pub(super) fn route(
             None => not_found(),
         },
         ("GET", ["git", "commits", sha]) => match s.commits.get(*sha) {
-            Some(c) => (
-                200,
-                json!({"sha": sha, "tree": {"sha": c.tree}, "message": c.message,
-                       "parents": c.parents.iter().map(|p| json!({"sha": p})).collect::<Vec<_>>()}),
-            ),
+            Some(c) => (200, git_commit_json(sha, c)),
             None => not_found(),
         },
+        ("GET", ["compare", basehead]) => {
+            let Some((base, head)) = basehead.split_once("...") else {
+                return not_found();
+            };
+            let resolve = |r: &str| {
+                s.refs
+                    .get(&format!("heads/{r}"))
+                    .cloned()
+                    .or_else(|| s.commits.contains_key(r).then(|| r.to_owned()))
+            };
+            let (Some(base), Some(head)) = (resolve(base), resolve(head)) else {
+                return not_found();
+            };
+            let Some(merge_base) = s.merge_base(&base, &head) else {
+                return not_found();
+            };
+            let in_base = s.ancestors(&base);
+            let mut ahead: Vec<(&String, &Commit)> = s
+                .ancestors(&head)
+                .iter()
+                .filter(|c| !in_base.contains(*c))
+                .filter_map(|c| s.commits.get_key_value(c))
+                .collect();
+            ahead.sort_by_key(|(_, c)| c.seq);
+            let per_page: usize = query
+                .get("per_page")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(250);
+            let page: usize = query.get("page").and_then(|v| v.parse().ok()).unwrap_or(1);
+            let total = ahead.len();
+            let list: Vec<Value> = ahead
+                .into_iter()
+                .skip((page.max(1) - 1) * per_page)
+                .take(per_page)
+                .map(|(sha, c)| api_commit_json(sha, c))
+                .collect();
+            let behind = s
+                .ancestors(&base)
+                .iter()
+                .filter(|c| !s.ancestors(&head).contains(*c))
+                .count();
+            (
+                200,
+                json!({"status": if total == 0 { "behind" } else if behind == 0 { "ahead" } else { "diverged" },
+                       "ahead_by": total, "behind_by": behind, "total_commits": total,
+                       "merge_base_commit": api_commit_json(&merge_base, &s.commits[&merge_base]),
+                       "base_commit": api_commit_json(&base, &s.commits[&base]),
+                       "commits": list}),
+            )
+        }
         ("GET", ["contents", p]) => {
             let at = query
                 .get("ref")
@@ -124,8 +232,22 @@ pub(super) fn route(
                 .flatten()
                 .map(str_of)
                 .collect();
-            let sha = s.commit(&str_of(&body["tree"]), parents, &str_of(&body["message"]));
-            (201, json!({"sha": sha}))
+            // GitHub's defaults: the author is the caller, the committer the author; it signs
+            // only a bot's commit that names neither.
+            let named = person_from(&body["author"]);
+            let committer = person_from(&body["committer"]);
+            let verified = named.is_none() && committer.is_none() && s.caller.starts_with("ghs_");
+            let author = named.unwrap_or_else(|| caller(s));
+            let committer = committer.unwrap_or_else(|| author.clone());
+            let sha = s.commit_by(
+                &str_of(&body["tree"]),
+                parents,
+                &str_of(&body["message"]),
+                author,
+                committer,
+                verified,
+            );
+            (201, git_commit_json(&sha, &s.commits[&sha].clone()))
         }
         ("POST", ["git", "refs"]) => {
             let name = str_of(&body["ref"]);
@@ -160,6 +282,10 @@ pub(super) fn route(
                 return (409, json!({"message": "Reference update failed"}));
             }
             let sha = str_of(&body["sha"]);
+            let force = body["force"].as_bool().unwrap_or(false);
+            if !force && !s.ancestors(&sha).contains(&s.refs[*r]) {
+                return (422, json!({"message": "Update is not a fast forward"}));
+            }
             s.refs.insert((*r).to_owned(), sha.clone());
             (
                 200,

@@ -10,6 +10,7 @@
 pub mod cert;
 pub mod dsse;
 pub mod fulcio;
+pub mod mismatch;
 pub mod oidc;
 pub mod rekor;
 pub mod tlog;

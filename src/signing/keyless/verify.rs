@@ -118,19 +118,20 @@ impl Policy {
             .find(|i| self.identity.matches(i))
             .cloned()
         else {
-            return Err(format!(
-                "certificate identity {} does not match {}",
-                shown(&identities),
-                self.identity.describe("--certificate-identity")
+            let want = self.identity.describe("--certificate-identity");
+            return Err(super::mismatch::message(
+                leaf,
+                super::mismatch::Refused::Identity(&want),
             ));
         };
         let issuer = leaf.issuer_claim().ok_or(
             "certificate has no fulcio oidc issuer extension (1.3.6.1.4.1.57264.1.8 or .1.1)",
         )?;
         if !self.issuer.matches(&issuer) {
-            return Err(format!(
-                "certificate oidc issuer {issuer} does not match {}",
-                self.issuer.describe("--certificate-oidc-issuer")
+            let want = self.issuer.describe("--certificate-oidc-issuer");
+            return Err(super::mismatch::message(
+                leaf,
+                super::mismatch::Refused::Issuer(&want),
             ));
         }
         Ok(Signer {
@@ -138,14 +139,6 @@ impl Policy {
             issuer,
             github_workflow: leaf.github_workflow(),
         })
-    }
-}
-
-fn shown(identities: &[String]) -> String {
-    if identities.is_empty() {
-        "(none)".to_owned()
-    } else {
-        identities.join(", ")
     }
 }
 
