@@ -169,14 +169,26 @@ fn check_source(
             ));
         }
     }
-    if let Some(e) = stream.error {
+    // A Go template is not YAML until rendered; say so rather than only why it fails to parse.
+    let templated = !stream.errors.is_empty() && source.text.contains("{{");
+    for e in stream.errors {
+        let msg = if templated {
+            format!(
+                "{}; this looks like a Helm template: render it first (helm template) and validate the output",
+                e.message
+            )
+        } else {
+            e.message
+        };
         out.push(Checked {
-            result: ResourceResult::file_error(source.name.clone(), e.message, e.pos),
+            result: ResourceResult::file_error(source.name.clone(), msg, e.pos),
             configsync: Vec::new(),
             identity: None,
             is_sync: false,
         });
     }
+    // Errors after the documents before them, as the file reads.
+    out.sort_by_key(|c| c.result.pos);
     out
 }
 
@@ -286,10 +298,10 @@ pub fn collect_crds(sources: &[Source], store: &mut SchemaStore) -> usize {
             continue;
         }
         let stream = parse_stream(&source.text);
-        if let Some(e) = &stream.error {
+        for e in &stream.errors {
             // Validating the file reports this too, but not a `--crd` file, which is only read.
             tracing::warn!(
-                "{}:{}:{}: {}; CustomResourceDefinitions from there on are not used",
+                "{}:{}:{}: {}; CustomResourceDefinitions in that document are not used",
                 source.name,
                 e.pos.line,
                 e.pos.column,

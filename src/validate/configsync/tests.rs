@@ -3,7 +3,7 @@ use crate::manifest::{parse_stream, resources_of};
 
 fn resource(yaml: &str) -> Resource {
     let stream = parse_stream(yaml);
-    assert!(stream.error.is_none(), "{:?}", stream.error);
+    assert!(stream.errors.is_empty(), "{:?}", stream.errors);
     let mut resources = stream.documents.into_iter().flat_map(resources_of);
     resources.next().expect("a resource")
 }
