@@ -142,7 +142,7 @@ impl SchemaStore {
         if let Some(c) = self.crds.get(gvk) {
             let source = format!("CustomResourceDefinition for {}", gvk.api_version());
             return self.compile(
-                crd::to_json_schema(&c.openapi, strict),
+                crd::to_json_schema(&c.openapi, strict, &self.object_meta_uri()),
                 &crd_uri(gvk),
                 source,
             );
@@ -160,6 +160,21 @@ impl SchemaStore {
             }
         }
         Lookup::Missing
+    }
+
+    /// The embedded ObjectMeta of the version in use (the newest embedded one for versions
+    /// served from elsewhere: ObjectMeta has not changed in years).
+    fn object_meta_uri(&self) -> String {
+        let minor = self
+            .options
+            .version
+            .embedded_minor()
+            .unwrap_or(*embedded::MINORS.end());
+        let suffix = if self.options.strict { "-strict" } else { "" };
+        format!(
+            "{}v1.{minor}.0{suffix}/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+            embedded::BASE_URI
+        )
     }
 
     fn embedded(&self, gvk: &Gvk) -> Lookup {
@@ -181,7 +196,7 @@ impl SchemaStore {
             if let Some(c) = self.configsync().get(gvk) {
                 let source = format!("embedded Config Sync CRD for {}", gvk.api_version());
                 return self.compile(
-                    crd::to_json_schema(&c.openapi, strict),
+                    crd::to_json_schema(&c.openapi, strict, &self.object_meta_uri()),
                     &crd_uri(gvk),
                     source,
                 );
