@@ -11,14 +11,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::manifest::{Gvk, Resource, Source, parse_stream, resources_of};
 use crate::report::{Problem, Report, ResourceResult, Status};
-use configsync::Identity;
+use configsync::layout::{Layout, Place};
+use configsync::{Identity, SelectorName};
 use rayon::prelude::*;
 use schema::{Lookup, SchemaStore};
 
 /// Whether Config Sync's rules apply.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ConfigSyncRules {
-    /// On when any RootSync or RepoSync is among the resources.
+    /// On inside Config Sync repositories: hierarchical ones, and those a RootSync or
+    /// RepoSync among the inputs syncs (see [`configsync::layout`]).
     #[default]
     Auto,
     On,
@@ -68,7 +70,22 @@ struct Checked {
     result: ResourceResult,
     configsync: Vec<Problem>,
     identity: Option<(Identity, crate::manifest::Location)>,
-    is_sync: bool,
+    /// The repository root, and the selector this resource declares.
+    declares: Option<(Arc<str>, SelectorName)>,
+    /// Selectors named by annotations: (root, selector, where, pointer).
+    references: Vec<(Arc<str>, SelectorName, crate::manifest::Location, String)>,
+}
+
+impl Checked {
+    fn plain(result: ResourceResult) -> Checked {
+        Checked {
+            result,
+            configsync: Vec::new(),
+            identity: None,
+            declares: None,
+            references: Vec::new(),
+        }
+    }
 }
 
 /// Validates sources in parallel on the current rayon pool and reports in input order.
@@ -76,12 +93,9 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
     let files = sources.len();
     let stop = AtomicBool::new(false);
     // Config Sync's checks cost a little per resource; skip them when they cannot apply.
-    let configsync_possible = match rules.configsync {
-        ConfigSyncRules::On => true,
-        ConfigSyncRules::Off => false,
-        ConfigSyncRules::Auto => sources
-            .iter()
-            .any(|s| s.text.contains("RootSync") || s.text.contains("RepoSync")),
+    let layout = match rules.configsync {
+        ConfigSyncRules::Off => Layout::default(),
+        mode => Layout::new(&sources, mode == ConfigSyncRules::On),
     };
     let checked: Vec<Vec<Checked>> = sources
         .into_par_iter()
@@ -89,7 +103,12 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
             if stop.load(Ordering::Relaxed) {
                 return Vec::new();
             }
-            let out = check_source(&source, store, rules, configsync_possible);
+            let place = if layout.is_empty() {
+                None
+            } else {
+                layout.place(&source.name)
+            };
+            let out = check_source(&source, store, rules, place.as_ref());
             if rules.exit_on_error
                 && out
                     .iter()
@@ -111,12 +130,7 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
         }
     }
 
-    let configsync = match rules.configsync {
-        ConfigSyncRules::Auto => configsync_possible && checked.iter().any(|c| c.is_sync),
-        ConfigSyncRules::On => true,
-        ConfigSyncRules::Off => false,
-    };
-    if configsync {
+    if !layout.is_empty() {
         apply_configsync(&mut checked);
     }
     Report {
@@ -126,9 +140,30 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
 }
 
 fn apply_configsync(checked: &mut [Checked]) {
+    let declared: HashSet<(Arc<str>, SelectorName)> =
+        checked.iter().filter_map(|c| c.declares.clone()).collect();
+    // Only where the repository's selectors of that kind are among the inputs: a folder
+    // validated alone may use selectors declared elsewhere in its repository.
+    let uses: HashSet<(Arc<str>, &'static str)> = declared
+        .iter()
+        .map(|(root, (kind, _))| (root.clone(), *kind))
+        .collect();
     let mut seen: HashMap<Identity, (Arc<str>, u32)> = HashMap::new();
     for c in checked.iter_mut() {
         let mut problems = std::mem::take(&mut c.configsync);
+        for (root, selector, at, pointer) in std::mem::take(&mut c.references) {
+            if uses.contains(&(root.clone(), selector.0))
+                && !declared.contains(&(root, selector.clone()))
+            {
+                problems.push(configsync::unknown_selector(
+                    &c.result.kind,
+                    &c.result.name,
+                    &selector,
+                    at,
+                    pointer,
+                ));
+            }
+        }
         if let Some((id, at)) = c.identity.take() {
             match seen.get(&id) {
                 Some((file, line)) => problems.push(configsync::collision(&id, file, *line, at)),
@@ -154,7 +189,7 @@ fn check_source(
     source: &Source,
     store: &SchemaStore,
     rules: &Rules,
-    configsync: bool,
+    configsync: Option<&Place>,
 ) -> Vec<Checked> {
     let stream = parse_stream(&source.text);
     let mut out = Vec::new();
@@ -180,12 +215,11 @@ fn check_source(
         } else {
             e.message
         };
-        out.push(Checked {
-            result: ResourceResult::file_error(source.name.clone(), msg, e.pos),
-            configsync: Vec::new(),
-            identity: None,
-            is_sync: false,
-        });
+        out.push(Checked::plain(ResourceResult::file_error(
+            source.name.clone(),
+            msg,
+            e.pos,
+        )));
     }
     // Errors after the documents before them, as the file reads.
     out.sort_by_key(|c| c.result.pos);
@@ -197,7 +231,7 @@ fn check_resource(
     resource: Resource,
     store: &SchemaStore,
     rules: &Rules,
-    configsync: bool,
+    configsync: Option<&Place>,
 ) -> Checked {
     let gvk = resource.gvk();
     let mut result = ResourceResult {
@@ -211,12 +245,7 @@ fn check_resource(
         pos: resource.start,
         errors: Vec::new(),
     };
-    let checked = |result: ResourceResult| Checked {
-        result,
-        configsync: Vec::new(),
-        identity: None,
-        is_sync: false,
-    };
+    let checked = Checked::plain;
     if !resource.value.is_object() {
         result.status = Status::Error;
         result.msg = "this document is not a mapping, so it is not a Kubernetes resource".into();
@@ -278,13 +307,20 @@ fn check_resource(
         result.errors.sort_by_key(|p| (p.line, p.column));
     }
 
-    if !configsync {
+    let Some(place) = configsync else {
         return checked(result);
-    }
+    };
+    let scope = store.scope(&gvk);
+    let root = &place.root;
     Checked {
-        configsync: configsync::check(&resource, store.scope(&gvk)),
-        identity: configsync::identity(&resource).map(|id| (id, resource.locate("/metadata/name"))),
-        is_sync: configsync::is_sync_kind(&gvk),
+        configsync: configsync::check(&resource, scope),
+        identity: configsync::identity(&resource, place, scope)
+            .map(|id| (id, resource.locate("/metadata/name"))),
+        declares: configsync::declared_selector(&resource).map(|s| (root.clone(), s)),
+        references: configsync::selector_references(&resource)
+            .into_iter()
+            .map(|(s, at, pointer)| (root.clone(), s, at, pointer))
+            .collect(),
         result,
     }
 }

@@ -48,9 +48,12 @@ pub enum Lookup {
     Failed(Arc<str>),
 }
 
-const CONFIGSYNC_CRDS: [&str; 2] = [
+const CONFIGSYNC_CRDS: [&str; 5] = [
     include_str!("../../../schemas/configsync/rootsync-crd.yaml"),
     include_str!("../../../schemas/configsync/reposync-crd.yaml"),
+    include_str!("../../../schemas/configsync/selector-crds.yaml"),
+    include_str!("../../../schemas/configsync/hierarchy-crds.yaml"),
+    include_str!("../../../schemas/configsync/repo-crd.yaml"),
 ];
 
 /// Resolves kinds to compiled schemas: CRDs first, then each location in order. Each kind
@@ -192,7 +195,10 @@ impl SchemaStore {
                 return self.compile(schema, &uri, source);
             }
         }
-        if gvk.group == "configsync.gke.io" {
+        if matches!(
+            gvk.group.as_str(),
+            "configsync.gke.io" | "configmanagement.gke.io"
+        ) {
             if let Some(c) = self.configsync().get(gvk) {
                 let source = format!("embedded Config Sync CRD for {}", gvk.api_version());
                 return self.compile(
