@@ -23,7 +23,12 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
         })
         .collect::<Result<Vec<_>>>()?;
     let inputs = discover(&args.paths, &ignore).map_err(|e| Error::new(e.to_string()))?;
-    let report = judge(&args.rules, &inputs, args.exit_on_error)?;
+    let report = judge_with(
+        &args.rules,
+        &inputs,
+        args.exit_on_error,
+        args.reject_unknown_files,
+    )?;
     if crate::github::actions::active() {
         let mut md = Vec::new();
         render(
@@ -49,6 +54,16 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
 
 /// Validates inputs under the given rules; shared with `push`, which validates first.
 pub fn judge(args: &RuleArgs, inputs: &[Input], exit_on_error: bool) -> Result<Report> {
+    judge_with(args, inputs, exit_on_error, false)
+}
+
+/// [`judge`], failing documents that are no Kubernetes resource when `reject_unknown_files`.
+pub fn judge_with(
+    args: &RuleArgs,
+    inputs: &[Input],
+    exit_on_error: bool,
+    reject_unknown_files: bool,
+) -> Result<Report> {
     let workers = args.workers.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
@@ -101,6 +116,7 @@ pub fn judge(args: &RuleArgs, inputs: &[Input], exit_on_error: bool) -> Result<R
             (false, false) => ConfigSyncRules::Auto,
         },
         exit_on_error,
+        reject_unknown_files,
     };
     let mut report = pool.install(|| validate::run(sources, &store, &rules));
     report.files += unreadable.len();

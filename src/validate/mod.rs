@@ -1,6 +1,7 @@
 //! Judging resources: schemas, Config Sync rules, and the run that applies them to files.
 
 pub mod configsync;
+pub mod kustomize;
 mod problems;
 pub mod schema;
 pub mod scope;
@@ -63,6 +64,9 @@ pub struct Rules {
     pub configsync: ConfigSyncRules,
     /// Stop reading further files after the first invalid resource or error.
     pub exit_on_error: bool,
+    /// Fail YAML documents that are no Kubernetes resource (no apiVersion and no kind)
+    /// instead of skipping them.
+    pub reject_unknown_files: bool,
 }
 
 /// A checked resource with what the run-wide rules still need to know about it.
@@ -246,9 +250,41 @@ fn check_resource(
         errors: Vec::new(),
     };
     let checked = Checked::plain;
+    if let Some(kind) = kustomize::kind_of(file, &resource.value) {
+        // kustomize's own file: its schema, reported as what it is.
+        result.kind = kind.to_owned();
+        if result.version.is_empty() {
+            result.version = format!("{}/v1beta1", kustomize::API_GROUP);
+        }
+        result.errors = kustomize::check(&resource);
+        if !result.errors.is_empty() {
+            result.status = Status::Invalid;
+        }
+        return checked(result);
+    }
+    let unknown = |result: &mut ResourceResult, why: &str| {
+        if rules.reject_unknown_files {
+            result.status = Status::Error;
+            result.msg = format!("{why}; it is not a Kubernetes resource");
+        } else {
+            // Chart.yaml, values.yaml, docker-compose.yml: not for kubectl, not invalid.
+            result.status = Status::Skipped;
+            result.msg = format!(
+                "{why}, so it is not a Kubernetes resource; skipped (--reject-unknown-files fails it)"
+            );
+        }
+    };
     if !resource.value.is_object() {
-        result.status = Status::Error;
-        result.msg = "this document is not a mapping, so it is not a Kubernetes resource".into();
+        unknown(&mut result, "this document is not a mapping");
+        return checked(result);
+    }
+    if gvk.kind.is_empty() && result.version.is_empty() {
+        unknown(&mut result, "this document has no apiVersion and no kind");
+        return checked(result);
+    }
+    if gvk.kind.is_empty() && helm_file(file) {
+        // Chart.yaml has an apiVersion of its own (v1, v2) and no kind.
+        unknown(&mut result, "this is a Helm chart file with no kind");
         return checked(result);
     }
     for (field, present) in [
@@ -323,6 +359,18 @@ fn check_resource(
             .collect(),
         result,
     }
+}
+
+/// Files of a Helm chart that are YAML but never Kubernetes resources.
+fn helm_file(file: &str) -> bool {
+    let name = std::path::Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    matches!(
+        name.as_ref(),
+        "Chart.yaml" | "Chart.yml" | "Chart.lock" | "requirements.yaml"
+    ) || (name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml")))
 }
 
 /// Reads CRDs out of sources so their custom resources validate. Returns how many versions

@@ -33,6 +33,11 @@ pub struct ValidateArgs {
     /// Stop at the first invalid resource or error
     #[arg(long)]
     pub exit_on_error: bool,
+
+    /// Fail YAML documents with no apiVersion and no kind (Chart.yaml, values.yaml,
+    /// docker-compose.yml) instead of skipping them
+    #[arg(long)]
+    pub reject_unknown_files: bool,
 }
 
 /// What decides whether a manifest is valid; shared by `validate` and `push`.
