@@ -235,6 +235,8 @@ pub fn main() -> ExitCode {
             }
         }
     }
+    // kubeconform's single-dash flags: `kubeconform -summary …` works as `kbundle validate -summary …`.
+    let argv = args::kubeconform_argv(argv);
     // Settings from kbundle.yaml go in only where the command line left a flag unset.
     let command = Cli::command();
     let given = command.clone().get_matches_from(&argv);

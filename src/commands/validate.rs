@@ -84,8 +84,12 @@ pub fn judge_with(
         strict: args.strict,
         locations,
     };
-    let mut store =
-        SchemaStore::new(options, Arc::new(HttpFetcher::new(cache))).map_err(Error::new)?;
+    let fetcher = if args.insecure_skip_tls_verify {
+        HttpFetcher::new(cache).insecure()
+    } else {
+        HttpFetcher::new(cache)
+    };
+    let mut store = SchemaStore::new(options, Arc::new(fetcher)).map_err(Error::new)?;
 
     for path in &args.crd {
         let crd_inputs = discover(std::slice::from_ref(path), &[])

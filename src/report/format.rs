@@ -18,8 +18,9 @@ mod text;
 /// An output format for validation results.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// One line per problem, `file:line:column: message`
+    /// One line per problem, `file:line:column: message` (kubeconform's `pretty` too)
     #[default]
+    #[value(alias = "pretty")]
     Text,
     /// kubeconform's JSON, for scripts
     Json,
