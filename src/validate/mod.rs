@@ -1,5 +1,6 @@
 //! Judging resources: schemas, Config Sync rules, and the run that applies them to files.
 
+pub mod cel;
 pub mod configsync;
 pub mod kustomize;
 mod problems;
@@ -321,6 +322,7 @@ fn check_resource(
             result
                 .errors
                 .extend(problems::schema_problems(&schema.validator, &resource));
+            result.errors.extend(cel::check(&schema.rules, &resource));
         }
         Lookup::Missing if rules.ignore_missing_schemas => {
             result.status = Status::Skipped;
