@@ -83,9 +83,21 @@ struct Failure {
 fn parse_pass(text: &str) -> Pass {
     let mut builder = Builder::default();
     let mut documents = Vec::new();
+    // Byte offsets are character offsets only in ASCII text.
+    let ascii = text.is_ascii();
+    let bytes = text.as_bytes();
     for event in Parser::new_from_str(text) {
         match event {
             Ok((event, span)) => {
+                if ascii && matches!(event, Event::SequenceStart(..)) {
+                    // saphyr starts a sequence whose `- ` sits at its key's column at the
+                    // first item, two columns past the dash.
+                    let i = span.start.index();
+                    let dashed = i >= 2 && bytes.get(i - 2..i) == Some(b"- ".as_slice());
+                    if dashed && !matches!(bytes.get(i), Some(b'-' | b'[')) {
+                        builder.shift = 2;
+                    }
+                }
                 if matches!(event, Event::DocumentStart(_) | Event::DocumentEnd) {
                     builder.boundary = span.start.line();
                 }
@@ -105,8 +117,13 @@ fn parse_pass(text: &str) -> Pass {
                 let m = e.marker();
                 let repair =
                     lenient::repair_for(e.info(), m.line(), m.col(), || builder.open_flow(text));
+                let (line, col) = if e.info().contains("tab") {
+                    tab_position(text, m.line(), m.col())
+                } else {
+                    (m.line(), m.col())
+                };
                 let problem = YamlProblem {
-                    pos: Pos::new(m.line(), m.col() + 1),
+                    pos: Pos::new(line, col + 1),
                     pointer: None,
                     message: e.info().to_owned(),
                 };
@@ -126,6 +143,27 @@ fn parse_pass(text: &str) -> Pass {
         documents,
         failure: None,
     }
+}
+
+/// Where the tab is that a tab error is about: saphyr reports it where the scan stopped,
+/// which for a tab indenting the next line is the end of the line before.
+fn tab_position(text: &str, line: usize, col: usize) -> (usize, usize) {
+    let mut lines = text.lines().skip(line.saturating_sub(1));
+    if let Some(current) = lines.next() {
+        if let Some(at) = current.chars().skip(col).position(|c| c == '\t') {
+            return (line, col + at);
+        }
+    }
+    if let Some(next) = lines.next() {
+        let blanks: String = next
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        if let Some(at) = blanks.find('\t') {
+            return (line + 1, at);
+        }
+    }
+    (line, col)
 }
 
 enum Frame {
@@ -162,6 +200,8 @@ struct Builder {
     root: Option<Value>,
     budget: Budget,
     boundary: usize,
+    /// Columns to take off the next node's position (see `parse_pass`).
+    shift: u32,
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -175,7 +215,11 @@ impl Builder {
         span: Span,
         docs: &mut Vec<Document>,
     ) -> Result<(), YamlProblem> {
-        let pos = pos_of(&span);
+        let mut pos = pos_of(&span);
+        if self.shift > 0 {
+            pos.column = pos.column.saturating_sub(self.shift).max(1);
+            self.shift = 0;
+        }
         match event {
             Event::DocumentStart(_) => {
                 self.start = None;

@@ -317,7 +317,12 @@ fn check_resource(
             code: None,
         });
     }
-    match store.lookup(&gvk) {
+    let lookup = store.lookup(&gvk);
+    if matches!(lookup, Lookup::Missing) {
+        // A misspelled kind is the usual cause: point at it, not at the document's start.
+        result.pos = resource.locate("/kind").value;
+    }
+    match lookup {
         Lookup::Found(schema) => {
             result
                 .errors
