@@ -4,6 +4,7 @@
 
 #[path = "support/kubeconform.rs"]
 mod kubeconform;
+#[allow(dead_code)] // run_peer is for other peers
 #[path = "support/peers.rs"]
 mod peers;
 
@@ -34,8 +35,10 @@ fn files() -> Vec<String> {
     FILES.iter().map(|f| format!("{PEER}/{f}")).collect()
 }
 
-/// (exit code, (file name, status) of every result) of a JSON report.
-fn verdicts(code: Option<i32>, stdout: &[u8]) -> (Option<i32>, BTreeSet<(String, String)>) {
+/// The exit code and the (file name, status) of every result of a JSON report.
+type Verdicts = (Option<i32>, BTreeSet<(String, String)>);
+
+fn verdicts(code: Option<i32>, stdout: &[u8]) -> Verdicts {
     let report: Value = serde_json::from_slice(stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(stdout)));
     let set = report["resources"]
@@ -55,12 +58,7 @@ fn verdicts(code: Option<i32>, stdout: &[u8]) -> (Option<i32>, BTreeSet<(String,
 }
 
 /// Runs one kubeconform command line through both, as written.
-fn both(
-    args: &[&str],
-) -> (
-    (Option<i32>, BTreeSet<(String, String)>),
-    (Option<i32>, BTreeSet<(String, String)>),
-) {
+fn both(args: &[&str]) -> (Verdicts, Verdicts) {
     let theirs = kubeconform::run(args);
     let ours = Command::new(env!("CARGO_BIN_EXE_kbundle"))
         .arg("validate")

@@ -4,6 +4,7 @@
 
 #[path = "support/kubeconform.rs"]
 mod kubeconform;
+#[allow(dead_code)] // run_peer is for other peers
 #[path = "support/peers.rs"]
 mod peers;
 
