@@ -133,3 +133,15 @@ fn a_kind_missing_from_a_kubernetes_manifest_is_still_an_error() {
     assert_eq!(code, 1);
     assert!(out.contains("missing 'kind' key"), "{out}");
 }
+
+#[test]
+fn skip_and_reject_apply_to_kustomize_files() {
+    let broken = format!("{DIR}/broken");
+    assert_eq!(validate(&["--skip", "Kustomization", &broken]).0, 0);
+    let (code, out) = validate(&["--reject", "Kustomization", &format!("{DIR}/app")]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("prohibited resource kind Kustomization"),
+        "{out}"
+    );
+}

@@ -257,6 +257,17 @@ fn check_resource(
         if result.version.is_empty() {
             result.version = format!("{}/v1beta1", kustomize::API_GROUP);
         }
+        // kubeconform's --skip and --reject still apply to it.
+        let gvk = crate::manifest::Gvk::new(&result.version, kind);
+        if rules.reject.contains(&gvk) {
+            result.status = Status::Error;
+            result.msg = format!("prohibited resource kind {kind}");
+            return checked(result);
+        }
+        if rules.skip.contains(&gvk) {
+            result.status = Status::Skipped;
+            return checked(result);
+        }
         result.errors = kustomize::check(&resource);
         if !result.errors.is_empty() {
             result.status = Status::Invalid;
