@@ -82,6 +82,22 @@ impl HttpFetcher {
         }
     }
 
+    /// Accepts any server certificate (kubeconform's `-insecure-skip-tls-verify`).
+    pub fn insecure(mut self) -> HttpFetcher {
+        self.agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .http_status_as_error(false)
+            .user_agent(concat!("kbundle/", env!("CARGO_PKG_VERSION")))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .disable_verification(true)
+                    .build(),
+            )
+            .build()
+            .into();
+        self
+    }
+
     /// `$XDG_CACHE_HOME/kbundle/schemas`, or `~/.cache/kbundle/schemas`.
     pub fn default_cache_dir() -> Option<PathBuf> {
         let base = std::env::var_os("XDG_CACHE_HOME")

@@ -318,7 +318,7 @@ fn action_yml_declares_exactly_the_inputs_the_binary_reads() {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml"))
         .expect("action.yml");
     let stream = kbundle::manifest::parse_stream(&text);
-    assert!(stream.error.is_none(), "{:?}", stream.error);
+    assert!(stream.errors.is_empty(), "{:?}", stream.errors);
     let doc = &stream.documents[0].value;
     let mut declared: Vec<String> = doc["inputs"]
         .as_object()

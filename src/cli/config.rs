@@ -73,7 +73,7 @@ fn settings(
     given: &ArgMatches,
 ) -> Result<Vec<OsString>> {
     let stream = parse_stream(text);
-    if let Some(problem) = stream.error.or_else(|| {
+    if let Some(problem) = stream.errors.into_iter().next().or_else(|| {
         stream
             .documents
             .iter()

@@ -258,6 +258,8 @@ pub fn main() -> ExitCode {
             }
         }
     }
+    // kubeconform's single-dash flags: `kubeconform -summary …` works as `kbundle validate -summary …`.
+    let argv = args::kubeconform_argv(argv);
     let from_inputs = action.is_some();
     let title = match &action {
         Some(a) => format!("kbundle {}", a.command),

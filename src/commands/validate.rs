@@ -25,7 +25,12 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
         .collect::<Result<Vec<_>>>()?;
     let started = std::time::Instant::now();
     let inputs = discover(&args.paths, &ignore).map_err(|e| Error::new(e.to_string()))?;
-    let report = judge(&args.rules, &inputs, args.exit_on_error)?;
+    let report = judge_with(
+        &args.rules,
+        &inputs,
+        args.exit_on_error,
+        args.reject_unknown_files,
+    )?;
     if let Some(path) = &args.report {
         write_report(path, &report)?;
     }
@@ -105,6 +110,16 @@ pub(super) fn write_report(path: &std::path::Path, report: &Report) -> Result<()
 
 /// Validates inputs under the given rules; shared with `push`, which validates first.
 pub fn judge(args: &RuleArgs, inputs: &[Input], exit_on_error: bool) -> Result<Report> {
+    judge_with(args, inputs, exit_on_error, false)
+}
+
+/// [`judge`], failing documents that are no Kubernetes resource when `reject_unknown_files`.
+pub fn judge_with(
+    args: &RuleArgs,
+    inputs: &[Input],
+    exit_on_error: bool,
+    reject_unknown_files: bool,
+) -> Result<Report> {
     let workers = args.workers.map_or_else(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
@@ -125,8 +140,12 @@ pub fn judge(args: &RuleArgs, inputs: &[Input], exit_on_error: bool) -> Result<R
         strict: args.strict,
         locations,
     };
-    let mut store =
-        SchemaStore::new(options, Arc::new(HttpFetcher::new(cache))).map_err(Error::new)?;
+    let fetcher = if args.insecure_skip_tls_verify {
+        HttpFetcher::new(cache).insecure()
+    } else {
+        HttpFetcher::new(cache)
+    };
+    let mut store = SchemaStore::new(options, Arc::new(fetcher)).map_err(Error::new)?;
 
     for path in &args.crd {
         let crd_inputs = discover(std::slice::from_ref(path), &[])
@@ -157,6 +176,7 @@ pub fn judge(args: &RuleArgs, inputs: &[Input], exit_on_error: bool) -> Result<R
             (false, false) => ConfigSyncRules::Auto,
         },
         exit_on_error,
+        reject_unknown_files,
     };
     let mut report = pool.install(|| validate::run(sources, &store, &rules));
     report.files += unreadable.len();

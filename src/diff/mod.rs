@@ -112,7 +112,7 @@ impl Side {
         let mut side = Side::default();
         for source in sources {
             let stream = manifest::parse_stream(&source.text);
-            if let Some(e) = stream.error {
+            if let Some(e) = stream.errors.into_iter().next() {
                 return Err(SideError::Yaml {
                     file: source.name.to_string(),
                     line: e.pos.line,

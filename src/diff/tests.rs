@@ -126,7 +126,7 @@ fn normal_yaml_reads_back_as_the_same_value() {
     let s = side(&[("c.yaml", text)]);
     let object = s.objects.values().next().unwrap();
     let back = crate::manifest::parse_stream(&object.yaml);
-    assert!(back.error.is_none(), "{}", object.yaml);
+    assert!(back.errors.is_empty(), "{}", object.yaml);
     assert_eq!(back.documents[0].value, object.value, "{}", object.yaml);
     assert!(
         object.yaml.contains("  script: |\n    #!/bin/sh\n"),

@@ -39,6 +39,13 @@ impl Positions {
         Positions(positions)
     }
 
+    /// Moves every position (after the text was parsed with a different layout).
+    pub(crate) fn map(&mut self, f: impl Fn(Pos) -> Pos) {
+        for p in &mut self.0 {
+            *p = f(*p);
+        }
+    }
+
     /// Number of position entries a value's subtree occupies.
     pub fn subtree_len(value: &Value) -> usize {
         match value {

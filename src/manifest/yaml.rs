@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::position::{Pos, Positions, escape_pointer};
 
+mod lenient;
 mod limits;
 mod scalar;
 
@@ -42,38 +43,127 @@ pub struct YamlProblem {
     pub message: String,
 }
 
-/// Everything read from one YAML stream: the documents parsed before any syntax error, and
-/// that error.
+/// Everything read from one YAML stream: the documents that parsed, and the syntax errors of
+/// those that did not (one per broken document; reading resumes at the next `---`).
 #[derive(Debug, Default)]
 pub struct Stream {
     pub documents: Vec<Document>,
-    pub error: Option<YamlProblem>,
+    pub errors: Vec<YamlProblem>,
+}
+
+impl Stream {
+    /// The first syntax error, if any.
+    pub fn first_error(&self) -> Option<&YamlProblem> {
+        self.errors.first()
+    }
 }
 
 /// Parses a multi-document YAML stream. Empty documents are kept as `Value::Null`.
 pub fn parse_stream(text: &str) -> Stream {
+    lenient::parse(text)
+}
+
+/// One run of the parser over a text, stopping at the first error.
+struct Pass {
+    documents: Vec<Document>,
+    failure: Option<Failure>,
+}
+
+/// Where and why a pass stopped.
+struct Failure {
+    problem: YamlProblem,
+    /// A scanner error (else a limit or a structure the builder refused).
+    syntax: bool,
+    repair: Option<lenient::Repair>,
+    /// The last line where a document started or ended before the failure (1-based), where
+    /// looking for the next document starts.
+    boundary: usize,
+}
+
+fn parse_pass(text: &str) -> Pass {
     let mut builder = Builder::default();
-    let mut stream = Stream::default();
+    let mut documents = Vec::new();
+    // Byte offsets are character offsets only in ASCII text.
+    let ascii = text.is_ascii();
+    let bytes = text.as_bytes();
     for event in Parser::new_from_str(text) {
         match event {
             Ok((event, span)) => {
-                if let Err(problem) = builder.event(event, span, &mut stream.documents) {
-                    stream.error = Some(problem);
-                    break;
+                if ascii && matches!(event, Event::SequenceStart(..)) {
+                    // saphyr starts a sequence whose `- ` sits at its key's column at the
+                    // first item, two columns past the dash.
+                    let i = span.start.index();
+                    let dashed = i >= 2 && bytes.get(i - 2..i) == Some(b"- ".as_slice());
+                    if dashed && !matches!(bytes.get(i), Some(b'-' | b'[')) {
+                        builder.shift = 2;
+                    }
+                }
+                if matches!(event, Event::DocumentStart(_) | Event::DocumentEnd) {
+                    builder.boundary = span.start.line();
+                }
+                if let Err(problem) = builder.event(event, span, &mut documents) {
+                    return Pass {
+                        documents,
+                        failure: Some(Failure {
+                            problem,
+                            syntax: false,
+                            repair: None,
+                            boundary: builder.boundary,
+                        }),
+                    };
                 }
             }
             Err(e) => {
                 let m = e.marker();
-                stream.error = Some(YamlProblem {
-                    pos: Pos::new(m.line(), m.col() + 1),
+                let repair =
+                    lenient::repair_for(e.info(), m.line(), m.col(), || builder.open_flow(text));
+                let (line, col) = if e.info().contains("tab") {
+                    tab_position(text, m.line(), m.col())
+                } else {
+                    (m.line(), m.col())
+                };
+                let problem = YamlProblem {
+                    pos: Pos::new(line, col + 1),
                     pointer: None,
-                    message: format!("yaml syntax error: {}", e.info()),
-                });
-                break;
+                    message: e.info().to_owned(),
+                };
+                return Pass {
+                    documents,
+                    failure: Some(Failure {
+                        problem,
+                        syntax: true,
+                        repair,
+                        boundary: builder.boundary,
+                    }),
+                };
             }
         }
     }
-    stream
+    Pass {
+        documents,
+        failure: None,
+    }
+}
+
+/// Where the tab is that a tab error is about: saphyr reports it where the scan stopped,
+/// which for a tab indenting the next line is the end of the line before.
+fn tab_position(text: &str, line: usize, col: usize) -> (usize, usize) {
+    let mut lines = text.lines().skip(line.saturating_sub(1));
+    if let Some(current) = lines.next() {
+        if let Some(at) = current.chars().skip(col).position(|c| c == '\t') {
+            return (line, col + at);
+        }
+    }
+    if let Some(next) = lines.next() {
+        let blanks: String = next
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        if let Some(at) = blanks.find('\t') {
+            return (line + 1, at);
+        }
+    }
+    (line, col)
 }
 
 enum Frame {
@@ -109,6 +199,9 @@ struct Builder {
     problems: Vec<YamlProblem>,
     root: Option<Value>,
     budget: Budget,
+    boundary: usize,
+    /// Columns to take off the next node's position (see `parse_pass`).
+    shift: u32,
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -122,7 +215,11 @@ impl Builder {
         span: Span,
         docs: &mut Vec<Document>,
     ) -> Result<(), YamlProblem> {
-        let pos = pos_of(&span);
+        let mut pos = pos_of(&span);
+        if self.shift > 0 {
+            pos.column = pos.column.saturating_sub(self.shift).max(1);
+            self.shift = 0;
+        }
         match event {
             Event::DocumentStart(_) => {
                 self.start = None;
@@ -264,6 +361,29 @@ impl Builder {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
         Ok(())
+    }
+
+    /// The open flow collections (`[`, `{`) at the top of the stack: how many, and the
+    /// 0-based column of the outermost one's bracket. Only read after a syntax error.
+    fn open_flow(&self, text: &str) -> Option<(usize, usize)> {
+        let mut outermost = None;
+        let mut depth = 0;
+        for frame in &self.stack {
+            let first = match frame {
+                Frame::Seq { first_pos, .. } | Frame::Map { first_pos, .. } => *first_pos,
+            };
+            let pos = self.positions.get(first)?;
+            let line = text.lines().nth((pos.line as usize).checked_sub(1)?)?;
+            let col = (pos.column as usize).checked_sub(1)?;
+            if matches!(line.chars().nth(col), Some('[' | '{')) {
+                outermost.get_or_insert(col);
+                depth += 1;
+            } else {
+                outermost = None;
+                depth = 0;
+            }
+        }
+        outermost.map(|col| (col, depth))
     }
 
     /// Keeps a copy of an anchored node (its positions from index `first`) for its aliases.

@@ -18,8 +18,9 @@ mod text;
 /// An output format for validation results.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// One line per problem, `file:line:column: message`
+    /// One line per problem, `file:line:column: message` (kubeconform's `pretty` too)
     #[default]
+    #[value(alias = "pretty")]
     Text,
     /// kubeconform's JSON, for scripts
     Json,
@@ -82,8 +83,20 @@ fn problem_text(p: &Problem) -> String {
 /// kubeconform's closing line, shared by the line-oriented formats.
 fn summary_line(report: &Report) -> String {
     let s = report.summary();
+    // kustomize files are counted in the verdicts (an invalid one fails the run) but named
+    // apart: they are not cluster resources.
+    let kustomize = report
+        .resources
+        .iter()
+        .filter(|r| r.version.starts_with("kustomize.config.k8s.io/"))
+        .count();
+    let apart = if kustomize > 0 {
+        format!(" (of which {} kustomize)", plural(kustomize, "file"))
+    } else {
+        String::new()
+    };
     format!(
-        "Summary: {} found in {} - Valid: {}, Invalid: {}, Errors: {}, Skipped: {}",
+        "Summary: {} found in {} - Valid: {}, Invalid: {}, Errors: {}, Skipped: {}{apart}",
         plural(report.resources.len(), "resource"),
         plural(report.files, "file"),
         s.valid,

@@ -2,11 +2,17 @@
 //! (`KNV1061`...) so that what the reconciler or `nomos vet` would reject is caught before
 //! it is pushed.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::scope::Scope;
+
+pub mod layout;
+
 use crate::manifest::{Gvk, Location, Pos, Resource, escape_pointer};
 use crate::report::Problem;
+use layout::Place;
 
 const SYNC_GROUP: &str = "configsync.gke.io";
 const CONTROLLER_NAMESPACE: &str = "config-management-system";
@@ -21,6 +27,11 @@ const SERVER_FIELD: &str = "KNV1045";
 const RESERVED_ANNOTATION: &str = "KNV1010";
 const RESERVED_LABEL: &str = "KNV1011";
 const NAME_COLLISION: &str = "KNV1029";
+const UNKNOWN_SELECTOR: &str = "KNV1013";
+
+const NAMESPACE_SELECTOR: &str = "configmanagement.gke.io/namespace-selector";
+const CLUSTER_SELECTOR: &str = "configmanagement.gke.io/cluster-selector";
+const CLUSTER_NAME_SELECTOR: &str = "configsync.gke.io/cluster-name-selector";
 
 /// Metadata the API server sets; declaring it makes every apply fight the server.
 const SERVER_FIELDS: &[&str] = &[
@@ -81,28 +92,102 @@ const SOURCES: [SourceRules; 3] = [
     },
 ];
 
-/// What makes two resources "the same object" for Config Sync (KNV1029).
+/// What makes two resources "the same object" for Config Sync (KNV1029): the same object
+/// in the same repository, sent to the same places (the same selectors).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Identity {
+    pub root: Arc<str>,
     pub group: String,
     pub kind: String,
     pub namespace: String,
     pub name: String,
+    /// The values of the selector annotations, which decide where the object goes.
+    pub selectors: [String; 3],
 }
 
-/// The identity of a resource; `None` when its kind or name is missing.
-pub fn identity(resource: &Resource) -> Option<Identity> {
+fn annotation<'r>(resource: &'r Resource, key: &str) -> Option<&'r str> {
+    resource
+        .value
+        .pointer("/metadata/annotations")?
+        .get(key)?
+        .as_str()
+}
+
+/// The identity of a resource in its repository; `None` when its kind or name is missing.
+/// In a hierarchical repository's namespace folder a namespaced object without a namespace
+/// is in the folder's namespace.
+pub fn identity(resource: &Resource, place: &Place, scope: Option<Scope>) -> Option<Identity> {
     let name = resource.value.pointer("/metadata/name")?.as_str()?;
     let kind = resource.kind();
     if name.is_empty() || kind.is_empty() {
         return None;
     }
+    let gvk = resource.gvk();
+    let namespaced =
+        scope != Some(Scope::Cluster) && !(gvk.group.is_empty() && kind == "Namespace");
+    let namespace = match (resource.namespace(), &place.namespace) {
+        ("", Some(folder)) if namespaced => folder.clone(),
+        (ns, _) => ns.to_owned(),
+    };
+    let selector = |k| annotation(resource, k).unwrap_or("").to_owned();
     Some(Identity {
-        group: resource.gvk().group,
+        root: place.root.clone(),
+        group: gvk.group,
         kind: kind.to_owned(),
-        namespace: resource.namespace().to_owned(),
+        namespace,
         name: name.to_owned(),
+        selectors: [
+            selector(NAMESPACE_SELECTOR),
+            selector(CLUSTER_SELECTOR),
+            selector(CLUSTER_NAME_SELECTOR),
+        ],
     })
+}
+
+/// A selector kind (`NamespaceSelector`, `ClusterSelector`) and name.
+pub type SelectorName = (&'static str, String);
+
+/// The selector this resource declares, if it is one.
+pub fn declared_selector(resource: &Resource) -> Option<SelectorName> {
+    let gvk = resource.gvk();
+    if gvk.group != "configmanagement.gke.io" {
+        return None;
+    }
+    let kind = match gvk.kind.as_str() {
+        "NamespaceSelector" => "NamespaceSelector",
+        "ClusterSelector" => "ClusterSelector",
+        _ => return None,
+    };
+    Some((kind, resource.name().to_owned()))
+}
+
+/// The selectors this resource's annotations name, with where each value is.
+pub fn selector_references(resource: &Resource) -> Vec<(SelectorName, Location, String)> {
+    let mut out = Vec::new();
+    for (key, kind) in [
+        (NAMESPACE_SELECTOR, "NamespaceSelector"),
+        (CLUSTER_SELECTOR, "ClusterSelector"),
+    ] {
+        if let Some(name) = annotation(resource, key).filter(|n| !n.is_empty()) {
+            let pointer = format!("/metadata/annotations/{}", escape_pointer(key));
+            out.push(((kind, name.to_owned()), resource.locate(&pointer), pointer));
+        }
+    }
+    out
+}
+
+/// KNV1013: an annotation names a selector its repository does not declare.
+pub fn unknown_selector(
+    subject_kind: &str,
+    subject_name: &str,
+    (kind, name): &SelectorName,
+    at: Location,
+    pointer: String,
+) -> Problem {
+    let msg = format!(
+        "{subject_kind} {subject_name:?} names {kind} {name:?}, which this repository does not declare; add it or fix the annotation"
+    );
+    problem(UNKNOWN_SELECTOR, pointer, at.value, &msg)
 }
 
 /// The KNV1029 problem for the later of two colliding resources; `first` says where the

@@ -1,6 +1,8 @@
 //! Judging resources: schemas, Config Sync rules, and the run that applies them to files.
 
+pub mod cel;
 pub mod configsync;
+pub mod kustomize;
 mod problems;
 pub mod schema;
 pub mod scope;
@@ -11,14 +13,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::manifest::{Gvk, Resource, Source, parse_stream, resources_of};
 use crate::report::{Problem, Report, ResourceResult, Status};
-use configsync::Identity;
+use configsync::layout::{Layout, Place};
+use configsync::{Identity, SelectorName};
 use rayon::prelude::*;
 use schema::{Lookup, SchemaStore};
 
 /// Whether Config Sync's rules apply.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ConfigSyncRules {
-    /// On when any RootSync or RepoSync is among the resources.
+    /// On inside Config Sync repositories: hierarchical ones, and those a RootSync or
+    /// RepoSync among the inputs syncs (see [`configsync::layout`]).
     #[default]
     Auto,
     On,
@@ -61,6 +65,9 @@ pub struct Rules {
     pub configsync: ConfigSyncRules,
     /// Stop reading further files after the first invalid resource or error.
     pub exit_on_error: bool,
+    /// Fail YAML documents that are no Kubernetes resource (no apiVersion and no kind)
+    /// instead of skipping them.
+    pub reject_unknown_files: bool,
 }
 
 /// A checked resource with what the run-wide rules still need to know about it.
@@ -68,7 +75,22 @@ struct Checked {
     result: ResourceResult,
     configsync: Vec<Problem>,
     identity: Option<(Identity, crate::manifest::Location)>,
-    is_sync: bool,
+    /// The repository root, and the selector this resource declares.
+    declares: Option<(Arc<str>, SelectorName)>,
+    /// Selectors named by annotations: (root, selector, where, pointer).
+    references: Vec<(Arc<str>, SelectorName, crate::manifest::Location, String)>,
+}
+
+impl Checked {
+    fn plain(result: ResourceResult) -> Checked {
+        Checked {
+            result,
+            configsync: Vec::new(),
+            identity: None,
+            declares: None,
+            references: Vec::new(),
+        }
+    }
 }
 
 /// Validates sources in parallel on the current rayon pool and reports in input order.
@@ -76,12 +98,9 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
     let files = sources.len();
     let stop = AtomicBool::new(false);
     // Config Sync's checks cost a little per resource; skip them when they cannot apply.
-    let configsync_possible = match rules.configsync {
-        ConfigSyncRules::On => true,
-        ConfigSyncRules::Off => false,
-        ConfigSyncRules::Auto => sources
-            .iter()
-            .any(|s| s.text.contains("RootSync") || s.text.contains("RepoSync")),
+    let layout = match rules.configsync {
+        ConfigSyncRules::Off => Layout::default(),
+        mode => Layout::new(&sources, mode == ConfigSyncRules::On),
     };
     let checked: Vec<Vec<Checked>> = sources
         .into_par_iter()
@@ -89,7 +108,12 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
             if stop.load(Ordering::Relaxed) {
                 return Vec::new();
             }
-            let out = check_source(&source, store, rules, configsync_possible);
+            let place = if layout.is_empty() {
+                None
+            } else {
+                layout.place(&source.name)
+            };
+            let out = check_source(&source, store, rules, place.as_ref());
             if rules.exit_on_error
                 && out
                     .iter()
@@ -111,12 +135,7 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
         }
     }
 
-    let configsync = match rules.configsync {
-        ConfigSyncRules::Auto => configsync_possible && checked.iter().any(|c| c.is_sync),
-        ConfigSyncRules::On => true,
-        ConfigSyncRules::Off => false,
-    };
-    if configsync {
+    if !layout.is_empty() {
         apply_configsync(&mut checked);
     }
     Report {
@@ -126,9 +145,30 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
 }
 
 fn apply_configsync(checked: &mut [Checked]) {
+    let declared: HashSet<(Arc<str>, SelectorName)> =
+        checked.iter().filter_map(|c| c.declares.clone()).collect();
+    // Only where the repository's selectors of that kind are among the inputs: a folder
+    // validated alone may use selectors declared elsewhere in its repository.
+    let uses: HashSet<(Arc<str>, &'static str)> = declared
+        .iter()
+        .map(|(root, (kind, _))| (root.clone(), *kind))
+        .collect();
     let mut seen: HashMap<Identity, (Arc<str>, u32)> = HashMap::new();
     for c in checked.iter_mut() {
         let mut problems = std::mem::take(&mut c.configsync);
+        for (root, selector, at, pointer) in std::mem::take(&mut c.references) {
+            if uses.contains(&(root.clone(), selector.0))
+                && !declared.contains(&(root, selector.clone()))
+            {
+                problems.push(configsync::unknown_selector(
+                    &c.result.kind,
+                    &c.result.name,
+                    &selector,
+                    at,
+                    pointer,
+                ));
+            }
+        }
         if let Some((id, at)) = c.identity.take() {
             match seen.get(&id) {
                 Some((file, line)) => problems.push(configsync::collision(&id, file, *line, at)),
@@ -154,7 +194,7 @@ fn check_source(
     source: &Source,
     store: &SchemaStore,
     rules: &Rules,
-    configsync: bool,
+    configsync: Option<&Place>,
 ) -> Vec<Checked> {
     let stream = parse_stream(&source.text);
     let mut out = Vec::new();
@@ -169,14 +209,25 @@ fn check_source(
             ));
         }
     }
-    if let Some(e) = stream.error {
-        out.push(Checked {
-            result: ResourceResult::file_error(source.name.clone(), e.message, e.pos),
-            configsync: Vec::new(),
-            identity: None,
-            is_sync: false,
-        });
+    // A Go template is not YAML until rendered; say so rather than only why it fails to parse.
+    let templated = !stream.errors.is_empty() && source.text.contains("{{");
+    for e in stream.errors {
+        let msg = if templated {
+            format!(
+                "{}; this looks like a Helm template: render it first (helm template) and validate the output",
+                e.message
+            )
+        } else {
+            e.message
+        };
+        out.push(Checked::plain(ResourceResult::file_error(
+            source.name.clone(),
+            msg,
+            e.pos,
+        )));
     }
+    // Errors after the documents before them, as the file reads.
+    out.sort_by_key(|c| c.result.pos);
     out
 }
 
@@ -185,7 +236,7 @@ fn check_resource(
     resource: Resource,
     store: &SchemaStore,
     rules: &Rules,
-    configsync: bool,
+    configsync: Option<&Place>,
 ) -> Checked {
     let gvk = resource.gvk();
     let mut result = ResourceResult {
@@ -199,15 +250,53 @@ fn check_resource(
         pos: resource.start,
         errors: Vec::new(),
     };
-    let checked = |result: ResourceResult| Checked {
-        result,
-        configsync: Vec::new(),
-        identity: None,
-        is_sync: false,
+    let checked = Checked::plain;
+    if let Some(kind) = kustomize::kind_of(file, &resource.value) {
+        // kustomize's own file: its schema, reported as what it is.
+        result.kind = kind.to_owned();
+        if result.version.is_empty() {
+            result.version = format!("{}/v1beta1", kustomize::API_GROUP);
+        }
+        // kubeconform's --skip and --reject still apply to it.
+        let gvk = crate::manifest::Gvk::new(&result.version, kind);
+        if rules.reject.contains(&gvk) {
+            result.status = Status::Error;
+            result.msg = format!("prohibited resource kind {kind}");
+            return checked(result);
+        }
+        if rules.skip.contains(&gvk) {
+            result.status = Status::Skipped;
+            return checked(result);
+        }
+        result.errors = kustomize::check(&resource);
+        if !result.errors.is_empty() {
+            result.status = Status::Invalid;
+        }
+        return checked(result);
+    }
+    let unknown = |result: &mut ResourceResult, why: &str| {
+        if rules.reject_unknown_files {
+            result.status = Status::Error;
+            result.msg = format!("{why}; it is not a Kubernetes resource");
+        } else {
+            // Chart.yaml, values.yaml, docker-compose.yml: not for kubectl, not invalid.
+            result.status = Status::Skipped;
+            result.msg = format!(
+                "{why}, so it is not a Kubernetes resource; skipped (--reject-unknown-files fails it)"
+            );
+        }
     };
     if !resource.value.is_object() {
-        result.status = Status::Error;
-        result.msg = "this document is not a mapping, so it is not a Kubernetes resource".into();
+        unknown(&mut result, "this document is not a mapping");
+        return checked(result);
+    }
+    if gvk.kind.is_empty() && result.version.is_empty() {
+        unknown(&mut result, "this document has no apiVersion and no kind");
+        return checked(result);
+    }
+    if gvk.kind.is_empty() && helm_file(file) {
+        // Chart.yaml has an apiVersion of its own (v1, v2) and no kind.
+        unknown(&mut result, "this is a Helm chart file with no kind");
         return checked(result);
     }
     for (field, present) in [
@@ -239,11 +328,17 @@ fn check_resource(
             code: None,
         });
     }
-    match store.lookup(&gvk) {
+    let lookup = store.lookup(&gvk);
+    if matches!(lookup, Lookup::Missing) {
+        // A misspelled kind is the usual cause: point at it, not at the document's start.
+        result.pos = resource.locate("/kind").value;
+    }
+    match lookup {
         Lookup::Found(schema) => {
             result
                 .errors
                 .extend(problems::schema_problems(&schema.validator, &resource));
+            result.errors.extend(cel::check(&schema.rules, &resource));
         }
         Lookup::Missing if rules.ignore_missing_schemas => {
             result.status = Status::Skipped;
@@ -266,15 +361,34 @@ fn check_resource(
         result.errors.sort_by_key(|p| (p.line, p.column));
     }
 
-    if !configsync {
+    let Some(place) = configsync else {
         return checked(result);
-    }
+    };
+    let scope = store.scope(&gvk);
+    let root = &place.root;
     Checked {
-        configsync: configsync::check(&resource, store.scope(&gvk)),
-        identity: configsync::identity(&resource).map(|id| (id, resource.locate("/metadata/name"))),
-        is_sync: configsync::is_sync_kind(&gvk),
+        configsync: configsync::check(&resource, scope),
+        identity: configsync::identity(&resource, place, scope)
+            .map(|id| (id, resource.locate("/metadata/name"))),
+        declares: configsync::declared_selector(&resource).map(|s| (root.clone(), s)),
+        references: configsync::selector_references(&resource)
+            .into_iter()
+            .map(|(s, at, pointer)| (root.clone(), s, at, pointer))
+            .collect(),
         result,
     }
+}
+
+/// Files of a Helm chart that are YAML but never Kubernetes resources.
+fn helm_file(file: &str) -> bool {
+    let name = std::path::Path::new(file)
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    matches!(
+        name.as_ref(),
+        "Chart.yaml" | "Chart.yml" | "Chart.lock" | "requirements.yaml"
+    ) || (name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml")))
 }
 
 /// Reads CRDs out of sources so their custom resources validate. Returns how many versions
@@ -286,10 +400,10 @@ pub fn collect_crds(sources: &[Source], store: &mut SchemaStore) -> usize {
             continue;
         }
         let stream = parse_stream(&source.text);
-        if let Some(e) = &stream.error {
+        for e in &stream.errors {
             // Validating the file reports this too, but not a `--crd` file, which is only read.
             tracing::warn!(
-                "{}:{}:{}: {}; CustomResourceDefinitions from there on are not used",
+                "{}:{}:{}: {}; CustomResourceDefinitions in that document are not used",
                 source.name,
                 e.pos.line,
                 e.pos.column,

@@ -1,5 +1,7 @@
 //! `kbundle validate` and the validation rules other commands share.
 
+use std::ffi::OsString;
+
 use super::*;
 
 /// `kbundle validate`: kubeconform's flags, with the same meanings.
@@ -44,6 +46,11 @@ pub struct ValidateArgs {
     /// GITHUB_TOKEN; without one, or on other events, nothing is posted
     #[arg(long)]
     pub comment: bool,
+
+    /// Fail YAML documents with no apiVersion and no kind (Chart.yaml, values.yaml,
+    /// docker-compose.yml) instead of skipping them
+    #[arg(long)]
+    pub reject_unknown_files: bool,
 }
 
 /// What decides whether a manifest is valid; shared by `validate` and `push`.
@@ -95,4 +102,171 @@ pub struct RuleArgs {
     /// Folder caching schemas downloaded over HTTP [default: ~/.cache/kbundle/schemas]
     #[arg(long, value_name = "DIR", env = "KBUNDLE_CACHE", value_hint = ValueHint::DirPath)]
     pub cache: Option<PathBuf>,
+
+    /// Accept any TLS certificate from schema servers (insecure)
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// kubeconform's flags (Go's `flag` package: one dash, `-name value` or `-name=value`) and
+/// what they become here.
+const KUBECONFORM_FLAGS: &[(&str, Kubeconform)] = &[
+    ("cache", Kubeconform::Value("--cache")),
+    ("debug", Kubeconform::Bool("-vv")),
+    ("exit-on-error", Kubeconform::Bool("--exit-on-error")),
+    (
+        "ignore-filename-pattern",
+        Kubeconform::Value("--ignore-filename-pattern"),
+    ),
+    (
+        "ignore-missing-schemas",
+        Kubeconform::Bool("--ignore-missing-schemas"),
+    ),
+    (
+        "insecure-skip-tls-verify",
+        Kubeconform::Bool("--insecure-skip-tls-verify"),
+    ),
+    (
+        "kubernetes-version",
+        Kubeconform::Value("--kubernetes-version"),
+    ),
+    ("output", Kubeconform::Value("--output")),
+    ("reject", Kubeconform::Value("--reject")),
+    ("schema-location", Kubeconform::Value("--schema-location")),
+    ("skip", Kubeconform::Value("--skip")),
+    ("strict", Kubeconform::Bool("--strict")),
+    ("summary", Kubeconform::Bool("--summary")),
+    ("verbose", Kubeconform::Bool("--verbose")),
+];
+
+#[derive(Clone, Copy)]
+enum Kubeconform {
+    /// A boolean flag: `-name`, `-name=true`, `-name=false`.
+    Bool(&'static str),
+    /// A flag with a value: `-name value` or `-name=value`.
+    Value(&'static str),
+}
+
+/// Rewrites kubeconform's single-dash long flags after `validate` into kbundle's, so a
+/// kubeconform command line works by renaming the binary. Short flags (`-o`, `-n`, `-v`),
+/// double-dash flags, values and everything after `--` pass unchanged; so does everything
+/// before the subcommand and every other subcommand.
+pub fn kubeconform_argv(argv: Vec<OsString>) -> Vec<OsString> {
+    let Some(at) = argv.iter().skip(1).position(|a| a == "validate") else {
+        return argv;
+    };
+    let at = at + 1;
+    let mut out: Vec<OsString> = argv[..=at].to_vec();
+    let mut rest = argv.into_iter().skip(at + 1);
+    while let Some(arg) = rest.next() {
+        if arg == "--" {
+            out.push(arg);
+            out.extend(rest.by_ref());
+            break;
+        }
+        let Some(text) = arg.to_str() else {
+            out.push(arg);
+            continue;
+        };
+        let Some(flag) = text.strip_prefix('-').filter(|f| !f.starts_with('-')) else {
+            out.push(arg);
+            continue;
+        };
+        let (name, value) = match flag.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (flag, None),
+        };
+        let Some((_, meaning)) = KUBECONFORM_FLAGS.iter().find(|(n, _)| *n == name) else {
+            out.push(arg);
+            continue;
+        };
+        match (*meaning, value) {
+            (Kubeconform::Bool(to), None | Some("true" | "1" | "t" | "T" | "TRUE" | "True")) => {
+                out.push(to.into())
+            }
+            (Kubeconform::Bool(_), Some(_)) => {} // `-strict=false`: as if not given
+            (Kubeconform::Value(to), Some(v)) => out.push(format!("{to}={v}").into()),
+            (Kubeconform::Value(to), None) => {
+                out.push(to.into());
+                // The value is the next argument, whatever it looks like (Go's rule).
+                if let Some(v) = rest.next() {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(args: &[&str]) -> Vec<String> {
+        kubeconform_argv(args.iter().map(OsString::from).collect())
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn single_dash_long_flags_become_kbundle_flags() {
+        assert_eq!(
+            rewrite(&[
+                "kbundle",
+                "validate",
+                "-summary",
+                "-strict",
+                "-output",
+                "json",
+                "-schema-location",
+                "-odd",
+                "-kubernetes-version=1.31.0",
+                "-skip",
+                "Secret",
+                "-verbose=false",
+                "-ignore-missing-schemas=true",
+                "-n",
+                "4",
+                "-o",
+                "text",
+                "-v",
+                "--summary",
+                "-debug",
+                "dir",
+                "--",
+                "-strict",
+            ]),
+            [
+                "kbundle",
+                "validate",
+                "--summary",
+                "--strict",
+                "--output",
+                "json",
+                "--schema-location",
+                "-odd",
+                "--kubernetes-version=1.31.0",
+                "--skip",
+                "Secret",
+                "--ignore-missing-schemas",
+                "-n",
+                "4",
+                "-o",
+                "text",
+                "-v",
+                "--summary",
+                "-vv",
+                "dir",
+                "--",
+                "-strict",
+            ]
+        );
+    }
+
+    #[test]
+    fn other_subcommands_are_left_alone() {
+        let args = ["kbundle", "push", "-strict", "dir"];
+        assert_eq!(rewrite(&args), args);
+    }
 }

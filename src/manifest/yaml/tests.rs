@@ -3,7 +3,7 @@ use serde_json::json;
 
 fn one(text: &str) -> Document {
     let mut s = parse_stream(text);
-    assert!(s.error.is_none(), "{:?}", s.error);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
     s.documents.remove(0)
 }
 
@@ -65,12 +65,16 @@ fn multi_document_streams_and_syntax_errors() {
     let s = parse_stream("a: 1\n---\n# only a comment\n---\nb: [\n");
     assert_eq!(s.documents.len(), 2);
     assert_eq!(s.documents[1].value, Value::Null);
-    let err = s.error.unwrap();
+    let err = s.errors[0].clone();
     assert_eq!(err.pos.line, 6);
 }
 
 fn error_of(text: &str) -> YamlProblem {
-    parse_stream(text).error.expect("an error")
+    parse_stream(text)
+        .errors
+        .into_iter()
+        .next()
+        .expect("an error")
 }
 
 #[test]
@@ -103,7 +107,7 @@ fn the_alias_budget_is_per_document() {
     doc.push_str("c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n");
     let stream = vec![doc; 20].join("---\n");
     let s = parse_stream(&stream);
-    assert!(s.error.is_none(), "{:?}", s.error);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
     assert_eq!(s.documents.len(), 20);
 }
 
@@ -130,7 +134,7 @@ fn anchors_nested_in_anchors_are_bounded() {
 #[test]
 fn nesting_is_bounded_for_block_and_flow() {
     let ok = "- ".repeat(MAX_DEPTH) + "x\n";
-    assert!(parse_stream(&ok).error.is_none());
+    assert!(parse_stream(&ok).errors.is_empty());
     let e = error_of(&("- ".repeat(MAX_DEPTH + 1) + "x\n"));
     assert_eq!(e.pos, Pos::new(1, 2 * MAX_DEPTH + 1));
     assert!(
@@ -143,4 +147,58 @@ fn nesting_is_bounded_for_block_and_flow() {
     // 50,000 levels: refused at the limit, and nothing built is deep enough to hurt.
     let e = error_of(&"- ".repeat(50_000));
     assert!(e.message.starts_with("nesting deeper"), "{}", e.message);
+}
+
+#[test]
+fn flow_sequence_closed_at_the_key_column_like_go_yaml() {
+    // Accepted by go-yaml v3 (kubectl, kustomize); refused by the YAML 1.2 rules saphyr follows.
+    let text = "spec:\n  args: [\n    \"a\",\n    \"b\"\n  ]\n  x: [1,\n2]\nafter: z\n";
+    let d = one(text);
+    assert_eq!(
+        d.value,
+        json!({"spec":{"args":["a","b"],"x":[1,2]},"after":"z"})
+    );
+    // Columns still point into the file as written.
+    assert_eq!(
+        d.positions.locate(&d.value, "/spec/x/1").unwrap().value,
+        Pos::new(7, 1)
+    );
+    assert_eq!(
+        d.positions.locate(&d.value, "/after").unwrap().key,
+        Some(Pos::new(8, 1))
+    );
+}
+
+#[test]
+fn quoted_scalar_continued_at_column_one_like_go_yaml() {
+    let text = "metadata:\n  annotations:\n    d: \"foo\nbar \\\"q\\\"\n  baz\"\n    s: 'it''s\nok'\n  name: nm\n";
+    let d = one(text);
+    assert_eq!(
+        d.value,
+        json!({"metadata":{"annotations":{"d":"foo bar \"q\" baz","s":"it's ok"},"name":"nm"}})
+    );
+    assert_eq!(
+        d.positions.locate(&d.value, "/metadata/name").unwrap().key,
+        Some(Pos::new(8, 3))
+    );
+}
+
+#[test]
+fn mis_indented_block_keys_stay_errors() {
+    // Not a flow collection: go-yaml refuses this too, so no repair may hide it.
+    let s = parse_stream("a:\n    b: 1\n  c: 2\n");
+    assert_eq!(s.errors.len(), 1, "{:?}", s.documents);
+}
+
+#[test]
+fn documents_after_a_broken_one_are_still_read() {
+    let text = "a: 1\n---\nb: [\n---\nc: 3\n---\nd: : :\n---\ne: 5\n";
+    let s = parse_stream(text);
+    let values: Vec<_> = s.documents.iter().map(|d| d.value.clone()).collect();
+    assert_eq!(values, vec![json!({"a":1}), json!({"c":3}), json!({"e":5})]);
+    assert_eq!(s.errors.len(), 2);
+    assert!(s.errors[0].message.contains("document 2"), "{:?}", s.errors);
+    assert!(s.errors[1].message.contains("document 4"), "{:?}", s.errors);
+    assert_eq!(s.errors[1].pos.line, 7);
+    assert_eq!(s.documents[2].start, Pos::new(9, 1));
 }

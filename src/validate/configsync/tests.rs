@@ -3,7 +3,7 @@ use crate::manifest::{parse_stream, resources_of};
 
 fn resource(yaml: &str) -> Resource {
     let stream = parse_stream(yaml);
-    assert!(stream.error.is_none(), "{:?}", stream.error);
+    assert!(stream.errors.is_empty(), "{:?}", stream.errors);
     let mut resources = stream.documents.into_iter().flat_map(resources_of);
     resources.next().expect("a resource")
 }
@@ -163,6 +163,11 @@ fn reserved_annotations_and_labels() {
 
 #[test]
 fn identity_and_collision() {
+    let place = layout::Place {
+        root: "repo".into(),
+        namespace: None,
+    };
+    let identity = |r: &Resource| identity(r, &place, None);
     let web = resource(
         "kind: Deployment\napiVersion: apps/v1\nmetadata:\n  name: web\n  namespace: prod\n",
     );
@@ -184,6 +189,21 @@ fn identity_and_collision() {
     assert_eq!(identity(&resource(generated)), None);
     let kindless = "apiVersion: v1\nmetadata:\n  name: c\n";
     assert_eq!(identity(&resource(kindless)), None);
+
+    // A namespace folder of a hierarchical repository gives its namespace; selectors count.
+    let folder = layout::Place {
+        root: "repo".into(),
+        namespace: Some("shop".into()),
+    };
+    let cm = resource("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+    assert_eq!(
+        super::identity(&cm, &folder, None).unwrap().namespace,
+        "shop"
+    );
+    let selected = resource(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n    configmanagement.gke.io/cluster-selector: prod\n",
+    );
+    assert_ne!(identity(&cm), identity(&selected));
 }
 
 #[test]

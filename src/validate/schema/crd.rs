@@ -77,7 +77,11 @@ pub fn versions(crd: &Value) -> Result<Vec<CrdVersion>, String> {
 /// Converts an `openAPIV3Schema` into a JSON schema for the whole object. With `strict`,
 /// objects that list their properties refuse others, except where the CRD preserves
 /// unknown fields.
-pub fn to_json_schema(openapi: &Value, strict: bool) -> Value {
+///
+/// `object_meta` is the URI of the ObjectMeta schema: the API server checks a custom
+/// resource's `metadata` as ObjectMeta whatever the CRD declares (a CRD may only narrow
+/// `name` and `generateName`), so `metadata` is ObjectMeta plus what the CRD adds.
+pub fn to_json_schema(openapi: &Value, strict: bool, object_meta: &str) -> Value {
     let mut schema = convert(openapi, strict);
     if let Value::Object(map) = &mut schema {
         // The API server always accepts these, even when the CRD does not list them.
@@ -88,9 +92,21 @@ pub fn to_json_schema(openapi: &Value, strict: bool) -> Value {
             props
                 .entry("kind")
                 .or_insert_with(|| json!({"type": "string"}));
-            props
-                .entry("metadata")
-                .or_insert_with(|| json!({"type": "object"}));
+            let meta = json!({"$ref": object_meta});
+            let declared = openapi.pointer("/properties/metadata").map(|m| {
+                // Without strictness: ObjectMeta decides which fields exist.
+                let mut m = convert(m, false);
+                if let Value::Object(o) = &mut m {
+                    o.remove("additionalProperties");
+                    o.remove("type");
+                }
+                m
+            });
+            let metadata = match declared {
+                Some(Value::Object(d)) if !d.is_empty() => json!({"allOf": [meta, d]}),
+                _ => meta,
+            };
+            props.insert("metadata".into(), metadata);
         }
     }
     schema
@@ -191,11 +207,31 @@ fn convert(node: &Value, strict: bool) -> Value {
 mod tests {
     use super::*;
 
+    /// Compiles with a stand-in ObjectMeta at `#/$defs/meta`.
     fn compile(schema: &Value) -> jsonschema::Validator {
+        let mut schema = schema.clone();
+        schema["$defs"] =
+            json!({"meta": {"type": "object", "properties": {"name": {"type": "string"}}}});
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
-            .build(schema)
+            .build(&schema)
             .unwrap()
+    }
+
+    #[test]
+    fn metadata_is_object_meta_narrowed_by_the_crd() {
+        let openapi = json!({"type": "object", "properties": {"metadata": {"type": "object",
+            "properties": {"name": {"type": "string", "maxLength": 5}}}}});
+        let schema = to_json_schema(&openapi, true, "#/$defs/meta");
+        assert_eq!(
+            schema["properties"]["metadata"]["allOf"][0]["$ref"],
+            "#/$defs/meta"
+        );
+        let v = compile(&schema);
+        // Declared by ObjectMeta's stand-in, not by the CRD: strictness comes from ObjectMeta.
+        assert!(v.is_valid(&json!({"metadata": {"name": "abc", "labels": {"a": "b"}}})));
+        assert!(!v.is_valid(&json!({"metadata": {"name": "abcdefgh"}})));
+        assert!(!v.is_valid(&json!({"metadata": {"name": 1}})));
     }
 
     #[test]
@@ -216,7 +252,7 @@ mod tests {
                 }
             }
         });
-        let v = compile(&to_json_schema(&openapi, true));
+        let v = compile(&to_json_schema(&openapi, true, "#/$defs/meta"));
         let ok = json!({"apiVersion": "x/v1", "kind": "X", "metadata": {"name": "a"},
             "spec": {"port": "http", "note": null, "free": {"b": 1},
                      "template": {"apiVersion": "v1", "kind": "Pod", "spec": {}}}});
@@ -231,7 +267,7 @@ mod tests {
         assert!(!v.is_valid(&json!({"spec": {"port": 1.5}})));
         assert!(!v.is_valid(&json!({"spec": {"template": {"kind": "Pod"}}})));
         assert!(!v.is_valid(&json!({"spec": {"unknown": 1}})));
-        let lax = compile(&to_json_schema(&openapi, false));
+        let lax = compile(&to_json_schema(&openapi, false, "#/$defs/meta"));
         assert!(lax.is_valid(&json!({"spec": {"unknown": 1}})));
     }
 

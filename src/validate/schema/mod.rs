@@ -37,6 +37,8 @@ pub struct SchemaOptions {
 pub struct Schema {
     pub validator: jsonschema::Validator,
     pub source: String,
+    /// The CRD's CEL rules (`x-kubernetes-validations`), compiled once.
+    pub rules: Vec<crate::validate::cel::Rule>,
 }
 
 /// The outcome of looking a kind up.
@@ -48,9 +50,12 @@ pub enum Lookup {
     Failed(Arc<str>),
 }
 
-const CONFIGSYNC_CRDS: [&str; 2] = [
+const CONFIGSYNC_CRDS: [&str; 5] = [
     include_str!("../../../schemas/configsync/rootsync-crd.yaml"),
     include_str!("../../../schemas/configsync/reposync-crd.yaml"),
+    include_str!("../../../schemas/configsync/selector-crds.yaml"),
+    include_str!("../../../schemas/configsync/hierarchy-crds.yaml"),
+    include_str!("../../../schemas/configsync/repo-crd.yaml"),
 ];
 
 /// Resolves kinds to compiled schemas: CRDs first, then each location in order. Each kind
@@ -141,11 +146,7 @@ impl SchemaStore {
         let strict = self.options.strict;
         if let Some(c) = self.crds.get(gvk) {
             let source = format!("CustomResourceDefinition for {}", gvk.api_version());
-            return self.compile(
-                crd::to_json_schema(&c.openapi, strict),
-                &crd_uri(gvk),
-                source,
-            );
+            return self.compile_crd(c, source);
         }
         for location in &self.options.locations {
             let found = match location {
@@ -160,6 +161,21 @@ impl SchemaStore {
             }
         }
         Lookup::Missing
+    }
+
+    /// The embedded ObjectMeta of the version in use (the newest embedded one for versions
+    /// served from elsewhere: ObjectMeta has not changed in years).
+    fn object_meta_uri(&self) -> String {
+        let minor = self
+            .options
+            .version
+            .embedded_minor()
+            .unwrap_or(*embedded::MINORS.end());
+        let suffix = if self.options.strict { "-strict" } else { "" };
+        format!(
+            "{}v1.{minor}.0{suffix}/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+            embedded::BASE_URI
+        )
     }
 
     fn embedded(&self, gvk: &Gvk) -> Lookup {
@@ -177,14 +193,13 @@ impl SchemaStore {
                 return self.compile(schema, &uri, source);
             }
         }
-        if gvk.group == "configsync.gke.io" {
+        if matches!(
+            gvk.group.as_str(),
+            "configsync.gke.io" | "configmanagement.gke.io"
+        ) {
             if let Some(c) = self.configsync().get(gvk) {
                 let source = format!("embedded Config Sync CRD for {}", gvk.api_version());
-                return self.compile(
-                    crd::to_json_schema(&c.openapi, strict),
-                    &crd_uri(gvk),
-                    source,
-                );
+                return self.compile_crd(c, source);
             }
         }
         Lookup::Missing
@@ -211,6 +226,26 @@ impl SchemaStore {
         }
     }
 
+    /// A CRD version's schema and its CEL rules.
+    fn compile_crd(&self, c: &CrdVersion, source: String) -> Lookup {
+        let schema = crd::to_json_schema(&c.openapi, self.options.strict, &self.object_meta_uri());
+        let found = self.compile(schema, &crd_uri(&c.gvk), source);
+        match found {
+            Lookup::Found(schema) => {
+                let owner = format!("{} {}", schema.source, c.gvk.kind);
+                let rules = crate::validate::cel::compile(&c.openapi, &owner);
+                match Arc::try_unwrap(schema) {
+                    Ok(mut s) => {
+                        s.rules = rules;
+                        Lookup::Found(Arc::new(s))
+                    }
+                    Err(shared) => Lookup::Found(shared),
+                }
+            }
+            other => other,
+        }
+    }
+
     fn compile(&self, mut schema: Value, uri: &str, source: String) -> Lookup {
         formats::bound_integer_formats(&mut schema);
         let built = jsonschema::options()
@@ -219,7 +254,11 @@ impl SchemaStore {
             .with_base_uri(uri)
             .build(&schema);
         match built {
-            Ok(validator) => Lookup::Found(Arc::new(Schema { validator, source })),
+            Ok(validator) => Lookup::Found(Arc::new(Schema {
+                validator,
+                source,
+                rules: Vec::new(),
+            })),
             Err(e) => Lookup::Failed(format!("schema {source} could not be compiled: {e}").into()),
         }
     }

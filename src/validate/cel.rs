@@ -1,0 +1,336 @@
+//! CEL validation rules of CRDs (`x-kubernetes-validations`), evaluated as the API server
+//! does on create: `rule` with `self` bound to the field, `message` or `messageExpression`,
+//! `fieldPath`, `reason`.
+//!
+//! Built on the `cel` crate with CEL's standard library and its strings, lists and math
+//! extensions. Rules are compiled once, when their CRD's schema is first needed. A rule that
+//! does not compile, or calls a function the interpreter lacks (some of Kubernetes' own CEL
+//! libraries: quantity, url, ip, format, isSorted...), is a warning that names the CRD and the
+//! rule: never a silent pass. Transition rules (`oldSelf`) need the object already in the
+//! cluster, so they are left out with a note.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use cel::{Context, Env, ExecutionError, Program, Value as Cel};
+use serde_json::Value;
+
+use crate::manifest::{Resource, escape_pointer};
+use crate::report::Problem;
+
+/// One compiled rule and where it applies.
+pub struct Rule {
+    /// Path of the schema node the rule sits on: property names, `*` for items and map
+    /// values.
+    path: Vec<String>,
+    source: String,
+    program: Program,
+    message: Option<String>,
+    message_expression: Option<Program>,
+    field_path: Option<String>,
+    reason: Option<String>,
+    /// What the rules belong to (`CustomResourceDefinition for example.com/v1 Widget`).
+    owner: Arc<str>,
+    /// Whether an evaluation problem was already reported: once per rule and run.
+    warned: AtomicBool,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule").field("rule", &self.source).finish()
+    }
+}
+
+fn env() -> Arc<Env> {
+    static ENV: OnceLock<Arc<Env>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Env::stdlib();
+        // Kubernetes enables the strings, lists and math extensions; what is missing shows
+        // as an unsupported function when a rule calls it.
+        for extension in [
+            cel::extensions::strings as fn(&mut Env) -> _,
+            cel::extensions::lists,
+            cel::extensions::math,
+        ] {
+            if let Err(e) = env.add_extension(extension) {
+                tracing::debug!("CEL extension not added: {e:?}");
+            }
+        }
+        Arc::new(env)
+    })
+    .clone()
+}
+
+/// Compiles every `x-kubernetes-validations` rule of an `openAPIV3Schema`. Rules that cannot
+/// run are reported (warnings) and left out.
+pub fn compile(openapi: &Value, owner: &str) -> Vec<Rule> {
+    let owner: Arc<str> = Arc::from(owner);
+    let mut out = Vec::new();
+    walk(openapi, &mut Vec::new(), &owner, &mut out);
+    out
+}
+
+fn walk(node: &Value, path: &mut Vec<String>, owner: &Arc<str>, out: &mut Vec<Rule>) {
+    let Value::Object(map) = node else {
+        return;
+    };
+    if let Some(Value::Array(rules)) = map.get("x-kubernetes-validations") {
+        for rule in rules {
+            if let Some(r) = compile_rule(rule, path, owner) {
+                out.push(r);
+            }
+        }
+    }
+    if let Some(Value::Object(props)) = map.get("properties") {
+        for (name, child) in props {
+            path.push(name.clone());
+            walk(child, path, owner, out);
+            path.pop();
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(child @ Value::Object(_)) = map.get(key) {
+            path.push("*".to_owned());
+            walk(child, path, owner, out);
+            path.pop();
+        }
+    }
+}
+
+fn compile_rule(rule: &Value, path: &[String], owner: &Arc<str>) -> Option<Rule> {
+    let text = |k: &str| rule.get(k).and_then(Value::as_str).map(str::to_owned);
+    let source = text("rule")?;
+    let at = if path.is_empty() {
+        "the root".to_owned()
+    } else {
+        format!(".{}", path.join("."))
+    };
+    let env = env();
+    let program = match env.compile(&source) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(
+                "{owner}: CEL rule {source:?} at {at} does not compile here ({e}); it is not checked"
+            );
+            return None;
+        }
+    };
+    if program.references().has_variable("oldSelf") {
+        tracing::info!(
+            "{owner}: CEL transition rule {source:?} at {at} compares with the object in the cluster (oldSelf); not checked offline"
+        );
+        return None;
+    }
+    let message_expression = text("messageExpression").and_then(|m| env.compile(&m).ok());
+    Some(Rule {
+        path: path.to_vec(),
+        source,
+        program,
+        message: text("message"),
+        message_expression,
+        field_path: text("fieldPath"),
+        reason: text("reason"),
+        owner: owner.clone(),
+        warned: AtomicBool::new(false),
+    })
+}
+
+/// The JSON value as a CEL value.
+fn to_cel(value: &Value) -> Cel {
+    match value {
+        Value::Null => Cel::Null,
+        Value::Bool(b) => Cel::Bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Cel::Int(i),
+            (None, Some(u)) => Cel::UInt(u),
+            _ => Cel::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        Value::String(s) => Cel::String(Arc::new(s.clone())),
+        Value::Array(items) => Cel::List(Arc::new(items.iter().map(to_cel).collect())),
+        Value::Object(map) => {
+            let entries: std::collections::HashMap<String, Cel> =
+                map.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+            Cel::Map(entries.into())
+        }
+    }
+}
+
+/// Every value at a rule's path in an object, with its JSON pointer.
+fn instances<'v>(root: &'v Value, path: &[String]) -> Vec<(String, &'v Value)> {
+    let mut current = vec![(String::new(), root)];
+    for segment in path {
+        let mut next = Vec::new();
+        for (pointer, value) in current {
+            match (segment.as_str(), value) {
+                ("*", Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        next.push((format!("{pointer}/{i}"), item));
+                    }
+                }
+                ("*", Value::Object(map)) => {
+                    for (k, v) in map {
+                        next.push((format!("{pointer}/{}", escape_pointer(k)), v));
+                    }
+                }
+                (name, Value::Object(map)) => {
+                    if let Some(v) = map.get(name) {
+                        next.push((format!("{pointer}/{}", escape_pointer(name)), v));
+                    }
+                }
+                _ => {}
+            }
+        }
+        current = next;
+    }
+    // The API server does not run rules on absent or null fields.
+    current.retain(|(_, v)| !v.is_null());
+    current
+}
+
+/// `fieldPath` (`.spec.replicas`, `.items[0]`, `['a.b']`) as a JSON pointer suffix.
+fn field_pointer(field_path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = field_path;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            out.push('/');
+            out.push_str(&escape_pointer(&r[..end]));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').unwrap_or(r.len());
+            let key = r[..end].trim_matches(['\'', '"']);
+            out.push('/');
+            out.push_str(&escape_pointer(key));
+            rest = r.get(end + 1..).unwrap_or("");
+        } else {
+            break;
+        }
+    }
+    out
+}
+
+/// Runs the rules on one object: a failed rule is a problem at its field.
+pub fn check(rules: &[Rule], resource: &Resource) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if rules.is_empty() {
+        return out;
+    }
+    let env = env();
+    for rule in rules {
+        for (pointer, value) in instances(&resource.value, &rule.path) {
+            let mut context = Context::with_env(env.clone());
+            context.add_variable_from_value("self", to_cel(value));
+            match rule.program.execute(&context) {
+                Ok(Cel::Bool(true)) => {}
+                Ok(Cel::Bool(false)) => out.push(failure(rule, &context, &pointer, resource)),
+                Ok(other) => rule.warn_once(&format!("gives {other:?}, not a bool")),
+                Err(e) => match e {
+                    // A missing field the rule reads without has(): the API server fails the
+                    // object too ("no such key").
+                    ExecutionError::NoSuchKey(key) => out.push(failure_with(
+                        rule,
+                        format!("{} (no such key: {key})", rule_message(rule, None)),
+                        &pointer,
+                        resource,
+                    )),
+                    other => rule.warn_once(&format!("cannot be evaluated here: {other}")),
+                },
+            }
+        }
+    }
+    out
+}
+
+impl Rule {
+    fn warn_once(&self, what: &str) {
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "{}: CEL rule {:?} {what}; it is not checked",
+                self.owner,
+                self.source
+            );
+        }
+    }
+}
+
+fn rule_message(rule: &Rule, context: Option<&Context>) -> String {
+    if let (Some(expression), Some(context)) = (&rule.message_expression, context) {
+        if let Ok(Cel::String(s)) = expression.execute(context) {
+            return s.to_string();
+        }
+    }
+    match &rule.message {
+        Some(m) if !m.is_empty() => m.clone(),
+        _ => format!("failed rule: {}", rule.source),
+    }
+}
+
+fn failure(rule: &Rule, context: &Context, pointer: &str, resource: &Resource) -> Problem {
+    failure_with(rule, rule_message(rule, Some(context)), pointer, resource)
+}
+
+fn failure_with(rule: &Rule, message: String, pointer: &str, resource: &Resource) -> Problem {
+    let mut at = pointer.to_owned();
+    if let Some(field) = &rule.field_path {
+        at.push_str(&field_pointer(field));
+    }
+    let location = resource.locate(&at);
+    let reason = match rule.reason.as_deref() {
+        Some(r) if r != "FieldValueInvalid" => format!(" ({r})"),
+        _ => String::new(),
+    };
+    Problem {
+        path: at,
+        msg: format!("{message}{reason}"),
+        line: location.value.line,
+        column: location.value.column,
+        code: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn field_paths_become_pointers() {
+        assert_eq!(field_pointer(".spec.replicas"), "/spec/replicas");
+        assert_eq!(field_pointer(".a['b.c'][0]"), "/a/b.c/0");
+    }
+
+    #[test]
+    fn rules_compile_once_and_find_their_fields() {
+        let openapi = json!({"type": "object", "properties": {"spec": {"type": "object",
+            "x-kubernetes-validations": [
+                {"rule": "self.min <= self.max", "message": "min must not exceed max"},
+                {"rule": "self.min == oldSelf.min"},
+                {"rule": "self.(("}
+            ],
+            "properties": {"ports": {"type": "array", "items": {"type": "object",
+                "x-kubernetes-validations": [{"rule": "self.port > 0 && self.port < 65536",
+                    "messageExpression": "'port ' + string(self.port) + ' is out of range'"}]}}}}}});
+        let rules = compile(&openapi, "test");
+        // The transition rule and the broken one are left out.
+        assert_eq!(rules.len(), 2);
+        assert_eq!(rules[1].path, ["spec", "ports", "*"]);
+        let value = json!({"spec": {"min": 3, "max": 2, "ports": [{"port": 80}, {"port": 70000}]}});
+        let doc = crate::manifest::parse_stream(&serde_json::to_string(&value).unwrap())
+            .documents
+            .remove(0);
+        let resource = crate::manifest::resources_of(doc).remove(0);
+        let problems = check(&rules, &resource);
+        let found: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|p| (p.path.as_str(), p.msg.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("/spec", "min must not exceed max"),
+                ("/spec/ports/1", "port 70000 is out of range"),
+            ]
+        );
+    }
+}
