@@ -192,7 +192,7 @@ fn promote_within_and_across_repositories_with_password_stdin() {
         format!("{}/proj/prod/app:v1", registry.addr),
     ] {
         let before = registry.tokens.count();
-        let mut promote = vec!["promote", &src, &dst, "--key", "cosign.pub"];
+        let mut promote = vec!["promote", "-vv", &src, &dst, "--key", "cosign.pub"];
         promote.extend(login);
         let run = kbundle(d, &promote, &format!("{TOKEN}\n"));
         ok(&run);
@@ -220,6 +220,9 @@ fn promote_within_and_across_repositories_with_password_stdin() {
                 has("proj/staging/app", "pull") && has("proj/prod/app", "push")
             });
             assert!(mount.is_some(), "no mount token: {:?}", &issued[before..]);
+            // and the registry took it: the blobs were mounted, not copied through kbundle.
+            let mounted = run.stderr.matches("mounted sha256:").count();
+            assert!(mounted >= 2, "{mounted} blobs mounted:\n{}", run.stderr);
         }
     }
 }
@@ -279,10 +282,15 @@ fn push_without_push_scope_names_the_repository_and_the_permission_and_writes_no
         "{}",
         run.stderr
     );
-    let last = run.stderr.lines().last().unwrap_or_default();
+    let error = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("kbundle: error"))
+        .unwrap_or_default();
     assert!(
-        !last.contains("{\"errors\"") && last.contains("grant"),
-        "not what to grant: {last}"
+        !error.contains("{\"errors\"") && error.contains("grant"),
+        "not what to grant: {error}\n{}",
+        run.stderr
     );
     no_leak(&registry, &run);
     assert!(inspect(&image, Some(TOKEN)).is_none(), "a tag was written");

@@ -2,10 +2,12 @@
 //! layout folder, behind one small interface, so every command works offline too.
 
 pub mod blob;
+pub mod denied;
 pub mod layout;
 pub mod reference;
 pub mod referrers;
 pub mod registry;
+mod token;
 
 use indicatif::ProgressBar;
 use oci_client::RegistryOperation;
@@ -105,8 +107,24 @@ impl Store {
     }
 
     fn remote(&self, e: OciDistributionError) -> OciError {
+        self.remote_as(e, denied::Access::Pull)
+    }
+
+    /// `access`: what the request needed, for the words when the registry refuses it.
+    fn remote_as(&self, e: OciDistributionError, access: denied::Access) -> OciError {
         const LOG_IN: &str =
             "log in (docker login, a credential helper, or --username with --password-stdin)";
+        if let (Store::Registry(r), Some(said)) = (self, denied::refusal(&e)) {
+            return OciError::Remote {
+                image: self.name(),
+                message: denied::explain(
+                    r.reference().resolve_registry(),
+                    r.reference().repository(),
+                    access,
+                    &said,
+                ),
+            };
+        }
         let message = match &e {
             // Our own messages (a credential refresh that failed, a bad digest) are complete.
             OciDistributionError::GenericError(Some(m)) => m.clone(),
@@ -146,7 +164,10 @@ impl Store {
 
     pub async fn put_blob(&self, digest: &Digest, data: &[u8]) -> Result<(), OciError> {
         match self {
-            Store::Registry(r) => r.put_blob(digest, data).await.map_err(|e| self.remote(e)),
+            Store::Registry(r) => r
+                .put_blob(digest, data)
+                .await
+                .map_err(|e| self.remote_as(e, denied::Access::Push)),
             Store::Layout { layout, .. } => Ok(layout.put_blob(digest, data)?),
         }
     }
@@ -181,7 +202,7 @@ impl Store {
             Store::Registry(r) => r
                 .put_manifest(manifest, media_type, &digest, tag)
                 .await
-                .map_err(|e| self.remote(e))?,
+                .map_err(|e| self.remote_as(e, denied::Access::Push))?,
             Store::Layout { layout, .. } => {
                 layout.put_manifest(manifest, media_type, tag)?;
             }
@@ -237,6 +258,7 @@ impl Store {
                 && to.mount_blob(from.reference(), digest).await
                 && self.has_blob(digest).await?
             {
+                tracing::debug!("mounted {digest} from {}", from.reference().repository());
                 return Ok(());
             }
         }
