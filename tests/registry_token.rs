@@ -347,3 +347,62 @@ fn no_token_in_output_at_vvv() {
         no_leak(&registry, &run);
     }
 }
+
+#[test]
+fn fake_workload_identity_publish_reaches_the_registry_through_its_token_service() {
+    use google_fake::{ACCESS_TOKEN, Behaviour, GoogleFake, PROVIDER, REQUEST_TOKEN, SERVICE_ACCOUNT};
+    // GitHub's OIDC token → STS → IAM generateAccessToken → the registry's token service, which
+    // accepts exactly the access token IAM issued.
+    let fake = GoogleFake::start(Behaviour::default());
+    let registry = TokenRegistry::start(Policy::writer(ACCESS_TOKEN));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    keys(d);
+    let key = d.join("cosign.key");
+    let image = format!("{}/proj/repo/published:v1", registry.addr);
+    let request_url = fake.oidc_request_url();
+    let (code, stdout, stderr) = google_cli::kbundle(
+        &[
+            "publish",
+            "-vvv",
+            &examples_arg(),
+            "--image",
+            &image,
+            "--key",
+            key.to_str().expect("utf-8"),
+            "--workload-identity-provider",
+            PROVIDER,
+            "--service-account",
+            SERVICE_ACCOUNT,
+            "--sts-endpoint",
+            &fake.url,
+            "--iamcredentials-endpoint",
+            &fake.url,
+        ],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", &request_url),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
+            ("COSIGN_PASSWORD", "pw"),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    google_cli::assert_no_tokens(&stdout, &stderr);
+    let issued = secrets(&registry);
+    let issued: Vec<&str> = issued.iter().map(String::as_str).collect();
+    assert_no_secrets(&stdout, &stderr, &issued);
+    assert!(
+        registry
+            .tokens
+            .issued()
+            .iter()
+            .any(|i| i.login.as_deref() == Some(ACCESS_TOKEN)
+                && i.access.iter().any(|(_, a)| a.iter().any(|x| x == "push"))),
+        "no push token for the IAM access token"
+    );
+    // Pushed and signed: the registry serves both, and the signature verifies.
+    assert!(inspect(&image, Some(ACCESS_TOKEN)).is_some());
+    let mut verify = vec!["verify", &image, "--key", "cosign.pub"];
+    verify.extend(["--username", "oauth2accesstoken", "--password-stdin"]);
+    ok(&kbundle(d, &verify, ACCESS_TOKEN));
+}
