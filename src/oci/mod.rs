@@ -247,6 +247,19 @@ impl Store {
         }
     }
 
+    /// Whether `tag` already names the manifest `digest` (false when unsure or untagged).
+    async fn tag_names(&self, tag: Option<&str>, digest: &Digest) -> bool {
+        let Some(tag) = tag else {
+            return false;
+        };
+        match self {
+            Store::Registry(r) => r.tag_digest(tag).await.as_deref() == Some(digest.as_str()),
+            Store::Layout { layout, .. } => {
+                matches!(layout.manifest(tag), Ok((d, _, _)) if d == *digest)
+            }
+        }
+    }
+
     /// Copies a blob from another store, by cross-repository mount when both are
     /// repositories of the same registry, else by download and upload.
     pub async fn copy_blob_from(&self, source: &Store, digest: &Digest) -> Result<(), OciError> {
@@ -275,28 +288,49 @@ pub struct PushStats {
     pub bytes: u64,
 }
 
-/// Pushes an artifact: blobs the store lacks, then the manifest, then the tag.
+/// Pushes an artifact: blobs the store lacks (asked about all at once, uploaded
+/// concurrently), then the manifest, then the tag. Nothing is written when the tag already
+/// names this manifest and every blob is there.
 pub async fn push(
     store: &Store,
     artifact: &Artifact,
     tag: Option<&str>,
     progress: &ProgressBar,
 ) -> Result<(Digest, PushStats), OciError> {
+    use futures_util::future::{join, try_join_all};
     store.login(RegistryOperation::Push).await?;
     let mut stats = PushStats::default();
     let blobs: Vec<_> = std::iter::once(&artifact.config)
         .chain(&artifact.layers)
         .collect();
     progress.set_length(blobs.iter().map(|b| b.data.len() as u64).sum());
-    for blob in blobs {
-        if store.has_blob(&blob.digest).await? {
-            stats.already_there += 1;
-        } else {
-            store.put_blob(&blob.digest, &blob.data).await?;
-            stats.uploaded += 1;
-            stats.bytes += blob.data.len() as u64;
-        }
+    let manifest_digest = Digest::of(&artifact.manifest);
+    let (present, tagged) = join(
+        try_join_all(blobs.iter().map(|b| store.has_blob(&b.digest))),
+        store.tag_names(tag, &manifest_digest),
+    )
+    .await;
+    let present = present?;
+    let missing: Vec<_> = blobs
+        .iter()
+        .zip(&present)
+        .filter(|(_, there)| !**there)
+        .map(|(b, _)| *b)
+        .collect();
+    for blob in blobs.iter().zip(&present).filter(|(_, there)| **there) {
+        stats.already_there += 1;
+        progress.inc(blob.0.data.len() as u64);
+    }
+    try_join_all(missing.iter().map(|blob| async move {
+        store.put_blob(&blob.digest, &blob.data).await?;
         progress.inc(blob.data.len() as u64);
+        Ok::<_, OciError>(())
+    }))
+    .await?;
+    stats.uploaded = missing.len();
+    stats.bytes = missing.iter().map(|b| b.data.len() as u64).sum();
+    if tagged && missing.is_empty() {
+        return Ok((manifest_digest, stats));
     }
     let digest = store
         .put_manifest(&artifact.manifest, crate::bundle::MANIFEST_MEDIA_TYPE, tag)

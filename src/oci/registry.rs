@@ -153,7 +153,18 @@ impl Registry {
     /// Logs in for an operation (answers the registry's Basic or Bearer challenge).
     pub async fn login(&self, operation: RegistryOperation) -> Result<(), OciDistributionError> {
         let (client, auth) = self.session().await?;
-        retry(|| client.auth(&self.reference, &auth, operation)).await?;
+        let token = retry(|| client.auth(&self.reference, &auth, operation)).await?;
+        if let (Some(token), RegistryOperation::Push) = (token, operation) {
+            // A push token has pull too; without this, the first HEAD of a push (a pull
+            // operation to oci-client) would fetch another token.
+            client
+                .auth(
+                    &self.reference,
+                    &RegistryAuth::Bearer(token),
+                    RegistryOperation::Pull,
+                )
+                .await?;
+        }
         let mut session = self.session.lock().await;
         if !session.logged_in.contains(&operation) {
             session.logged_in.push(operation);
@@ -237,6 +248,17 @@ impl Registry {
             retry(|| client.push_manifest_raw(&by_tag, body.clone(), content_type.clone())).await?;
         }
         Ok(())
+    }
+
+    /// The digest `tag` of this repository names, if any (a HEAD request).
+    pub async fn tag_digest(&self, tag: &str) -> Option<String> {
+        let reference = Reference::with_tag(
+            self.reference.registry().to_owned(),
+            self.reference.repository().to_owned(),
+            tag.to_owned(),
+        );
+        let (client, auth) = self.session().await.ok()?;
+        client.fetch_manifest_digest(&reference, &auth).await.ok()
     }
 
     /// The manifest the reference names: (digest, media type, bytes).
