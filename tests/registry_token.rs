@@ -131,7 +131,14 @@ fn push_pull_sign_verify_for_each_artifact_kind() {
         let image = format!("{}/proj/repo/{kind}:v1", registry.addr);
         let pushed = kbundle(
             d,
-            &["push", &examples_arg(), "--image", &image, "--artifact", kind],
+            &[
+                "push",
+                &examples_arg(),
+                "--image",
+                &image,
+                "--artifact",
+                kind,
+            ],
             "",
         );
         ok(&pushed);
@@ -148,7 +155,11 @@ fn push_pull_sign_verify_for_each_artifact_kind() {
             &["pull", &image, "-o", out.to_str().expect("utf-8")],
             "",
         ));
-        assert!(out.join("namespaces").exists() || std::fs::read_dir(&out).is_ok());
+        assert_eq!(
+            std::fs::read(out.join("shop/deployment.yaml")).ok(),
+            std::fs::read(examples().join("shop/deployment.yaml")).ok(),
+            "{kind}: pulled tree differs"
+        );
         ok(&kbundle(d, &["sign", &image, "--key", "cosign.key"], ""));
         let verified = kbundle(d, &["verify", &image, "--key", "cosign.pub"], "");
         ok(&verified);
@@ -197,7 +208,11 @@ fn promote_within_and_across_repositories_with_password_stdin() {
         let run = kbundle(d, &promote, &format!("{TOKEN}\n"));
         ok(&run);
         no_leak(&registry, &run);
-        assert!(run.stdout.starts_with(dst.split_once(':').map_or("", |_| "")));
+        assert!(
+            run.stdout.starts_with(&format!("{dst}@sha256:")),
+            "{}",
+            run.stdout
+        );
         let src_manifest = inspect(&src, Some(TOKEN)).expect("source");
         let dst_manifest = inspect(&dst, Some(TOKEN)).expect("promoted tag");
         assert_eq!(src_manifest, dst_manifest);
@@ -236,7 +251,11 @@ fn anonymous_pull_of_a_public_repository_uses_an_anonymous_token() {
     let d = dir.path();
     let image = format!("{}/public/app:v1", registry.addr);
     docker_login(d, &registry.addr, TOKEN);
-    ok(&kbundle(d, &["push", &examples_arg(), "--image", &image], ""));
+    ok(&kbundle(
+        d,
+        &["push", &examples_arg(), "--image", &image],
+        "",
+    ));
     std::fs::remove_dir_all(d.join("docker")).expect("log out");
 
     let before = registry.tokens.count();
@@ -255,11 +274,20 @@ fn anonymous_pull_of_a_public_repository_uses_an_anonymous_token() {
     // A private repository stays closed to the anonymous token.
     let private = format!("{}/proj/private:v1", registry.addr);
     docker_login(d, &registry.addr, TOKEN);
-    ok(&kbundle(d, &["push", &examples_arg(), "--image", &private], ""));
+    ok(&kbundle(
+        d,
+        &["push", &examples_arg(), "--image", &private],
+        "",
+    ));
     std::fs::remove_dir_all(d.join("docker")).expect("log out");
     let refused = kbundle(
         d,
-        &["pull", &private, "-o", d.join("p2").to_str().expect("utf-8")],
+        &[
+            "pull",
+            &private,
+            "-o",
+            d.join("p2").to_str().expect("utf-8"),
+        ],
         "",
     );
     assert_eq!(refused.code, 2, "{}", refused.stderr);
@@ -309,7 +337,11 @@ fn tokens_that_expire_during_the_run_are_fetched_again() {
     docker_login(d, &registry.addr, TOKEN);
     keys(d);
     let image = format!("{}/proj/repo/short:v1", registry.addr);
-    ok(&kbundle(d, &["push", &examples_arg(), "--image", &image], ""));
+    ok(&kbundle(
+        d,
+        &["push", &examples_arg(), "--image", &image],
+        "",
+    ));
     let after_push = registry.tokens.count();
     assert!(after_push >= 3, "push fetched only {after_push} tokens");
     ok(&kbundle(d, &["sign", &image, "--key", "cosign.key"], ""));
@@ -350,7 +382,9 @@ fn no_token_in_output_at_vvv() {
 
 #[test]
 fn fake_workload_identity_publish_reaches_the_registry_through_its_token_service() {
-    use google_fake::{ACCESS_TOKEN, Behaviour, GoogleFake, PROVIDER, REQUEST_TOKEN, SERVICE_ACCOUNT};
+    use google_fake::{
+        ACCESS_TOKEN, Behaviour, GoogleFake, PROVIDER, REQUEST_TOKEN, SERVICE_ACCOUNT,
+    };
     // GitHub's OIDC token → STS → IAM generateAccessToken → the registry's token service, which
     // accepts exactly the access token IAM issued.
     let fake = GoogleFake::start(Behaviour::default());

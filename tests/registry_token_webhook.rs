@@ -40,7 +40,14 @@ fn start_webhook(
     let mut child = Command::new(env!("CARGO_BIN_EXE_kbundle"))
         .current_dir(dir)
         .args(["-vvv", "webhook", "--listen", "127.0.0.1:0"])
-        .args(["--tls-cert", "tls.crt", "--tls-key", "tls.key", "--key", "keys"])
+        .args([
+            "--tls-cert",
+            "tls.crt",
+            "--tls-key",
+            "tls.key",
+            "--key",
+            "keys",
+        ])
         .env("DOCKER_CONFIG", docker)
         .env_remove("RUST_LOG")
         .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
@@ -106,15 +113,15 @@ async fn the_webhook_reads_signatures_through_registry_tokens() {
     let mut digest = String::new();
     for repo in ["signed", "unsigned"] {
         let image = format!("{r}/proj/kb/{repo}:v1");
-        let pushed = as_writer(&[
-            "push",
-            examples.to_str().expect("utf-8"),
-            "--image",
-            &image,
-        ]);
+        let pushed = as_writer(&["push", examples.to_str().expect("utf-8"), "--image", &image]);
         digest = pushed.rsplit_once('@').expect("REF@DIGEST").1.to_owned();
     }
-    as_writer(&["sign", &format!("{r}/proj/kb/signed:v1"), "--key", "cosign.key"]);
+    as_writer(&[
+        "sign",
+        &format!("{r}/proj/kb/signed:v1"),
+        "--key",
+        "cosign.key",
+    ]);
 
     let certs = Certs::new("kbundle");
     certs.install(d);

@@ -26,9 +26,10 @@ pub fn refusal(e: &OciDistributionError) -> Option<String> {
             Some(from_body(message))
         }
         OciDistributionError::RegistryError { envelope, .. }
-            if envelope.errors.iter().any(|e| {
-                matches!(e.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)
-            }) =>
+            if envelope
+                .errors
+                .iter()
+                .any(|e| matches!(e.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)) =>
         {
             Some(
                 envelope

@@ -66,7 +66,8 @@ pub fn fetch(base: &str, basic: Option<(&str, &str)>, scopes: &[String]) -> Opti
         request = request.query("scope", scope);
     }
     if let Some((user, password)) = basic {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         request = request.header("Authorization", format!("Basic {encoded}"));
     }
     let mut answer = match request.call() {

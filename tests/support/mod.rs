@@ -96,7 +96,11 @@ impl Registry {
         Registry::start_configured(storage, auth, "")
     }
 
-    fn start_configured(storage: Option<&Path>, auth: Option<(&str, &str)>, auth_yaml: &str) -> Registry {
+    fn start_configured(
+        storage: Option<&Path>,
+        auth: Option<(&str, &str)>,
+        auth_yaml: &str,
+    ) -> Registry {
         require("docker-registry");
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = storage.map_or_else(|| dir.path().join("data"), Path::to_path_buf);

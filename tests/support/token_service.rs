@@ -220,7 +220,11 @@ fn serve(mut stream: TcpStream, state: &State) {
     let (status, body) = if raw.method != "GET" || path != "/token" {
         (404, error("NOT_FOUND", "no such endpoint"))
     } else {
-        answer(state, query, raw.headers.get("authorization").map(String::as_str))
+        answer(
+            state,
+            query,
+            raw.headers.get("authorization").map(String::as_str),
+        )
     };
     let reason = match status {
         200 => "OK",
