@@ -8,6 +8,8 @@ mod google_cli;
 #[path = "support/google_fake.rs"]
 mod google_fake;
 mod support;
+// Both fakes read requests with support/http1.rs.
+#[allow(clippy::duplicate_mod)]
 #[path = "support/token_service.rs"]
 mod token_service;
 
@@ -19,9 +21,9 @@ use support::{assert_no_secrets, examples, skopeo};
 use token_service::{Grant, Policy, TokenRegistry};
 
 /// A Google access token as the metadata server or IAM would hand it out.
-const TOKEN: &str = "ya29.registry-token-test-writer-8c2d";
+const TOKEN: &str = "ya29.a0Kx7QzR3vN8mPw2LtY6";
 /// Another identity: may pull, not push.
-const READER: &str = "ya29.registry-token-test-reader-41f0";
+const READER: &str = "ya29.b1Jq4WcS9uE5hGd0FrT3";
 
 struct Run {
     code: i32,

@@ -15,9 +15,9 @@ use base64::Engine as _;
 use token_service::{Grant, Policy, TokenRegistry};
 use webhook_support::{Certs, client, kbundle, message, response, review};
 
-const WRITER: &str = "ya29.webhook-writer-token-6d1e";
+const WRITER: &str = "ya29.c2Hs8VnB5yK1oXe7QwZ4";
 /// What the webhook runs with: pull, nowhere push.
-const READER: &str = "ya29.webhook-reader-token-93aa";
+const READER: &str = "ya29.d3Mf6TpL0rA9jUc2NbG8";
 
 fn docker_config(dir: &Path, host: &str, token: &str) -> std::path::PathBuf {
     let auth =

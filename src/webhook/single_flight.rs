@@ -52,7 +52,6 @@ impl<V> SingleFlight<V> {
 }
 
 impl<V: Clone> SingleFlight<V> {
-
     /// `work()`'s value, or the value of the run of it already in flight for `key`.
     pub async fn run<F, Fut>(&self, key: &str, work: F) -> V
     where
