@@ -206,6 +206,11 @@ impl TokenRegistry {
     }
 }
 
+/// The signature part of a JWT: what makes it usable, and what a leak check looks for.
+pub fn signature(token: &str) -> String {
+    token.rsplit('.').next().unwrap_or(token).to_owned()
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
