@@ -248,6 +248,11 @@ impl Store {
         }
     }
 
+    /// Whether the credential is short-lived and refreshed during the run.
+    fn refreshes(&self) -> bool {
+        matches!(self, Store::Registry(r) if r.refreshes())
+    }
+
     /// Whether `tag` already names the manifest `digest` (false when unsure or untagged).
     async fn tag_names(&self, tag: Option<&str>, digest: &Digest) -> bool {
         let Some(tag) = tag else {
@@ -306,11 +311,23 @@ pub async fn push(
         .collect();
     progress.set_length(blobs.iter().map(|b| b.data.len() as u64).sum());
     let manifest_digest = Digest::of(&artifact.manifest);
-    let (present, tagged) = join(
-        try_join_all(blobs.iter().map(|b| store.has_blob(&b.digest))),
-        store.tag_names(tag, &manifest_digest),
-    )
-    .await;
+    // A short-lived credential is swapped (and the client with it) as it runs out: one
+    // request at a time then, so that none goes out with a credential already replaced.
+    let width = if store.refreshes() { 1 } else { 8 };
+    let (present, tagged) = if width == 1 {
+        let mut present = Vec::new();
+        for b in &blobs {
+            present.push(store.has_blob(&b.digest).await);
+        }
+        let present: Result<Vec<_>, _> = present.into_iter().collect();
+        (present, store.tag_names(tag, &manifest_digest).await)
+    } else {
+        join(
+            try_join_all(blobs.iter().map(|b| store.has_blob(&b.digest))),
+            store.tag_names(tag, &manifest_digest),
+        )
+        .await
+    };
     let present = present?;
     let missing: Vec<_> = blobs
         .iter()
@@ -322,12 +339,19 @@ pub async fn push(
         stats.already_there += 1;
         progress.inc(blob.0.data.len() as u64);
     }
-    try_join_all(missing.iter().map(|blob| async move {
-        store.put_blob(&blob.digest, &blob.data).await?;
-        progress.inc(blob.data.len() as u64);
-        Ok::<_, OciError>(())
-    }))
-    .await?;
+    if width == 1 {
+        for blob in &missing {
+            store.put_blob(&blob.digest, &blob.data).await?;
+            progress.inc(blob.data.len() as u64);
+        }
+    } else {
+        try_join_all(missing.iter().map(|blob| async move {
+            store.put_blob(&blob.digest, &blob.data).await?;
+            progress.inc(blob.data.len() as u64);
+            Ok::<_, OciError>(())
+        }))
+        .await?;
+    }
     stats.uploaded = missing.len();
     stats.bytes = missing.iter().map(|b| b.data.len() as u64).sum();
     if tagged && missing.is_empty() {

@@ -146,6 +146,11 @@ impl Registry {
         Ok((session.client.clone(), session.auth.clone()))
     }
 
+    /// Whether the credential is refreshed during the run (`Connect::refresh`).
+    pub fn refreshes(&self) -> bool {
+        self.refresh.is_some()
+    }
+
     pub fn reference(&self) -> &Reference {
         &self.reference
     }
