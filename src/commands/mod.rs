@@ -41,19 +41,10 @@ fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
     let mut refresh: Option<Arc<dyn Refresh>> = None;
     let credential = match &args.username {
         Some(username) => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .map_err(|e| Error::new(format!("--password-stdin: cannot read stdin: {e}")))?;
-            let password = password.trim_end_matches(['\n', '\r']);
-            if password.is_empty() {
-                return Err(Error::new(
-                    "--password-stdin: stdin was empty; pipe the password in",
-                ));
-            }
+            let password = password_from_stdin()?;
             Some(Credential::Basic {
                 username: username.clone(),
-                password: Secret::new(password),
+                password,
             })
         }
         None => {
@@ -101,6 +92,25 @@ fn connect(image: &ImageRef, args: &RegistryArgs) -> Result<Connect> {
         credential,
         refresh,
     })
+}
+
+/// The `--password-stdin` password, read on first use and kept: `promote` logs in to its
+/// source and to its destination with it, and stdin can be read only once.
+fn password_from_stdin() -> Result<Secret> {
+    static PASSWORD: std::sync::OnceLock<std::result::Result<Secret, String>> =
+        std::sync::OnceLock::new();
+    let read = PASSWORD.get_or_init(|| {
+        let mut password = String::new();
+        std::io::stdin()
+            .read_to_string(&mut password)
+            .map_err(|e| format!("--password-stdin: cannot read stdin: {e}"))?;
+        let password = password.trim_end_matches(['\n', '\r']);
+        if password.is_empty() {
+            return Err("--password-stdin: stdin was empty; pipe the password in".to_owned());
+        }
+        Ok(Secret::new(password))
+    });
+    read.clone().map_err(Error::new)
 }
 
 /// A byte progress bar on a terminal; nothing when stderr is a pipe or a log.

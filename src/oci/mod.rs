@@ -2,10 +2,13 @@
 //! layout folder, behind one small interface, so every command works offline too.
 
 pub mod blob;
+pub mod denied;
+mod grammar;
 pub mod layout;
 pub mod reference;
 pub mod referrers;
 pub mod registry;
+mod token;
 
 use indicatif::ProgressBar;
 use oci_client::RegistryOperation;
@@ -105,8 +108,24 @@ impl Store {
     }
 
     fn remote(&self, e: OciDistributionError) -> OciError {
+        self.remote_as(e, denied::Access::Pull)
+    }
+
+    /// `access`: what the request needed, for the words when the registry refuses it.
+    fn remote_as(&self, e: OciDistributionError, access: denied::Access) -> OciError {
         const LOG_IN: &str =
             "log in (docker login, a credential helper, or --username with --password-stdin)";
+        if let (Store::Registry(r), Some(said)) = (self, denied::refusal(&e)) {
+            return OciError::Remote {
+                image: self.name(),
+                message: denied::explain(
+                    r.reference().resolve_registry(),
+                    r.reference().repository(),
+                    access,
+                    &said,
+                ),
+            };
+        }
         let message = match &e {
             // Our own messages (a credential refresh that failed, a bad digest) are complete.
             OciDistributionError::GenericError(Some(m)) => m.clone(),
@@ -146,7 +165,10 @@ impl Store {
 
     pub async fn put_blob(&self, digest: &Digest, data: &[u8]) -> Result<(), OciError> {
         match self {
-            Store::Registry(r) => r.put_blob(digest, data).await.map_err(|e| self.remote(e)),
+            Store::Registry(r) => r
+                .put_blob(digest, data)
+                .await
+                .map_err(|e| self.remote_as(e, denied::Access::Push)),
             Store::Layout { layout, .. } => Ok(layout.put_blob(digest, data)?),
         }
     }
@@ -181,7 +203,7 @@ impl Store {
             Store::Registry(r) => r
                 .put_manifest(manifest, media_type, &digest, tag)
                 .await
-                .map_err(|e| self.remote(e))?,
+                .map_err(|e| self.remote_as(e, denied::Access::Push))?,
             Store::Layout { layout, .. } => {
                 layout.put_manifest(manifest, media_type, tag)?;
             }
@@ -226,6 +248,24 @@ impl Store {
         }
     }
 
+    /// Whether the credential is short-lived and refreshed during the run.
+    fn refreshes(&self) -> bool {
+        matches!(self, Store::Registry(r) if r.refreshes())
+    }
+
+    /// Whether `tag` already names the manifest `digest` (false when unsure or untagged).
+    async fn tag_names(&self, tag: Option<&str>, digest: &Digest) -> bool {
+        let Some(tag) = tag else {
+            return false;
+        };
+        match self {
+            Store::Registry(r) => r.tag_digest(tag).await.as_deref() == Some(digest.as_str()),
+            Store::Layout { layout, .. } => {
+                matches!(layout.manifest(tag), Ok((d, _, _)) if d == *digest)
+            }
+        }
+    }
+
     /// Copies a blob from another store, by cross-repository mount when both are
     /// repositories of the same registry, else by download and upload.
     pub async fn copy_blob_from(&self, source: &Store, digest: &Digest) -> Result<(), OciError> {
@@ -237,6 +277,7 @@ impl Store {
                 && to.mount_blob(from.reference(), digest).await
                 && self.has_blob(digest).await?
             {
+                tracing::debug!("mounted {digest} from {}", from.reference().repository());
                 return Ok(());
             }
         }
@@ -253,28 +294,68 @@ pub struct PushStats {
     pub bytes: u64,
 }
 
-/// Pushes an artifact: blobs the store lacks, then the manifest, then the tag.
+/// Pushes an artifact: blobs the store lacks (asked about all at once, uploaded
+/// concurrently), then the manifest, then the tag. Nothing is written when the tag already
+/// names this manifest and every blob is there.
 pub async fn push(
     store: &Store,
     artifact: &Artifact,
     tag: Option<&str>,
     progress: &ProgressBar,
 ) -> Result<(Digest, PushStats), OciError> {
+    use futures_util::future::{join, try_join_all};
     store.login(RegistryOperation::Push).await?;
     let mut stats = PushStats::default();
     let blobs: Vec<_> = std::iter::once(&artifact.config)
         .chain(&artifact.layers)
         .collect();
     progress.set_length(blobs.iter().map(|b| b.data.len() as u64).sum());
-    for blob in blobs {
-        if store.has_blob(&blob.digest).await? {
-            stats.already_there += 1;
-        } else {
-            store.put_blob(&blob.digest, &blob.data).await?;
-            stats.uploaded += 1;
-            stats.bytes += blob.data.len() as u64;
+    let manifest_digest = Digest::of(&artifact.manifest);
+    // A short-lived credential is swapped (and the client with it) as it runs out: one
+    // request at a time then, so that none goes out with a credential already replaced.
+    let width = if store.refreshes() { 1 } else { 8 };
+    let (present, tagged) = if width == 1 {
+        let mut present = Vec::new();
+        for b in &blobs {
+            present.push(store.has_blob(&b.digest).await);
         }
-        progress.inc(blob.data.len() as u64);
+        let present: Result<Vec<_>, _> = present.into_iter().collect();
+        (present, store.tag_names(tag, &manifest_digest).await)
+    } else {
+        join(
+            try_join_all(blobs.iter().map(|b| store.has_blob(&b.digest))),
+            store.tag_names(tag, &manifest_digest),
+        )
+        .await
+    };
+    let present = present?;
+    let missing: Vec<_> = blobs
+        .iter()
+        .zip(&present)
+        .filter(|(_, there)| !**there)
+        .map(|(b, _)| *b)
+        .collect();
+    for blob in blobs.iter().zip(&present).filter(|(_, there)| **there) {
+        stats.already_there += 1;
+        progress.inc(blob.0.data.len() as u64);
+    }
+    if width == 1 {
+        for blob in &missing {
+            store.put_blob(&blob.digest, &blob.data).await?;
+            progress.inc(blob.data.len() as u64);
+        }
+    } else {
+        try_join_all(missing.iter().map(|blob| async move {
+            store.put_blob(&blob.digest, &blob.data).await?;
+            progress.inc(blob.data.len() as u64);
+            Ok::<_, OciError>(())
+        }))
+        .await?;
+    }
+    stats.uploaded = missing.len();
+    stats.bytes = missing.iter().map(|b| b.data.len() as u64).sum();
+    if tagged && missing.is_empty() {
+        return Ok((manifest_digest, stats));
     }
     let digest = store
         .put_manifest(&artifact.manifest, crate::bundle::MANIFEST_MEDIA_TYPE, tag)

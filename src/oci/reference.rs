@@ -53,7 +53,7 @@ impl FromStr for ImageRef {
                 reference,
             });
         }
-        Reference::try_from(s).map(ImageRef::Registry).map_err(|e| {
+        super::grammar::parse(s).map(ImageRef::Registry).map_err(|e| {
             format!(
                 "{s:?} is not an image reference ({e}); write REGISTRY/REPOSITORY[:TAG] or oci-layout:DIR[:TAG]"
             )

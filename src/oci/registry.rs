@@ -32,6 +32,8 @@ pub struct Registry {
     refresh: Option<Arc<dyn Refresh>>,
     /// Boxed: it is most of the size, and `Store` holds a `Registry` inline.
     session: Box<tokio::sync::Mutex<Session>>,
+    /// Repositories a cross-repository mount token was fetched for.
+    mount_sources: tokio::sync::Mutex<Vec<String>>,
 }
 
 /// The client and the credential it is logged in with.
@@ -110,6 +112,7 @@ impl Registry {
             plain,
             refresh,
             session: Box::new(tokio::sync::Mutex::new(session)),
+            mount_sources: tokio::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -143,6 +146,11 @@ impl Registry {
         Ok((session.client.clone(), session.auth.clone()))
     }
 
+    /// Whether the credential is refreshed during the run (`Connect::refresh`).
+    pub fn refreshes(&self) -> bool {
+        self.refresh.is_some()
+    }
+
     pub fn reference(&self) -> &Reference {
         &self.reference
     }
@@ -150,7 +158,18 @@ impl Registry {
     /// Logs in for an operation (answers the registry's Basic or Bearer challenge).
     pub async fn login(&self, operation: RegistryOperation) -> Result<(), OciDistributionError> {
         let (client, auth) = self.session().await?;
-        retry(|| client.auth(&self.reference, &auth, operation)).await?;
+        let token = retry(|| client.auth(&self.reference, &auth, operation)).await?;
+        if let (Some(token), RegistryOperation::Push) = (token, operation) {
+            // A push token has pull too; without this, the first HEAD of a push (a pull
+            // operation to oci-client) would fetch another token.
+            client
+                .auth(
+                    &self.reference,
+                    &RegistryAuth::Bearer(token),
+                    RegistryOperation::Pull,
+                )
+                .await?;
+        }
         let mut session = self.session.lock().await;
         if !session.logged_in.contains(&operation) {
             session.logged_in.push(operation);
@@ -236,6 +255,17 @@ impl Registry {
         Ok(())
     }
 
+    /// The digest `tag` of this repository names, if any (a HEAD request).
+    pub async fn tag_digest(&self, tag: &str) -> Option<String> {
+        let reference = Reference::with_tag(
+            self.reference.registry().to_owned(),
+            self.reference.repository().to_owned(),
+            tag.to_owned(),
+        );
+        let (client, auth) = self.session().await.ok()?;
+        client.fetch_manifest_digest(&reference, &auth).await.ok()
+    }
+
     /// The manifest the reference names: (digest, media type, bytes).
     pub async fn manifest(&self) -> Result<(Digest, String, Vec<u8>), OciDistributionError> {
         self.manifest_of(&self.reference).await
@@ -261,13 +291,54 @@ impl Registry {
     /// Makes a blob of another repository of the same registry available here without
     /// uploading it (cross-repository mount); false when the registry declined.
     pub async fn mount_blob(&self, from: &Reference, digest: &Digest) -> bool {
-        let Ok((client, _)) = self.session().await else {
+        let Ok((client, auth)) = self.session().await else {
             return false;
         };
+        self.authorize_mount(&client, &auth, from).await;
         client
             .mount_blob(&self.reference, from, digest.as_str())
             .await
             .is_ok()
+    }
+
+    /// Once per source repository: a token with pull on `from` and push here, put where
+    /// oci-client looks for this repository's push token (it covers everything that one
+    /// does). Registries without tokens need nothing.
+    async fn authorize_mount(&self, client: &Client, auth: &RegistryAuth, from: &Reference) {
+        let mut done = self.mount_sources.lock().await;
+        if done.iter().any(|r| r == from.repository()) {
+            return;
+        }
+        done.push(from.repository().to_owned());
+        let base = format!(
+            "{}://{}",
+            if self.plain { "http" } else { "https" },
+            self.reference.resolve_registry()
+        );
+        let basic = match auth {
+            RegistryAuth::Basic(user, password) => Some((user.clone(), password.clone())),
+            _ => None,
+        };
+        let scopes = vec![
+            format!("repository:{}:pull,push", self.reference.repository()),
+            format!("repository:{}:pull", from.repository()),
+        ];
+        let token = tokio::task::spawn_blocking(move || {
+            let basic = basic.as_ref().map(|(u, p)| (u.as_str(), p.as_str()));
+            super::token::fetch(&base, basic, &scopes)
+        })
+        .await
+        .ok()
+        .flatten();
+        if let Some(token) = token {
+            let bearer = RegistryAuth::Bearer(token);
+            if let Err(e) = client
+                .auth(&self.reference, &bearer, RegistryOperation::Push)
+                .await
+            {
+                tracing::debug!("mount token not taken: {e}");
+            }
+        }
     }
 
     /// The referrers of `subject` as an image index (JSON): the registry's referrers API, or

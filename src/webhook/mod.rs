@@ -10,6 +10,7 @@ pub mod admission;
 pub mod cache;
 pub mod metrics;
 pub mod server;
+mod single_flight;
 pub mod tls;
 pub mod verify;
 

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use super::admission::{Decision, PinnedImage, Reason};
 use super::cache::VerifiedCache;
+use super::single_flight::SingleFlight;
 use crate::oci::referrers::Referrer;
 use crate::oci::{Connect, ImageRef, OciError, Store};
 use crate::signing::cosign::{self, Verdict};
@@ -46,6 +47,8 @@ pub struct Verifier {
     cache: VerifiedCache,
     stores: Stores,
     checks: Semaphore,
+    /// Reviews of one digest that arrive while it is being checked wait for that check.
+    in_flight: SingleFlight<Checked>,
 }
 
 /// Logged-in registry clients by repository, reused for a few minutes: a new one costs a TLS
@@ -86,7 +89,7 @@ impl Stores {
 /// registry never told us which signatures exist. Once it has (the `.sig` manifest arrived, or
 /// its absence), everything that follows is a judgement of what it sent, even when that is
 /// too much, too slow or broken, because that is what whoever pushed the `.sig` controls.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Checked {
     /// Login, credentials or the `.sig` lookup failed or did not finish within `--timeout`.
     Unreachable(String),
@@ -105,6 +108,7 @@ impl Verifier {
             cache,
             stores: Stores::default(),
             checks,
+            in_flight: SingleFlight::default(),
         }
     }
 
@@ -114,7 +118,10 @@ impl Verifier {
             return Decision::allow(Reason::Cached, format!("{name}: signature verified"));
         }
         let deadline = tokio::time::Instant::now() + self.policy.timeout;
-        let checked = self.check(image, deadline).await;
+        let checked = self
+            .in_flight
+            .run(&name, || self.check(image, deadline))
+            .await;
         match checked {
             Checked::Judged(Ok(good)) => {
                 self.cache.insert(name.clone());

@@ -86,7 +86,21 @@ impl Registry {
         Registry::start_with(Some(storage), None)
     }
 
+    /// A registry whose configuration ends with `auth_yaml` (an `auth:` section, such as the
+    /// token service's in token_service.rs).
+    pub fn with_auth_config(auth_yaml: &str) -> Registry {
+        Registry::start_configured(None, None, auth_yaml)
+    }
+
     fn start_with(storage: Option<&Path>, auth: Option<(&str, &str)>) -> Registry {
+        Registry::start_configured(storage, auth, "")
+    }
+
+    fn start_configured(
+        storage: Option<&Path>,
+        auth: Option<(&str, &str)>,
+        auth_yaml: &str,
+    ) -> Registry {
         require("docker-registry");
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = storage.map_or_else(|| dir.path().join("data"), Path::to_path_buf);
@@ -109,6 +123,7 @@ impl Registry {
                 file.display()
             ));
         }
+        config.push_str(auth_yaml);
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).expect("write config");
         let mut child = Command::new("docker-registry")
