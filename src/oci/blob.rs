@@ -35,6 +35,20 @@ impl BlobRef {
     }
 }
 
+/// The layers an image manifest lists, in order (none when it lists none); a message saying
+/// what is wrong otherwise.
+pub fn layers_of(manifest: &[u8]) -> Result<Vec<BlobRef>, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(manifest).map_err(|e| format!("manifest is not JSON: {e}"))?;
+    value["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(BlobRef::from_descriptor)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("manifest has a bad layer: {e}"))
+}
+
 impl Store {
     /// Streams a blob into `out` as its descriptor describes it (see `blob`): refused before
     /// any transfer when the descriptor's size is over `limit`, stopped as soon as more bytes

@@ -6,13 +6,13 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{AccessToken, authorized_user, external_account, service_account};
+use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
 
 pub(super) fn token(agent: &ureq::Agent, path: &Path) -> Result<AccessToken> {
     let label = format!("GOOGLE_APPLICATION_CREDENTIALS={}", path.display());
     let text = std::fs::read_to_string(path).map_err(|e| Error::new(format!("{label}: {e}")))?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::new(format!("{label}: not a Google credentials file: {e}")))?;
+    let value = json(&label, &text)?;
     let kind = value.get("type").and_then(Value::as_str).map(str::to_owned);
     match kind.as_deref() {
         Some("external_account") => external_account::token(agent, &label, parse(&label, value)?),
@@ -23,6 +23,19 @@ pub(super) fn token(agent: &ureq::Agent, path: &Path) -> Result<AccessToken> {
              service_account or authorized_user"
         ))),
     }
+}
+
+/// An `external_account` file's text read as `token` reads it, up to its first request, with
+/// `raw_subject` standing for what its credential source returns: the subject token. Nothing is
+/// fetched or read from disk (the fuzz target's way in).
+pub fn read_external_account(text: &str, raw_subject: &str) -> Result<Secret> {
+    let label = "GOOGLE_APPLICATION_CREDENTIALS";
+    external_account::offline(label, parse(label, json(label, text)?)?, raw_subject)
+}
+
+fn json(label: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::new(format!("{label}: not a Google credentials file: {e}")))
 }
 
 /// The fields of one credentials type. serde's message names the field and never quotes a
