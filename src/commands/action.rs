@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::github::actions;
 
 /// Every input `action.yml` declares; a test checks the two agree.
-pub const INPUTS: [&str; 22] = [
+pub const INPUTS: [&str; 23] = [
     "command",
     "paths",
     "image",
@@ -18,6 +18,7 @@ pub const INPUTS: [&str; 22] = [
     "workload-identity-provider",
     "service-account",
     "sign",
+    "signature-format",
     "key",
     "key-password",
     "certificate-identity",
@@ -200,6 +201,7 @@ pub fn argv_from_inputs() -> Result<Invocation> {
             flag(&mut argv, "image", "--image");
             flag(&mut argv, "artifact", "--artifact");
             flag(&mut argv, "sign", "--sign");
+            flag(&mut argv, "signature-format", "--signature-format");
             flag(&mut argv, "fleet-file", "--fleet-file");
             flag(&mut argv, "fleet-repo", "--fleet-repo");
             flag(&mut argv, "fleet-base", "--fleet-base");

@@ -21,10 +21,10 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
         .map_err(|e| Error::new(e.to_string()))?;
     let runtime = super::runtime()?;
 
-    let (digest, layers) = runtime
+    let (digest, signatures) = runtime
         .block_on(fetch(&src))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = trust.judge(&layers, &digest, &required);
+    let verdicts = trust.judge_all(&signatures, &digest, &required);
     report(&args.source, &digest, &verdicts);
     if !verdicts.iter().any(|v| v.result.is_ok()) {
         eprintln!(
@@ -43,10 +43,10 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
         .block_on(copy(&src, &dst, &digest, tag))
         .map_err(|e| Error::new(format!("{e}; {} was not tagged", args.destination)))?;
 
-    let (promoted, layers) = runtime
+    let (promoted, signatures) = runtime
         .block_on(fetch(&dst))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = trust.judge(&layers, &promoted, &required);
+    let verdicts = trust.judge_all(&signatures, &promoted, &required);
     if promoted != digest || !verdicts.iter().any(|v| v.result.is_ok()) {
         report(&args.destination, &promoted, &verdicts);
         return Err(Error::new(format!(
@@ -58,7 +58,8 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
     Ok(Outcome::Passed)
 }
 
-/// Copies the image (blobs, manifest by digest), then its `.sig`, then writes the tag.
+/// Copies the image (blobs, manifest by digest), then its `.sig` and its referrers (cosign
+/// v3's bundles among them), then writes the tag.
 async fn copy(
     src: &Store,
     dst: &Store,
@@ -77,6 +78,7 @@ async fn copy(
         dst.put_manifest(&sig_manifest, MANIFEST_MEDIA_TYPE, Some(&sig_tag))
             .await?;
     }
+    crate::oci::referrers::copy_referrers(src, dst, digest).await?;
     dst.put_manifest(&manifest, &media_type, Some(tag)).await?;
     Ok(())
 }

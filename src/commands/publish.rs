@@ -120,6 +120,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                 &args.sigstore,
                 &Default::default(),
                 &super::runtime()?,
+                args.signature_format,
             )?;
             steps.push(step.done(&format!(
                 "keyless as {} (rekor log index {})",
@@ -367,26 +368,32 @@ fn sign(args: &PublishArgs, digest: &Digest) -> Result<KeySigned> {
     let connect = super::connect(&args.image, &args.registry)?;
     let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
     let public = key.public_key();
+    let format = args.signature_format;
     let verified = super::runtime()?
         .block_on(async {
-            signing::sign(
-                &store,
-                digest,
-                &args.image.repository(),
-                &key,
-                &Default::default(),
+            if format.legacy() {
+                let repository = args.image.repository();
+                signing::sign(&store, digest, &repository, &key, &Default::default()).await?;
+            }
+            if format.bundle() {
+                signing::sign_bundle(&store, digest, &key, &Default::default()).await?;
+            }
+            let signatures = signing::all_signatures(&store, digest).await?;
+            let trust = signing::Trust::Keys(vec![public.clone()]);
+            let verdicts = trust.judge_all(&signatures, digest, &Default::default());
+            // Every format asked for must hold: legacy layers come first, bundles after.
+            let legacy = signatures.legacy.len();
+            let holds = |bundle: bool| {
+                verdicts
+                    .iter()
+                    .any(|v| v.result.is_ok() && (v.layer > legacy) == bundle)
+            };
+            Ok::<_, signing::SignError>(
+                (!format.legacy() || holds(false)) && (!format.bundle() || holds(true)),
             )
-            .await?;
-            let layers = signing::signatures(&store, digest).await?;
-            Ok::<_, signing::SignError>(signing::judge(
-                &layers,
-                digest,
-                std::slice::from_ref(&public),
-                &Default::default(),
-            ))
         })
         .map_err(|e| Error::new(e.to_string()))?;
-    if !verified.iter().any(|v| v.result.is_ok()) {
+    if !verified {
         return Err(Error::new(format!(
             "{}: the signature just written does not verify; check the registry",
             args.image

@@ -7,11 +7,11 @@ use crate::bundle::Digest;
 use crate::cli::{VerifyArgs, VerifyFormat, VerifyKeyArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{ImageRef, Store};
-use crate::signing::cosign::{self, SignatureLayer, Verdict};
+use crate::signing::cosign::{self, Verdict};
 use crate::signing::keyless::trust::TrustRoot;
 use crate::signing::keyless::verify::{Matcher, Policy};
 use crate::signing::keys::PublicKey;
-use crate::signing::{self, SignError, Trust};
+use crate::signing::{self, SignError, Signatures, Trust};
 use regex::Regex;
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
@@ -19,15 +19,17 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     let required = required(&args.keys);
     let connect = super::connect(&args.image, &args.registry)?;
     let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
-    let (digest, layers) = super::runtime()?
+    let (digest, signatures) = super::runtime()?
         .block_on(fetch(&store))
         .map_err(|e| Error::new(e.to_string()))?;
-    let verdicts = trust.judge(&layers, &digest, &required);
+    let verdicts = trust.judge_all(&signatures, &digest, &required);
     report(&args.image, &digest, &verdicts);
     if args.output == VerifyFormat::Json {
+        let reference = args.image.to_string();
+        let printable = printable(&trust, signatures);
         println!(
             "{}",
-            cosign::verify_json(&verdicts, &printable(&trust, layers))
+            signing::verify_json_all(&verdicts, &printable, &reference)
         );
     }
     Ok(Outcome::from_passed(
@@ -35,26 +37,24 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     ))
 }
 
-/// The layers as `-o json` may show them. cosign prints a layer's Rekor bundle after checking
-/// it against the log's key; only keyless verification checks it here, so with `--key` the
-/// bundle is left out rather than shown as if it had been checked.
-fn printable(trust: &Trust, mut layers: Vec<SignatureLayer>) -> Vec<SignatureLayer> {
+/// The signatures as `-o json` may show them. cosign prints a layer's Rekor bundle after
+/// checking it against the log's key; only keyless verification checks it here, so with
+/// `--key` the bundle is left out rather than shown as if it had been checked.
+fn printable(trust: &Trust, mut signatures: Signatures) -> Signatures {
     if matches!(trust, Trust::Keys(_)) {
-        for layer in &mut layers {
+        for layer in &mut signatures.legacy {
             layer.annotations.remove(cosign::BUNDLE_ANNOTATION);
         }
     }
-    layers
+    signatures
 }
 
-/// The image's digest and its signatures.
-pub(crate) async fn fetch(
-    store: &Store,
-) -> std::result::Result<(Digest, Vec<SignatureLayer>), SignError> {
+/// The image's digest and its signatures, legacy and bundles.
+pub(crate) async fn fetch(store: &Store) -> std::result::Result<(Digest, Signatures), SignError> {
     store.login(oci_client::RegistryOperation::Pull).await?;
     let (digest, _) = store.manifest().await?;
-    let layers = signing::signatures(store, &digest).await?;
-    Ok((digest, layers))
+    let signatures = signing::all_signatures(store, &digest).await?;
+    Ok((digest, signatures))
 }
 
 /// Prints one line per signature on stderr and says whether any held.
@@ -62,8 +62,9 @@ pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict]) {
     let name = format!("{}@{digest}", image.repository());
     if verdicts.is_empty() {
         eprintln!(
-            "{name}: no signatures (looked for tag {}); sign it with `kbundle sign`",
-            cosign::signature_tag(digest)
+            "{name}: no signatures (looked for tag {} and sigstore bundles among the referrers, {}); sign it with `kbundle sign`",
+            cosign::signature_tag(digest),
+            crate::oci::referrers::fallback_tag(digest)
         );
         return;
     }

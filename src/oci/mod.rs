@@ -4,6 +4,7 @@
 pub mod blob;
 pub mod layout;
 pub mod reference;
+pub mod referrers;
 pub mod registry;
 
 use indicatif::ProgressBar;

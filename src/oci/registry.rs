@@ -270,6 +270,25 @@ impl Registry {
             .is_ok()
     }
 
+    /// The referrers of `subject` as an image index (JSON): the registry's referrers API, or
+    /// where it has none (a 404) the referrers tag schema's index, as oci-client reads them.
+    pub async fn referrers(&self, subject: &Digest) -> Result<Vec<u8>, OciDistributionError> {
+        let by_digest = self.reference.clone_with_digest(subject.to_string());
+        let (client, _) = self.session().await?;
+        let index = retry(|| client.pull_referrers(&by_digest, None)).await?;
+        serde_json::to_vec(&index)
+            .map_err(|e| OciDistributionError::GenericError(Some(e.to_string())))
+    }
+
+    /// A manifest of this repository by digest (a referrer): its bytes, whatever its type.
+    pub async fn manifest_by_digest(
+        &self,
+        digest: &Digest,
+    ) -> Result<Vec<u8>, OciDistributionError> {
+        let by_digest = self.reference.clone_with_digest(digest.to_string());
+        Ok(self.manifest_of(&by_digest).await?.2)
+    }
+
     async fn manifest_of(
         &self,
         reference: &Reference,
@@ -321,6 +340,19 @@ fn not_found(e: &OciDistributionError) -> bool {
     }
 }
 
+/// Whether an error means the registry could not be asked at all (transport, 5xx, 429) or
+/// refused us (401, 403), as opposed to answering a request it does not support.
+pub fn unreachable_or_refused(e: &OciDistributionError) -> bool {
+    let status = match e {
+        OciDistributionError::AuthenticationFailure(_)
+        | OciDistributionError::UnauthorizedError { .. } => return true,
+        OciDistributionError::ServerError { code, .. } => Some(*code),
+        OciDistributionError::RequestError(r) => r.status().map(|s| s.as_u16()),
+        _ => return transient(e),
+    };
+    status.is_none_or(|s| s == 401 || s == 403 || s == 429 || s >= 500)
+}
+
 fn transient(e: &OciDistributionError) -> bool {
     match e {
         OciDistributionError::RequestError(e) => e
@@ -335,6 +367,23 @@ fn transient(e: &OciDistributionError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unsupported_referrers_endpoint_is_not_an_unreachable_registry() {
+        let server = |code| OciDistributionError::ServerError {
+            code,
+            url: "http://r/v2/x/referrers/sha256:0".into(),
+            message: String::new(),
+        };
+        for code in [400, 404, 405, 406] {
+            assert!(!unreachable_or_refused(&server(code)), "{code}");
+        }
+        for code in [401, 403, 429, 500, 503] {
+            assert!(unreachable_or_refused(&server(code)), "{code}");
+        }
+        let parse = OciDistributionError::ManifestParsingError("html".into());
+        assert!(!unreachable_or_refused(&parse));
+    }
 
     #[test]
     fn loopback_hosts_use_plain_http() {

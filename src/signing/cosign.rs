@@ -88,17 +88,46 @@ fn encode_payload(
     digest: &str,
     optional: &BTreeMap<&str, (&Value, Held)>,
 ) -> String {
+    // cosign leaves the map nil when no annotation is given, and Go writes nil as null.
+    let optional = Some(optional).filter(|o| !o.is_empty());
+    encode_typed(docker_reference, digest, SIGNATURE_TYPE, optional)
+}
+
+/// What `cosign verify -o json` (v3) prints for a verified Sigstore bundle: the statement
+/// turned into cosign's struct, `type` its predicate type, `optional` the subject's
+/// annotations (`{}` when there are none: protobuf's `AsMap` is never nil).
+pub fn bundle_payload_json(
+    docker_reference: &str,
+    payload: &Payload,
+    predicate_type: &str,
+) -> String {
+    let optional: BTreeMap<&str, (&Value, Held)> = payload
+        .optional
+        .iter()
+        .map(|(k, v)| (k.as_str(), (v, Held::Interface)))
+        .collect();
+    encode_typed(
+        docker_reference,
+        &payload.digest,
+        predicate_type,
+        Some(&optional),
+    )
+}
+
+fn encode_typed(
+    docker_reference: &str,
+    digest: &str,
+    kind: &str,
+    optional: Option<&BTreeMap<&str, (&Value, Held)>>,
+) -> String {
     let mut out = String::from(r#"{"critical":{"identity":{"docker-reference":"#);
     write_string(&mut out, docker_reference);
     out.push_str(r#"},"image":{"docker-manifest-digest":"#);
     write_string(&mut out, digest);
     out.push_str(r#"},"type":"#);
-    write_string(&mut out, SIGNATURE_TYPE);
+    write_string(&mut out, kind);
     out.push_str(r#"},"optional":"#);
-    if optional.is_empty() {
-        // cosign leaves the map nil when no annotation is given, and Go writes nil as null.
-        out.push_str("null");
-    } else {
+    if let Some(optional) = optional {
         out.push('{');
         for (i, (key, (value, held))) in optional.iter().enumerate() {
             if i > 0 {
@@ -109,6 +138,8 @@ fn encode_payload(
             write_value(&mut out, value, *held);
         }
         out.push('}');
+    } else {
+        out.push_str("null");
     }
     out.push('}');
     out

@@ -1,16 +1,23 @@
 //! Adapter: cosign-compatible signatures on image digests, stored the way cosign stores them
 //! (`sha256-<hex>.sig` in the image's repository), in a registry or an OCI layout.
 
+pub mod bundle;
+pub mod bundles;
 pub mod cosign;
 pub mod keyless;
 pub mod keys;
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use crate::bundle::{Digest, MANIFEST_MEDIA_TYPE};
 use crate::oci::{OciError, Store};
 use cosign::{CosignError, SignatureLayer, Verdict};
 use keys::{PrivateKey, PublicKey};
+
+pub use bundles::{
+    BundleSigned, Signatures, StoredBundle, all_signatures, sign_bundle, verify_json_all,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
@@ -44,8 +51,8 @@ pub async fn signatures(store: &Store, digest: &Digest) -> Result<Vec<SignatureL
 /// Signs `digest` with `key`, keeping every signature already there. Returns false when an
 /// equal signature (same key, same payload) exists, so nothing was written.
 ///
-/// Two signers racing on one digest can still drop one signature (the registry has no
-/// compare-and-swap on tags); sign serially, as a release pipeline does.
+/// The registry has no compare-and-swap on tags, so a concurrent signer can overwrite the
+/// `.sig` with a copy lacking this signature; `append_settled` reads back and appends again.
 pub async fn sign(
     store: &Store,
     digest: &Digest,
@@ -53,15 +60,66 @@ pub async fn sign(
     key: &PrivateKey,
     optional: &BTreeMap<String, String>,
 ) -> Result<bool, SignError> {
-    let mut layers = signatures(store, digest).await?;
     let payload = cosign::payload(docker_reference, digest, optional);
     let signature = key.sign(&payload);
     let layer = SignatureLayer::new(payload, &signature);
-    if !cosign::append(&mut layers, layer, &key.public_key()) {
-        return Ok(false);
+    let public = key.public_key();
+    append_settled(store, digest, layer, |layers, layer| {
+        cosign::append(layers, layer, &public)
+    })
+    .await
+}
+
+/// Attempts at appending a layer before giving up on concurrent writers.
+const APPEND_ATTEMPTS: u32 = 8;
+
+/// Appends `layer` with `append` (false: an equal one is there), writes the `.sig`, and reads
+/// it back at once and again after a pause as long as the update took (a writer that read
+/// before our write lands its stale copy within about that time). Appends again whenever the
+/// layer is gone. Returns whether anything was written.
+async fn append_settled(
+    store: &Store,
+    digest: &Digest,
+    layer: SignatureLayer,
+    append: impl Fn(&mut Vec<SignatureLayer>, SignatureLayer) -> bool,
+) -> Result<bool, SignError> {
+    // Present: an equal signature is there, whoever wrote it.
+    let present = |layers: Vec<SignatureLayer>| !append(&mut layers.clone(), layer.clone());
+    let mut wait = Duration::from_millis(20);
+    let mut wrote = false;
+    for attempt in 1..=APPEND_ATTEMPTS {
+        let started = Instant::now();
+        let mut layers = signatures(store, digest).await?;
+        if append(&mut layers, layer.clone()) {
+            // Read again just before writing: a change since the first read is merged first.
+            let fresh = signatures(store, digest).await?;
+            if fresh.len() + 1 != layers.len() || !layers.starts_with(&fresh) {
+                continue;
+            }
+            write_signatures(store, digest, &layers).await?;
+            wrote = true;
+        } else if !wrote {
+            return Ok(false);
+        }
+        let took = started.elapsed();
+        if present(signatures(store, digest).await?) {
+            store.settle(took, wait).await;
+            if present(signatures(store, digest).await?) {
+                return Ok(true);
+            }
+        }
+        tracing::info!(
+            "{}: a concurrent signer dropped this signature; appending again (attempt {attempt})",
+            cosign::signature_tag(digest)
+        );
+        wait *= 2;
     }
-    write_signatures(store, digest, &layers).await?;
-    Ok(true)
+    Err(SignError::Store(OciError::Content {
+        image: cosign::signature_tag(digest),
+        message: format!(
+            "concurrent signers kept overwriting the signatures after {APPEND_ATTEMPTS} attempts; sign again"
+        ),
+    }))
 }
 
 /// Stores a `.sig` image: its config, one payload blob per signature, then the manifest.
@@ -124,9 +182,15 @@ pub async fn add_layer(
     digest: &Digest,
     layer: SignatureLayer,
 ) -> Result<(), SignError> {
-    let mut layers = signatures(store, digest).await?;
-    layers.push(layer);
-    write_signatures(store, digest, &layers).await
+    append_settled(store, digest, layer, |layers, layer| {
+        if layers.contains(&layer) {
+            return false;
+        }
+        layers.push(layer);
+        true
+    })
+    .await
+    .map(|_| ())
 }
 
 /// Verifies the signatures of `digest` keylessly against `policy`: one verdict per layer.

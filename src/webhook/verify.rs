@@ -134,8 +134,9 @@ impl Verifier {
     /// Ok(Ok(what held)), Ok(Err(why none held)), or Err when the registry could not be asked.
     async fn check(&self, image: &PinnedImage) -> Result<Result<String, String>, Unreachable> {
         let store = self.store(&image.reference).await?;
-        let layers = match signing::signatures(&store, &image.digest).await {
-            Ok(layers) => layers,
+        // Legacy `.sig` layers and cosign v3's bundles (referrers) count alike.
+        let signatures = match signing::all_signatures(&store, &image.digest).await {
+            Ok(signatures) => signatures,
             Err(SignError::Store(OciError::Remote { message, .. })) => {
                 // The next review starts afresh: new connection, new credentials.
                 self.stores.forget(&image.reference);
@@ -145,16 +146,16 @@ impl Verifier {
             // Corrupt or unreadable signature data was served: judged, not a network failure.
             Err(e) => return Ok(Err(e.to_string())),
         };
-        if layers.is_empty() {
+        if signatures.is_empty() {
             return Ok(Err(format!(
-                "no signatures (looked for tag {}); sign it with `kbundle sign` or `cosign sign`",
+                "no signatures (looked for tag {} and sigstore bundles among the referrers); sign it with `kbundle sign` or `cosign sign`",
                 cosign::signature_tag(&image.digest)
             )));
         }
-        let verdicts = self
-            .policy
-            .trust
-            .judge(&layers, &image.digest, &self.policy.required);
+        let verdicts =
+            self.policy
+                .trust
+                .judge_all(&signatures, &image.digest, &self.policy.required);
         Ok(summary(&verdicts))
     }
 }

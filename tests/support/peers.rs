@@ -19,10 +19,12 @@ pub fn peer(name: &str) -> PathBuf {
 }
 
 /// Runs a peer with `args` in a clean environment apart from `env`, and returns its output.
-/// HOME and DOCKER_CONFIG point at `home`, so no login or cache of the machine leaks in.
+/// HOME, DOCKER_CONFIG and the working directory are `home`, so no login or cache of the
+/// machine leaks in, and files a peer writes beside itself (cosign generate-key-pair) land there.
 pub fn run_peer(name: &str, args: &[&str], home: &std::path::Path, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(peer(name));
     cmd.args(args)
+        .current_dir(home)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", home)

@@ -110,6 +110,8 @@ struct State {
     /// ID token → its claims, for the tokens this fake issued.
     tokens: Mutex<BTreeMap<String, Value>>,
     log_index: Mutex<i64>,
+    /// RFC 6962 leaf hashes of the `dsse` entries, in log order: the fake's Merkle tree.
+    dsse_leaves: Mutex<Vec<[u8; 32]>>,
     refused: Mutex<usize>,
     seen: Arc<Mutex<Vec<String>>>,
 }
@@ -142,6 +144,7 @@ impl SigstoreFake {
             behaviour,
             tokens: Mutex::new(BTreeMap::new()),
             log_index: Mutex::new(1000),
+            dsse_leaves: Mutex::new(Vec::new()),
             refused: Mutex::new(0),
             seen: seen.clone(),
         });
@@ -390,6 +393,9 @@ fn rekor(r: &Request, state: &State) -> (u16, String) {
         Err(e) => return e,
     };
     let text = |p: &str| body.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    if text("/apiVersion") == "0.0.1" && text("/kind") == "dsse" {
+        return rekor_dsse(&body, state);
+    }
     if text("/apiVersion") != "0.0.1" || text("/kind") != "hashedrekord" {
         return error(400, "unsupported entry type");
     }
@@ -453,4 +459,152 @@ fn rekor(r: &Request, state: &State) -> (u16, String) {
         }})
         .to_string(),
     )
+}
+
+/// Rekor's `dsse` v0.0.1 entry type, as cosign v3 logs a bundle: checks the envelope's one
+/// signature over its PAE with the verifier certificate's key, stores the canonical body
+/// (envelope and payload hashes, signature and verifier) as a leaf of the fake's Merkle tree,
+/// and answers with the SET and an inclusion proof up to a checkpoint signed by the log key.
+fn rekor_dsse(body: &Value, state: &State) -> (u16, String) {
+    use kbundle::signing::bundle::{pae, rekor::leaf_hash};
+    use kbundle::signing::keyless::cert::Certificate;
+    let text = |v: &Value, p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let envelope_text = text(body, "/spec/proposedContent/envelope");
+    let Ok(envelope) = serde_json::from_str::<Value>(&envelope_text) else {
+        return error(
+            400,
+            "spec.proposedContent.envelope must be a DSSE envelope (JSON)",
+        );
+    };
+    let verifiers = body
+        .pointer("/spec/proposedContent/verifiers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let [verifier] = verifiers.as_slice() else {
+        return error(400, "spec.proposedContent.verifiers must hold one verifier");
+    };
+    let verifier = verifier.as_str().unwrap_or_default().to_owned();
+    let cert = STANDARD
+        .decode(&verifier)
+        .ok()
+        .and_then(|p| String::from_utf8(p).ok())
+        .and_then(|p| Certificate::from_pem(&p).ok());
+    let Some(key) = cert.and_then(|c| c.public_key().ok()) else {
+        return error(400, "the verifier must be a base64 PEM certificate");
+    };
+    let payload = STANDARD
+        .decode(text(&envelope, "/payload"))
+        .unwrap_or_default();
+    let signatures = envelope["signatures"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let [signature] = signatures.as_slice() else {
+        return error(400, "the envelope must hold one signature");
+    };
+    let sig_b64 = text(signature, "/sig");
+    let sig = STANDARD.decode(&sig_b64).unwrap_or_default();
+    if key
+        .verify(&pae(&text(&envelope, "/payloadType"), &payload), &sig)
+        .is_err()
+    {
+        return error(
+            400,
+            "the envelope's signature does not verify with the verifier",
+        );
+    }
+    let canonical = json!({
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "envelopeHash": {"algorithm": "sha256", "value": hex::encode(Sha256::digest(envelope_text.as_bytes()))},
+            "payloadHash": {"algorithm": "sha256", "value": hex::encode(Sha256::digest(&payload))},
+            "signatures": [{"signature": sig_b64, "verifier": verifier}],
+        },
+    })
+    .to_string();
+    let (index, leaves) = {
+        let mut leaves = state.dsse_leaves.lock().expect("lock");
+        leaves.push(leaf_hash(canonical.as_bytes()));
+        (leaves.len() - 1, leaves.clone())
+    };
+    let root = merkle_root(&leaves);
+    let hashes: Vec<String> = merkle_path(&leaves, index)
+        .iter()
+        .map(hex::encode)
+        .collect();
+    let origin = "fake-rekor.example - 42";
+    let note = format!("{origin}\n{}\n{}\n", leaves.len(), STANDARD.encode(root));
+    // The signature line starts with the key's hint: the first 4 bytes of SHA-256 of its DER.
+    let mut signed_note = Sha256::digest(state.rekor_key.public_key().to_spki_der())[..4].to_vec();
+    signed_note.extend(state.rekor_key.sign(note.as_bytes()));
+    let checkpoint = format!(
+        "{note}\n\u{2014} fake-rekor.example {}\n",
+        STANDARD.encode(signed_note)
+    );
+    let entry_body = STANDARD.encode(&canonical);
+    let integrated_time = now() + state.behaviour.integrated_time_shift;
+    let log_id = hex::encode(Sha256::digest(state.rekor_key.public_key().to_spki_der()));
+    let signed = format!(
+        r#"{{"body":"{entry_body}","integratedTime":{integrated_time},"logID":"{log_id}","logIndex":{index}}}"#
+    );
+    let set_input = if state.behaviour.bad_set {
+        format!("{signed} ")
+    } else {
+        signed
+    };
+    let set = STANDARD.encode(state.rekor_key.sign(set_input.as_bytes()));
+    let uuid = hex::encode(Sha256::digest(canonical.as_bytes()));
+    (
+        201,
+        json!({uuid: {
+            "body": entry_body, "integratedTime": integrated_time, "logID": log_id,
+            "logIndex": index, "verification": {
+                "signedEntryTimestamp": set,
+                "inclusionProof": {
+                    "checkpoint": checkpoint, "hashes": hashes, "logIndex": index,
+                    "rootHash": hex::encode(root), "treeSize": leaves.len(),
+                },
+            },
+        }})
+        .to_string(),
+    )
+}
+
+fn merkle_node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// RFC 6962's Merkle tree hash.
+fn merkle_root(leaves: &[[u8; 32]]) -> [u8; 32] {
+    if leaves.len() == 1 {
+        return leaves[0];
+    }
+    let k = leaves.len().next_power_of_two() / 2;
+    merkle_node(&merkle_root(&leaves[..k]), &merkle_root(&leaves[k..]))
+}
+
+/// RFC 6962's audit path for leaf `m`, bottom up.
+fn merkle_path(leaves: &[[u8; 32]], m: usize) -> Vec<[u8; 32]> {
+    if leaves.len() == 1 {
+        return Vec::new();
+    }
+    let k = leaves.len().next_power_of_two() / 2;
+    let (mut path, sibling) = if m < k {
+        (merkle_path(&leaves[..k], m), merkle_root(&leaves[k..]))
+    } else {
+        (merkle_path(&leaves[k..], m - k), merkle_root(&leaves[..k]))
+    };
+    path.push(sibling);
+    path
 }

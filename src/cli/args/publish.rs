@@ -52,6 +52,11 @@ pub struct PublishArgs {
     #[arg(long, value_enum, default_value_t = SignMode::Key)]
     pub sign: SignMode,
 
+    /// Where the signature goes: cosign v2's `.sig` tag, cosign v3's Sigstore bundle (an OCI
+    /// referrer), or both
+    #[arg(long, value_enum, default_value_t = SignatureFormat::Legacy)]
+    pub signature_format: SignatureFormat,
+
     #[command(flatten)]
     pub sigstore: SigstoreArgs,
 

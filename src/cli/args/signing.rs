@@ -37,8 +37,36 @@ pub struct SignArgs {
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_annotation)]
     pub annotation: Vec<(String, String)>,
 
+    /// Where the signature goes: cosign v2's `.sig` tag, cosign v3's Sigstore bundle (an OCI
+    /// referrer), or both
+    #[arg(long, value_enum, default_value_t = SignatureFormat::Legacy)]
+    pub signature_format: SignatureFormat,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+/// The signature formats `sign` and `publish` write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SignatureFormat {
+    /// The `sha256-<hex>.sig` tag (cosign v2): read by cosign v2 and v3, Kyverno,
+    /// policy-controller and containers/image
+    #[default]
+    Legacy,
+    /// A Sigstore bundle stored as an OCI referrer of the image (cosign v3's default)
+    Bundle,
+    /// Both, for fleets in transition
+    Both,
+}
+
+impl SignatureFormat {
+    pub fn legacy(self) -> bool {
+        matches!(self, SignatureFormat::Legacy | SignatureFormat::Both)
+    }
+
+    pub fn bundle(self) -> bool {
+        matches!(self, SignatureFormat::Bundle | SignatureFormat::Both)
+    }
 }
 
 /// Where keyless signing gets its certificate and logs the signature.

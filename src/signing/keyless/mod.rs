@@ -8,6 +8,7 @@
 //! `verify` judges a layer.
 
 pub mod cert;
+pub mod dsse;
 pub mod fulcio;
 pub mod oidc;
 pub mod rekor;

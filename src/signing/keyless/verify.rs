@@ -103,37 +103,42 @@ pub fn check(
         return Err("certificate is not for code signing (extended key usage)".to_owned());
     }
 
-    let identities = leaf.identities();
-    if !identities.iter().any(|i| policy.identity.matches(i)) {
-        return Err(format!(
-            "certificate identity {} does not match {}",
-            shown(&identities),
-            policy.identity.describe("--certificate-identity")
-        ));
-    }
-    let issuer = leaf
-        .issuer_claim()
-        .ok_or("certificate has no fulcio oidc issuer extension (1.3.6.1.4.1.57264.1.8 or .1.1)")?;
-    if !policy.issuer.matches(&issuer) {
-        return Err(format!(
-            "certificate oidc issuer {issuer} does not match {}",
-            policy.issuer.describe("--certificate-oidc-issuer")
-        ));
-    }
+    let signer = policy.signer(&leaf)?;
     let payload = cosign::check_claims(layer, image, required)?;
-    let subject = identities
-        .iter()
-        .find(|i| policy.identity.matches(i))
-        .cloned()
-        .unwrap_or_default();
-    Ok((
-        payload,
-        Signer {
+    Ok((payload, signer))
+}
+
+impl Policy {
+    /// Who `leaf` names, when it is whom the policy expects: identity, then issuer. Bundles
+    /// (`signing::bundle`) share it.
+    pub fn signer(&self, leaf: &Certificate) -> Result<Signer, String> {
+        let identities = leaf.identities();
+        let Some(subject) = identities
+            .iter()
+            .find(|i| self.identity.matches(i))
+            .cloned()
+        else {
+            return Err(format!(
+                "certificate identity {} does not match {}",
+                shown(&identities),
+                self.identity.describe("--certificate-identity")
+            ));
+        };
+        let issuer = leaf.issuer_claim().ok_or(
+            "certificate has no fulcio oidc issuer extension (1.3.6.1.4.1.57264.1.8 or .1.1)",
+        )?;
+        if !self.issuer.matches(&issuer) {
+            return Err(format!(
+                "certificate oidc issuer {issuer} does not match {}",
+                self.issuer.describe("--certificate-oidc-issuer")
+            ));
+        }
+        Ok(Signer {
             subject,
             issuer,
             github_workflow: leaf.github_workflow(),
-        },
-    ))
+        })
+    }
 }
 
 fn shown(identities: &[String]) -> String {
