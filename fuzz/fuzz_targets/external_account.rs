@@ -3,15 +3,26 @@
 //! returns (text, or JSON with the token in a field).
 //!
 //! Invariants: no panic; the subject token, and the credential source's header values, never
-//! appear in an error message; an accepted token is never empty.
+//! appear in an error message (checked by reading again with them scrambled, `leak`); an
+//! accepted token is never empty.
 #![no_main]
+
+#[path = "../common/leak.rs"]
+mod leak;
 
 use kbundle::auth::google::read_external_account;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
-/// Secrets shorter than this are too likely to appear in a message by chance.
-const SECRET_MIN: usize = 6;
+fn message(file: &str, subject: &str) -> String {
+    match read_external_account(file, subject) {
+        Ok(token) => {
+            assert!(!token.expose().is_empty(), "an empty subject token accepted");
+            String::new()
+        }
+        Err(e) => e.to_string(),
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let (file, subject) = match data.iter().position(|b| *b == 0) {
@@ -21,55 +32,48 @@ fuzz_target!(|data: &[u8]| {
     let (Ok(file), Ok(subject)) = (std::str::from_utf8(file), std::str::from_utf8(subject)) else {
         return;
     };
-    match read_external_account(file, subject) {
-        Ok(token) => assert!(!token.expose().is_empty(), "an empty subject token accepted"),
-        Err(e) => {
-            let message = e.to_string();
-            for secret in secrets(file, subject) {
-                if secret.len() >= SECRET_MIN && !file_names(file).iter().any(|n| n.contains(&secret)) {
-                    assert!(!message.contains(&secret), "{message:?} quotes the secret {secret:?}");
+    let first = message(file, subject);
+    if first.is_empty() {
+        return;
+    }
+    // The same input with every secret scrambled: the token (as text, or each string field
+    // of its JSON) and each header value.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let subject2 = match serde_json::from_str::<Value>(subject) {
+        Ok(Value::Object(mut map)) => {
+            for v in map.values_mut() {
+                if let Value::String(s) = v {
+                    pairs.push((s.clone(), leak::scramble(s)));
+                    *s = leak::scramble(s);
                 }
             }
+            serde_json::to_string(&Value::Object(map)).expect("a Value serialises")
         }
-    }
-});
-
-/// The subject token as text and as any string field of its JSON, and the header values.
-/// A subject token that also stands in the file is no secret of the source (the file's own
-/// values may be quoted: none of them is secret but the headers).
-fn secrets(file: &str, subject: &str) -> Vec<String> {
-    let mut out = vec![subject.trim().to_owned()];
-    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(subject) {
-        out.extend(map.values().filter_map(Value::as_str).map(str::to_owned));
-    }
-    out.retain(|s| !file.contains(s.as_str()));
+        _ => {
+            pairs.push((subject.trim().to_owned(), leak::scramble(subject.trim())));
+            leak::scramble(subject)
+        }
+    };
+    let mut file2 = file.to_owned();
     if let Ok(v) = serde_json::from_str::<Value>(file) {
         if let Some(Value::Object(headers)) = v.pointer("/credential_source/headers") {
-            out.extend(headers.values().filter_map(Value::as_str).map(str::to_owned));
-        }
-    }
-    out
-}
-
-/// Every key and non-secret string of the file: messages may name them.
-fn file_names(file: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let Ok(v) = serde_json::from_str::<Value>(file) else {
-        return out;
-    };
-    let mut stack = vec![(&v, false)];
-    while let Some((v, in_headers)) = stack.pop() {
-        match v {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    out.push(k.clone());
-                    stack.push((v, in_headers || k == "headers"));
+            for value in headers.values().filter_map(Value::as_str) {
+                let quoted = serde_json::to_string(value).expect("a string serialises");
+                // Written more than once, it may also be a field name messages rightly quote.
+                if file.matches(quoted.as_str()).count() != 1 {
+                    continue;
                 }
+                let scrambled = serde_json::to_string(&leak::scramble(value)).expect("serialises");
+                file2 = file2.replace(&quoted, &scrambled);
+                pairs.push((value.to_owned(), leak::scramble(value)));
             }
-            Value::Array(items) => stack.extend(items.iter().map(|i| (i, false))),
-            Value::String(s) if !in_headers => out.push(s.clone()),
-            _ => {}
         }
     }
-    out
-}
+    let second = message(&file2, &subject2);
+    for (secret, scrambled) in &pairs {
+        assert!(
+            !leak::quoted(&first, &second, secret, scrambled),
+            "{first:?} quotes the secret {secret:?}"
+        );
+    }
+});
