@@ -11,7 +11,11 @@ pub fn dir() -> &'static PathBuf {
             .map(PathBuf::from)
             .unwrap_or_else(|| {
                 let shm = PathBuf::from("/dev/shm");
-                if shm.is_dir() { shm } else { std::env::temp_dir() }
+                if shm.is_dir() {
+                    shm
+                } else {
+                    std::env::temp_dir()
+                }
             });
         let dir = base.join(format!("kbundle-fuzz-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);

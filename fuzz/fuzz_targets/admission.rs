@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
         Step::Answer(d) => d.clone(),
         Step::Verify(image) => {
             let name = image.name();
-            assert!(name.ends_with(image.digest.as_str()), "{name} is not pinned to {}", image.digest);
+            assert!(
+                name.ends_with(image.digest.as_str()),
+                "{name} is not pinned to {}",
+                image.digest
+            );
             let again = PinnedImage::parse(&name)
                 .unwrap_or_else(|e| panic!("the image's own name {name:?} does not parse: {e}"));
             assert_eq!(again.digest, image.digest);
@@ -30,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(answer["response"]["uid"], review.uid.as_str());
     assert_eq!(answer["response"]["allowed"], decision.allowed);
     let asked: Option<Value> = serde_json::from_slice(data).ok();
-    if let Some(uid) = asked.as_ref().and_then(|v| v.pointer("/request/uid")?.as_str()) {
+    if let Some(uid) = asked
+        .as_ref()
+        .and_then(|v| v.pointer("/request/uid")?.as_str())
+    {
         assert_eq!(review.uid, uid, "the uid is not echoed");
     }
     if let Some(v) = asked.as_ref().and_then(|v| v.get("apiVersion")?.as_str()) {

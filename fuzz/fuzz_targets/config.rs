@@ -35,7 +35,11 @@ fuzz_target!(|data: &[u8]| {
     match config::apply(&argv, given, command) {
         Ok(None) => {}
         Ok(Some(spliced)) => {
-            assert_eq!(&spliced[..2], &argv[..2], "settings go after the subcommand");
+            assert_eq!(
+                &spliced[..2],
+                &argv[..2],
+                "settings go after the subcommand"
+            );
             assert!(spliced.ends_with(&argv[2..]), "the command line is kept");
             let _ = Cli::try_parse_from(spliced);
         }

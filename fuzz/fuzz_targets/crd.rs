@@ -60,7 +60,11 @@ fuzz_target!(|data: &[u8]| {
             let mut out = Vec::new();
             render(&report, format, settings, &mut out).expect("rendering into memory");
             let parsed = serde_json::from_slice::<serde_json::Value>(&out);
-            assert!(parsed.is_ok(), "{format:?} report is not JSON: {:?}", parsed.err());
+            assert!(
+                parsed.is_ok(),
+                "{format:?} report is not JSON: {:?}",
+                parsed.err()
+            );
         }
         let mut out = Vec::new();
         render(&report, Format::Text, settings, &mut out).expect("rendering into memory");

@@ -13,8 +13,8 @@ mod leak;
 mod scratch;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use kbundle::auth::docker::lookup_with;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -60,9 +60,13 @@ fuzz_target!(|data: &[u8]| {
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
     );
     for entry in auths.values() {
-        let Value::Object(entry) = entry else { continue };
+        let Value::Object(entry) = entry else {
+            continue;
+        };
         for (field, value) in entry {
-            let Value::String(value) = value else { continue };
+            let Value::String(value) = value else {
+                continue;
+            };
             if !matches!(field.as_str(), "auth" | "password" | "identitytoken") {
                 continue;
             }

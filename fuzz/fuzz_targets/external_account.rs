@@ -17,7 +17,10 @@ use serde_json::Value;
 fn message(file: &str, subject: &str) -> String {
     match read_external_account(file, subject) {
         Ok(token) => {
-            assert!(!token.expose().is_empty(), "an empty subject token accepted");
+            assert!(
+                !token.expose().is_empty(),
+                "an empty subject token accepted"
+            );
             String::new()
         }
         Err(e) => e.to_string(),

@@ -52,15 +52,24 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(found, digest);
     assert_eq!(media_type, MANIFEST_MEDIA_TYPE);
     assert_eq!(bytes, data);
-    let by_digest = layout.manifest(digest.as_str()).expect("the digest just stored");
+    let by_digest = layout
+        .manifest(digest.as_str())
+        .expect("the digest just stored");
     assert_eq!(by_digest.2, data);
     let after = layout.tags().expect("the rewritten index reads");
-    let mut expected: Vec<&str> = before.iter().map(String::as_str).filter(|t| *t != tag).collect();
+    let mut expected: Vec<&str> = before
+        .iter()
+        .map(String::as_str)
+        .filter(|t| *t != tag)
+        .collect();
     expected.push(tag);
     let mut after: Vec<&str> = after.iter().map(String::as_str).collect();
     expected.sort_unstable();
     expected.dedup();
     after.sort_unstable();
     after.dedup();
-    assert_eq!(after, expected, "tags lost or added by rewriting index.json");
+    assert_eq!(
+        after, expected,
+        "tags lost or added by rewriting index.json"
+    );
 });

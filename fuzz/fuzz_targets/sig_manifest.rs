@@ -42,11 +42,17 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let (config, manifest) = signature_manifest(&layers);
-    assert!(serde_json::from_slice::<serde_json::Value>(&config).is_ok(), "config is not JSON");
+    assert!(
+        serde_json::from_slice::<serde_json::Value>(&config).is_ok(),
+        "config is not JSON"
+    );
     let again = read_signature_manifest(&manifest).expect("our own .sig manifest reads back");
     assert_eq!(again.len(), refs.len());
     for (a, r) in again.iter().zip(&refs) {
-        assert_eq!(a.annotations, r.annotations, "annotations lost in the round trip");
+        assert_eq!(
+            a.annotations, r.annotations,
+            "annotations lost in the round trip"
+        );
         assert_eq!(a.digest, Digest::of(PAYLOAD));
         assert_eq!(a.size, PAYLOAD.len() as u64);
     }

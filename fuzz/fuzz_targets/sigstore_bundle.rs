@@ -50,14 +50,20 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let material = match &parsed.material {
-        Material::PublicKey { hint } => Content::PublicKey(PublicKeyIdentifier { hint: hint.clone() }),
-        Material::Certificates(certs) if certs.len() == 1 => Content::Certificate(X509Certificate {
-            raw_bytes: certs[0].clone(),
-        }),
+        Material::PublicKey { hint } => {
+            Content::PublicKey(PublicKeyIdentifier { hint: hint.clone() })
+        }
+        Material::Certificates(certs) if certs.len() == 1 => {
+            Content::Certificate(X509Certificate {
+                raw_bytes: certs[0].clone(),
+            })
+        }
         Material::Certificates(certs) => Content::X509CertificateChain(X509CertificateChain {
             certificates: certs
                 .iter()
-                .map(|c| X509Certificate { raw_bytes: c.clone() })
+                .map(|c| X509Certificate {
+                    raw_bytes: c.clone(),
+                })
                 .collect(),
         }),
     };
@@ -68,7 +74,10 @@ fuzz_target!(|data: &[u8]| {
         parsed.tlog_entries.clone(),
     );
     let back = bundle::parse(&written).unwrap_or_else(|e| {
-        panic!("encode wrote what parse refuses ({e}): {}", String::from_utf8_lossy(&written))
+        panic!(
+            "encode wrote what parse refuses ({e}): {}",
+            String::from_utf8_lossy(&written)
+        )
     });
     assert_eq!(back.payload, parsed.payload);
     assert_eq!(back.signature, parsed.signature);

@@ -30,10 +30,18 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     if let Ok(digest) = parsed.digest.parse::<Digest>() {
         let claims = check_claims(&layer, &digest, &strings);
-        assert_eq!(claims.as_ref(), Ok(&parsed), "a payload fails its own claims");
+        assert_eq!(
+            claims.as_ref(),
+            Ok(&parsed),
+            "a payload fails its own claims"
+        );
         if strings.len() == parsed.optional.len() {
             let ours = payload(&parsed.docker_reference, &digest, &strings);
-            assert_eq!(parse_payload(&ours).ok().as_ref(), Some(&parsed), "ours reads differently");
+            assert_eq!(
+                parse_payload(&ours).ok().as_ref(),
+                Some(&parsed),
+                "ours reads differently"
+            );
         }
     }
 

@@ -110,7 +110,11 @@ fn build(layer: &Layer) -> Vec<u8> {
             Kind::Other(b) => tar::EntryType::new(b),
         });
         header.set_mode(u32::from(e.mode));
-        let data: &[u8] = if matches!(e.kind, Kind::File) { &e.data } else { &[] };
+        let data: &[u8] = if matches!(e.kind, Kind::File) {
+            &e.data
+        } else {
+            &[]
+        };
         header.set_size(data.len() as u64);
         header.set_cksum();
         if tar.append(&header, data).is_err() {
@@ -175,18 +179,34 @@ fn check_outside(root: &Path) {
         .map(|e| e.expect("entry").file_name())
         .collect();
     seen.sort();
-    assert_eq!(seen, ["out", "outside", "sentinel.txt"], "something was created beside the destination");
+    assert_eq!(
+        seen,
+        ["out", "outside", "sentinel.txt"],
+        "something was created beside the destination"
+    );
     let outside: Vec<OsString> = fs::read_dir(root.join("outside"))
         .expect("read outside")
         .map(|e| e.expect("entry").file_name())
         .collect();
-    assert_eq!(outside, ["keep.txt"], "something was created in a folder beside the destination");
+    assert_eq!(
+        outside,
+        ["keep.txt"],
+        "something was created in a folder beside the destination"
+    );
     for file in ["sentinel.txt", "outside/keep.txt"] {
         let path = root.join(file);
         let meta = fs::symlink_metadata(&path).expect("sentinel");
         assert!(meta.is_file(), "{file} was replaced");
-        assert_eq!(meta.nlink(), 1, "{file} was hard-linked into the destination");
-        assert_eq!(fs::read(&path).expect("sentinel"), SENTINEL, "{file} was written through");
+        assert_eq!(
+            meta.nlink(),
+            1,
+            "{file} was hard-linked into the destination"
+        );
+        assert_eq!(
+            fs::read(&path).expect("sentinel"),
+            SENTINEL,
+            "{file} was written through"
+        );
     }
 }
 
@@ -211,8 +231,14 @@ fn check_inside(out: &Path) {
                     target.display()
                 );
             } else {
-                assert!(meta.is_file(), "{} is neither file, folder nor symlink", rel.display());
-                let seen = inodes.entry((meta.dev(), meta.ino())).or_insert((meta.nlink(), 0));
+                assert!(
+                    meta.is_file(),
+                    "{} is neither file, folder nor symlink",
+                    rel.display()
+                );
+                let seen = inodes
+                    .entry((meta.dev(), meta.ino()))
+                    .or_insert((meta.nlink(), 0));
                 seen.1 += 1;
                 if seen.1 == 1 {
                     bytes += meta.len();
@@ -221,9 +247,15 @@ fn check_inside(out: &Path) {
         }
     }
     for ((_, ino), (nlink, found)) in inodes {
-        assert_eq!(nlink, found as u64, "inode {ino} has links outside the destination");
+        assert_eq!(
+            nlink, found as u64,
+            "inode {ino} has links outside the destination"
+        );
     }
-    assert!(bytes <= LIMITS.max_unpacked, "{bytes} bytes unpacked, over the limit");
+    assert!(
+        bytes <= LIMITS.max_unpacked,
+        "{bytes} bytes unpacked, over the limit"
+    );
 }
 
 /// Follows `target` from the folder `at` (relative to `out`), through the symlinks on disk,

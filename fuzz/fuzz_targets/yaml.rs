@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
     let lines = line_breaks(text) + 2;
     let stream = parse_stream(text);
     if let Some(e) = &stream.error {
-        assert!(e.pos.line <= lines, "error line {} past the text", e.pos.line);
+        assert!(
+            e.pos.line <= lines,
+            "error line {} past the text",
+            e.pos.line
+        );
         assert!(!e.message.is_empty());
     }
     for doc in stream.documents {
@@ -35,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
         for pointer in &pointers {
             let at = doc.positions.locate(&doc.value, pointer);
             let at = at.unwrap_or_else(|| panic!("no position for {pointer}"));
-            assert!(at.value.line >= 1 && at.value.line <= lines, "{pointer} at {at:?}");
+            assert!(
+                at.value.line >= 1 && at.value.line <= lines,
+                "{pointer} at {at:?}"
+            );
         }
         for p in &doc.problems {
             assert!(p.pos.line <= lines);
@@ -43,9 +50,17 @@ fuzz_target!(|data: &[u8]| {
         if stream.error.is_none() && yaml_printable(&doc.value) {
             let json = serde_json::to_string(&doc.value).expect("a Value always serialises");
             let again = parse_stream(&json);
-            assert!(again.error.is_none(), "JSON {json:?} does not read back: {:?}", again.error);
+            assert!(
+                again.error.is_none(),
+                "JSON {json:?} does not read back: {:?}",
+                again.error
+            );
             let back = again.documents.into_iter().next().map(|d| d.value);
-            assert_eq!(back.as_ref(), Some(&doc.value), "JSON {json:?} read back differently");
+            assert_eq!(
+                back.as_ref(),
+                Some(&doc.value),
+                "JSON {json:?} read back differently"
+            );
         }
         for r in resources_of(doc) {
             let _ = (r.gvk(), r.name(), r.namespace(), r.locate("/metadata/name"));

@@ -73,7 +73,11 @@ pub(super) fn token(
 /// credential source returns: the fuzz target's way in (`auth::google::read_external_account`).
 pub(super) fn offline(label: &str, file: ExternalAccount, raw_subject: &str) -> Result<Secret> {
     let exchange = checked(label, file)?;
-    subject_from(label, raw_subject.to_owned(), exchange.source.format.as_ref())
+    subject_from(
+        label,
+        raw_subject.to_owned(),
+        exchange.source.format.as_ref(),
+    )
 }
 
 fn checked(label: &str, file: ExternalAccount) -> Result<Exchange> {
