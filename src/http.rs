@@ -20,6 +20,14 @@ pub fn agent(timeout: Duration) -> ureq::Agent {
         .into()
 }
 
+/// Whether log events of `target` are the bytes of HTTP exchanges: ureq-proto hex-dumps every
+/// request and response at trace level, which for the credential endpoints (the metadata
+/// server, STS, IAM, OAuth, the Actions OIDC request) means tokens, in Authorization headers
+/// and response bodies alike. Such events are never logged, at any level.
+pub fn is_wire_dump(target: &str) -> bool {
+    target == "ureq_proto" || target.starts_with("ureq_proto::")
+}
+
 /// Waits before the second, third and fourth attempt: exponential backoff, as Google asks of
 /// its clients.
 pub const BACKOFF: [Duration; 3] = [

@@ -399,3 +399,15 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
         "{stdout}"
     );
 }
+
+#[test]
+fn the_github_token_is_not_in_a_trace_log() {
+    let run = bump(&["-vvv"], |_, _, _| None);
+    assert_eq!(run.code, 0, "stdout: {}\nstderr: {}", run.out, run.err);
+    assert!(
+        run.err.lines().count() > 20,
+        "logged almost nothing:\n{}",
+        run.err
+    );
+    support::assert_no_secrets(&run.out, &run.err, &["ghp_contracttesttoken"]);
+}

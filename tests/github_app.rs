@@ -17,7 +17,7 @@ static PRISM: LazyLock<Prism> = LazyLock::new(Prism::start);
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const APP_ID: &str = "12345";
-const INSTALLATION_TOKEN: &str = "ghs_installationTokenFromTheProxy00000000";
+const INSTALLATION_TOKEN: &str = "ghs_Xq7Lk2Vn9Rt4Wm8Pz3Yb6Hc1Jd5Fg0Ks2";
 
 fn key_file() -> PathBuf {
     // A throwaway key made with `openssl genrsa -traditional 2048` for these tests only.
@@ -347,4 +347,37 @@ fn publish_from_action_inputs_opens_the_fleet_pull_request_as_the_app_contract_c
         stdout.contains(&format!("::add-mask::{INSTALLATION_TOKEN}")),
         "{stdout}"
     );
+}
+
+#[test]
+fn neither_the_app_key_nor_its_tokens_reach_a_trace_log() {
+    let proxy = proxy(Box::new(|_, _, _| None));
+    let run = bump(
+        &proxy,
+        key_file().to_str().expect("utf-8"),
+        &[("RUST_LOG", "trace")],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
+    assert!(
+        run.err.lines().count() > 20,
+        "logged almost nothing:\n{}",
+        run.err
+    );
+    let pem = std::fs::read_to_string(key_file()).expect("key");
+    let mut secrets: Vec<String> = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(str::to_owned)
+        .collect();
+    secrets.push(INSTALLATION_TOKEN.to_owned());
+    // The JWT's signature: the part only the key could make.
+    secrets.extend(
+        run.exchanges
+            .iter()
+            .filter_map(|e| e.authorization.strip_prefix("Bearer eyJ"))
+            .filter_map(|jwt| jwt.rsplit('.').next())
+            .map(str::to_owned),
+    );
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    support::assert_no_secrets(&run.out, &run.err, &secrets);
 }

@@ -336,15 +336,24 @@ fn init_logging(verbosity: u8, server: bool) {
         2 => "debug",
         _ => "trace",
     };
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Whatever RUST_LOG asks for: raw HTTP bytes carry tokens (see `http::is_wire_dump`).
+    let no_wire =
+        tracing_subscriber::filter::filter_fn(|meta| !crate::http::is_wire_dump(meta.target()));
     let log = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
     if server {
-        log.json().with_current_span(false).init();
+        log.json()
+            .with_current_span(false)
+            .finish()
+            .with(no_wire)
+            .init();
     } else {
-        log.without_time().init();
+        log.without_time().finish().with(no_wire).init();
     }
 }

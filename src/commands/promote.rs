@@ -6,11 +6,12 @@ use crate::error::{Error, Outcome, Result};
 use crate::oci::{OciError, Store};
 use crate::signing::{SignError, cosign};
 
-use super::verify::{fetch, load, report, required};
+use super::verify::{fetch, limits, load, report, required};
 
 pub fn run(args: PromoteArgs) -> Result<Outcome> {
     let trust = load(&args.keys)?;
     let required = required(&args.keys);
+    let limits = limits(&args.keys);
     let Some(tag) = args.destination.tag() else {
         return Err(Error::new(format!(
             "{}: name the destination with a tag, not a digest",
@@ -22,10 +23,10 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
     let runtime = super::runtime()?;
 
     let (digest, signatures) = runtime
-        .block_on(fetch(&src))
+        .block_on(fetch(&src, &limits))
         .map_err(|e| Error::new(e.to_string()))?;
     let verdicts = trust.judge_all(&signatures, &digest, &required);
-    report(&args.source, &digest, &verdicts);
+    report(&args.source, &digest, &verdicts, signatures.note.as_deref());
     if !verdicts.iter().any(|v| v.result.is_ok()) {
         eprintln!(
             "kbundle: not promoted: {} is not validly signed",
@@ -44,11 +45,16 @@ pub fn run(args: PromoteArgs) -> Result<Outcome> {
         .map_err(|e| Error::new(format!("{e}; {} was not tagged", args.destination)))?;
 
     let (promoted, signatures) = runtime
-        .block_on(fetch(&dst))
+        .block_on(fetch(&dst, &limits))
         .map_err(|e| Error::new(e.to_string()))?;
     let verdicts = trust.judge_all(&signatures, &promoted, &required);
     if promoted != digest || !verdicts.iter().any(|v| v.result.is_ok()) {
-        report(&args.destination, &promoted, &verdicts);
+        report(
+            &args.destination,
+            &promoted,
+            &verdicts,
+            signatures.note.as_deref(),
+        );
         return Err(Error::new(format!(
             "{}: the promoted copy does not verify; check the destination registry",
             args.destination

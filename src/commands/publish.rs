@@ -378,7 +378,7 @@ fn sign(args: &PublishArgs, digest: &Digest) -> Result<KeySigned> {
             if format.bundle() {
                 signing::sign_bundle(&store, digest, &key, &Default::default()).await?;
             }
-            let signatures = signing::all_signatures(&store, digest).await?;
+            let signatures = signing::all_signatures(&store, digest, &Default::default()).await?;
             let trust = signing::Trust::Keys(vec![public.clone()]);
             let verdicts = trust.judge_all(&signatures, digest, &Default::default());
             // Every format asked for must hold: legacy layers come first, bundles after.

@@ -8,6 +8,7 @@ use crate::cli::{VerifyArgs, VerifyFormat, VerifyKeyArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{ImageRef, Store};
 use crate::signing::cosign::{self, Verdict};
+use crate::signing::examine::Limits;
 use crate::signing::keyless::trust::TrustRoot;
 use crate::signing::keyless::verify::{Matcher, Policy};
 use crate::signing::keys::PublicKey;
@@ -17,13 +18,14 @@ use regex::Regex;
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
     let trust = load(&args.keys)?;
     let required = required(&args.keys);
+    let limits = limits(&args.keys);
     let connect = super::connect(&args.image, &args.registry)?;
     let store = Store::for_pull(&args.image, connect).map_err(|e| Error::new(e.to_string()))?;
     let (digest, signatures) = super::runtime()?
-        .block_on(fetch(&store))
+        .block_on(fetch(&store, &limits))
         .map_err(|e| Error::new(e.to_string()))?;
     let verdicts = trust.judge_all(&signatures, &digest, &required);
-    report(&args.image, &digest, &verdicts);
+    report(&args.image, &digest, &verdicts, signatures.note.as_deref());
     if args.output == VerifyFormat::Json {
         let reference = args.image.to_string();
         let printable = printable(&trust, signatures);
@@ -49,16 +51,20 @@ fn printable(trust: &Trust, mut signatures: Signatures) -> Signatures {
     signatures
 }
 
-/// The image's digest and its signatures, legacy and bundles.
-pub(crate) async fn fetch(store: &Store) -> std::result::Result<(Digest, Signatures), SignError> {
+/// The image's digest and its signatures, legacy (as far as `limits` reach) and bundles.
+pub(crate) async fn fetch(
+    store: &Store,
+    limits: &Limits,
+) -> std::result::Result<(Digest, Signatures), SignError> {
     store.login(oci_client::RegistryOperation::Pull).await?;
     let (digest, _) = store.manifest().await?;
-    let signatures = signing::all_signatures(store, &digest).await?;
+    let signatures = signing::all_signatures(store, &digest, limits).await?;
     Ok((digest, signatures))
 }
 
-/// Prints one line per signature on stderr and says whether any held.
-pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict]) {
+/// Prints one line per signature on stderr and says whether any held, and how much of the
+/// `.sig` was examined when not all of it (`note`).
+pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict], note: Option<&str>) {
     let name = format!("{}@{digest}", image.repository());
     if verdicts.is_empty() {
         eprintln!(
@@ -81,7 +87,13 @@ pub(crate) fn report(image: &ImageRef, digest: &Digest, verdicts: &[Verdict]) {
         }
     }
     let good = verdicts.iter().filter(|v| v.result.is_ok()).count();
-    eprintln!("{name}: {good} of {} signature(s) verified", verdicts.len());
+    match note {
+        Some(note) => eprintln!(
+            "{name}: {good} of {} signature(s) verified; {note}",
+            verdicts.len()
+        ),
+        None => eprintln!("{name}: {good} of {} signature(s) verified", verdicts.len()),
+    }
 }
 
 /// Keys when --key is given, else the keyless policy from the --certificate-* flags.
@@ -160,4 +172,9 @@ fn read_public_key(file: &Path) -> Result<PublicKey> {
 
 pub(crate) fn required(args: &VerifyKeyArgs) -> BTreeMap<String, String> {
     args.annotation.iter().cloned().collect()
+}
+
+/// How much of a `.sig` is examined (`--max-signatures`).
+pub(crate) fn limits(args: &VerifyKeyArgs) -> Limits {
+    Limits::with_layers(args.max_signatures)
 }

@@ -17,10 +17,7 @@ pub fn run(args: WebhookArgs) -> Result<Outcome> {
              DOCKER_CONFIG, or use Workload Identity on GKE",
         ));
     }
-    let timeout = Duration::try_from_secs_f64(args.timeout)
-        .ok()
-        .filter(|t| !t.is_zero())
-        .ok_or_else(|| Error::new("--timeout: give a positive number of seconds"))?;
+    let timeout = seconds(args.timeout, "--timeout")?;
     let trust = super::verify::load(&args.keys)?;
     let required = super::verify::required(&args.keys);
     match &trust {
@@ -41,15 +38,21 @@ pub fn run(args: WebhookArgs) -> Result<Outcome> {
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         policy: Policy {
-            trust,
-            required,
+            trust: Arc::new(trust),
+            required: Arc::new(required),
             connect,
             fail_open: args.fail_open,
             timeout,
+            limits: super::verify::limits(&args.keys),
+            max_checks: args.max_checks,
         },
         cache_size: args.cache_size,
         cache_ttl: Duration::from_secs(args.cache_ttl),
         grace: Duration::from_secs(args.grace),
+        timeouts: webhook::server::Timeouts {
+            request: seconds(args.request_timeout, "--request-timeout")?,
+            idle: seconds(args.idle_timeout, "--idle-timeout")?,
+        },
     };
     if config.policy.fail_open {
         tracing::warn!(
@@ -64,4 +67,11 @@ pub fn run(args: WebhookArgs) -> Result<Outcome> {
         .block_on(webhook::run(config, webhook::server::termination()))
         .map_err(Error::new)?;
     Ok(Outcome::Passed)
+}
+
+fn seconds(value: f64, flag: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|t| !t.is_zero())
+        .ok_or_else(|| Error::new(format!("{flag}: give a positive number of seconds")))
 }

@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::bundle::{self, Bundle, MAX_BUNDLE_BYTES, SIGN_PREDICATE_TYPE, referrer, statement};
 use super::cosign::{self, Verdict};
+use super::examine::{self, Examined, Limits};
 use super::keys::{PrivateKey, PublicKey};
 use super::{SignError, Trust};
 use crate::bundle::{Digest, MANIFEST_MEDIA_TYPE};
@@ -27,25 +28,44 @@ pub struct StoredBundle {
     pub bundle: Result<Bundle, String>,
 }
 
-/// Every signature of an image: the legacy `.sig` layers, then the bundles.
+/// Every signature of an image: the legacy `.sig` layers examined (`examine`), then the
+/// bundles.
 #[derive(Debug, Clone, Default)]
 pub struct Signatures {
+    /// The first `legacy.len()` layers of the `.sig`; a refused one is a placeholder.
     pub legacy: Vec<cosign::SignatureLayer>,
+    /// Legacy layers refused unfetched (by their declared size), by 1-based position.
+    pub refused: BTreeMap<usize, String>,
+    /// How much of the `.sig` was examined, when not all of it.
+    pub note: Option<String>,
     pub bundles: Vec<StoredBundle>,
 }
 
 impl Signatures {
+    pub fn new(examined: Examined, bundles: Vec<StoredBundle>) -> Signatures {
+        Signatures {
+            note: examined.note(),
+            legacy: examined.layers,
+            refused: examined.refused,
+            bundles,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.legacy.is_empty() && self.bundles.is_empty()
     }
 }
 
-/// The legacy signatures and the bundles of `digest`.
-pub async fn all_signatures(store: &Store, digest: &Digest) -> Result<Signatures, SignError> {
-    Ok(Signatures {
-        legacy: super::signatures(store, digest).await?,
-        bundles: bundle_signatures(store, digest).await?,
-    })
+/// The legacy signatures of `digest` within `limits`, and its bundles.
+pub async fn all_signatures(
+    store: &Store,
+    digest: &Digest,
+    limits: &Limits,
+) -> Result<Signatures, SignError> {
+    Ok(Signatures::new(
+        examine::examine(store, digest, limits).await?,
+        bundle_signatures(store, digest).await?,
+    ))
 }
 
 /// The Sigstore bundles among the referrers of `digest` (other artifacts, an SBOM say, are
@@ -54,8 +74,18 @@ pub async fn bundle_signatures(
     store: &Store,
     digest: &Digest,
 ) -> Result<Vec<StoredBundle>, SignError> {
+    let referrers = store.referrers(digest).await?;
+    read_bundles(store, digest, referrers).await
+}
+
+/// The bundles among `referrers` (as `Store::referrers` listed them), read and parsed.
+pub async fn read_bundles(
+    store: &Store,
+    digest: &Digest,
+    referrers: Vec<Referrer>,
+) -> Result<Vec<StoredBundle>, SignError> {
     let mut found = Vec::new();
-    for r in store.referrers(digest).await? {
+    for r in referrers {
         if r.media_type != IMAGE_MANIFEST {
             continue;
         }
@@ -116,7 +146,11 @@ async fn read_bundle(
             layer.digest, layer.size
         )));
     }
-    let blob = match judged(store.get_blob(&layer.digest).await)? {
+    let blob_ref = crate::oci::BlobRef {
+        digest: layer.digest.clone(),
+        size: layer.size,
+    };
+    let blob = match judged(store.read_blob(&blob_ref, MAX_BUNDLE_BYTES).await)? {
         Ok(b) => b,
         Err(why) => return Ok(Err(why)),
     };
@@ -157,6 +191,12 @@ impl Trust {
         required: &BTreeMap<String, String>,
     ) -> Vec<Verdict> {
         let mut verdicts = self.judge(&signatures.legacy, digest, required);
+        for verdict in &mut verdicts {
+            if let Some(why) = signatures.refused.get(&verdict.layer) {
+                verdict.result = Err(why.clone());
+                verdict.signer = None;
+            }
+        }
         let offset = signatures.legacy.len();
         for (i, stored) in signatures.bundles.iter().enumerate() {
             let (result, signer) = match &stored.bundle {

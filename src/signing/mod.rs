@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod bundles;
 pub mod cosign;
+pub mod examine;
 pub mod keyless;
 pub mod keys;
 
@@ -16,7 +17,8 @@ use cosign::{CosignError, SignatureLayer, Verdict};
 use keys::{PrivateKey, PublicKey};
 
 pub use bundles::{
-    BundleSigned, Signatures, StoredBundle, all_signatures, sign_bundle, verify_json_all,
+    BundleSigned, Signatures, StoredBundle, all_signatures, read_bundles, sign_bundle,
+    verify_json_all,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -27,25 +29,46 @@ pub enum SignError {
     Format { tag: String, source: CosignError },
 }
 
-/// The signatures stored for a digest, each with its payload; none when there is no `.sig`.
+/// Every signature stored for a digest, each with its payload; none when there is no `.sig`.
+/// For appending (`sign`), which must keep them all; verification reads a bounded part
+/// instead ([`examine::examine`]). A `.sig` no cosign would read (past cosign's layer limit,
+/// a payload over [`examine::MAX_PAYLOAD`]) is refused rather than fetched.
 pub async fn signatures(store: &Store, digest: &Digest) -> Result<Vec<SignatureLayer>, SignError> {
-    let tag = cosign::signature_tag(digest);
-    let Some((_, manifest)) = store.manifest_at(&tag).await? else {
+    let Some(listing) = examine::list(store, digest).await? else {
         return Ok(Vec::new());
     };
-    let refs = cosign::read_signature_manifest(&manifest).map_err(|source| SignError::Format {
+    let tag = cosign::signature_tag(digest);
+    let refuse = |why: String| SignError::Format {
         tag: tag.clone(),
-        source,
-    })?;
-    let mut layers = Vec::with_capacity(refs.len());
-    for r in refs {
-        let payload = store.get_blob(&r.digest).await?;
-        layers.push(r.into_layer(payload).map_err(|source| SignError::Format {
-            tag: tag.clone(),
-            source,
-        })?);
+        source: CosignError::Manifest(format!(
+            "{why}; cosign would not read it either: delete the tag and sign again"
+        )),
+    };
+    let listed = listing.layers.len();
+    if listed > examine::COSIGN_MAX_LAYERS {
+        return Err(refuse(format!(
+            "{listed} layers, over cosign's limit of {}",
+            examine::COSIGN_MAX_LAYERS
+        )));
     }
-    Ok(layers)
+    if let Some((i, big)) = listing
+        .layers
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.size > examine::MAX_PAYLOAD)
+    {
+        return Err(refuse(format!(
+            "layer {} declares a {}-byte payload, over the 1 MiB limit",
+            i + 1,
+            big.size
+        )));
+    }
+    let limits = examine::Limits {
+        layers: listed,
+        payload: examine::MAX_PAYLOAD,
+        payloads: u64::MAX,
+    };
+    Ok(examine::fetch(store, listing, &limits).await?.layers)
 }
 
 /// Signs `digest` with `key`, keeping every signature already there. Returns false when an

@@ -60,6 +60,8 @@ pub enum Reason {
     Unsigned,
     /// The registry could not be asked.
     Unreachable,
+    /// Too many signature checks were running to start this one in time.
+    Busy,
 }
 
 impl Reason {
@@ -73,6 +75,7 @@ impl Reason {
             Reason::Malformed => "malformed",
             Reason::Unsigned => "unsigned",
             Reason::Unreachable => "unreachable",
+            Reason::Busy => "busy",
         }
     }
 }
@@ -301,5 +304,6 @@ pub fn response(review: &Review, decision: &Decision) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap_or_default()
 }
 
+pub mod prefix;
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,8 @@ pub struct Config {
     pub cache_ttl: Duration,
     /// How long open connections get to finish after SIGTERM.
     pub grace: Duration,
+    /// How long clients may take to send a request, and to stay idle.
+    pub timeouts: server::Timeouts,
 }
 
 /// Loads the certificate, binds, logs `listening on ADDR`, and serves until `shutdown`.
@@ -51,6 +53,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         ),
         metrics: metrics::Metrics::default(),
         ready: AtomicBool::new(false),
+        timeouts: config.timeouts,
     });
     // Tests and operators read the bound address (port 0 picks one) from this line.
     tracing::info!(%addr, "listening on {addr}");

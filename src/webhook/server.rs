@@ -4,18 +4,17 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -24,17 +23,81 @@ use super::metrics::Metrics;
 use super::verify::Verifier;
 
 /// The API server sends at most 3 MiB objects; anything larger is not a review.
-const MAX_BODY: usize = 4 << 20;
+pub const MAX_BODY: usize = 4 << 20;
+/// Of a body declared larger than [`MAX_BODY`], only this much is read, to find its uid.
+const PREFIX: usize = 64 << 10;
 /// A client that has not finished its handshake by then is not the API server.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Nor is one that takes longer to send a request's headers; without it an idle or trickling
-/// connection would be held forever.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct State {
     pub verifier: Verifier,
     pub metrics: Metrics,
     pub ready: AtomicBool,
+    pub timeouts: Timeouts,
+}
+
+/// How long a client may take: without these, an idle or trickling connection is held as
+/// long as the client likes.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// A request's headers, and then its body, must each arrive within this; an HTTP/1.1
+    /// keep-alive connection that sends no new request within it is closed.
+    pub request: Duration,
+    /// A connection (HTTP/2 above all) with no request in flight for this long is closed.
+    pub idle: Duration,
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Requests in flight on one connection and when the last one ended.
+struct Activity {
+    in_flight: AtomicUsize,
+    last: Mutex<tokio::time::Instant>,
+}
+
+impl Activity {
+    fn new() -> Arc<Activity> {
+        Arc::new(Activity {
+            in_flight: AtomicUsize::new(0),
+            last: Mutex::new(tokio::time::Instant::now()),
+        })
+    }
+
+    fn begin(self: &Arc<Self>) -> InFlight {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.clone())
+    }
+
+    /// Resolves once no request has been in flight for `idle`.
+    async fn idle(&self, idle: Duration) {
+        loop {
+            let last = *self.last.lock().unwrap_or_else(|e| e.into_inner());
+            if self.in_flight.load(Ordering::SeqCst) > 0 {
+                // Busy: it can be idle `idle` after the request ends at the earliest.
+                tokio::time::sleep(idle).await;
+            } else if last.elapsed() >= idle {
+                return;
+            } else {
+                tokio::time::sleep_until(last + idle).await;
+            }
+        }
+    }
+}
+
+/// Marks a request in flight until dropped.
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        *self.0.last.lock().unwrap_or_else(|e| e.into_inner()) = tokio::time::Instant::now();
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 type Body = Full<Bytes>;
@@ -49,7 +112,11 @@ pub async fn serve(
     grace: Duration,
 ) {
     let acceptor = TlsAcceptor::from(tls);
-    let graceful = GracefulShutdown::new();
+    // Connections watch `stopping`, and each holds a sender of `open` until it ends, so the
+    // receiver sees the channel close when the last one is gone.
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let (open, mut closed) = tokio::sync::mpsc::channel::<()>(1);
+    let connections = Arc::new(AtomicUsize::new(0));
     let mut shutdown = std::pin::pin!(shutdown);
     state.ready.store(true, Ordering::SeqCst);
     loop {
@@ -66,42 +133,94 @@ pub async fn serve(
         };
         let acceptor = acceptor.clone();
         let state = state.clone();
-        let watcher = graceful.watcher();
+        let stopping = stopping.clone();
+        let open = open.clone();
+        let connections = connections.clone();
+        connections.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
-            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, "TLS handshake failed: {e}");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-            let mut builder = auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT);
-            let service = service_fn(move |req| route(state.clone(), req));
-            let connection = builder.serve_connection(TokioIo::new(tls), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(%peer, "connection ended: {e}");
-            }
+            connection(acceptor, tcp, peer, state, stopping).await;
+            connections.fetch_sub(1, Ordering::SeqCst);
+            drop(open);
         });
     }
     state.ready.store(false, Ordering::SeqCst);
     drop(listener);
+    drop(open);
     tracing::info!(
         "shutting down: no new connections; waiting for {} open one(s)",
-        graceful.count()
+        connections.load(Ordering::SeqCst)
     );
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let _ = stop.send(true);
+    if tokio::time::timeout(grace, closed.recv()).await.is_err() {
         tracing::warn!("stopped with connections still open after {grace:?}");
+    }
+}
+
+/// Serves one connection until it ends, the client idles past the limit, or the server stops
+/// (in both cases gracefully: requests in flight finish).
+async fn connection(
+    acceptor: TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    state: Arc<State>,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, "TLS handshake failed: {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            return;
+        }
+    };
+    let timeouts = state.timeouts;
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.request);
+    builder.http2().timer(TokioTimer::new());
+    let activity = Activity::new();
+    let seen = activity.clone();
+    let service = service_fn(move |req| {
+        let in_flight = seen.begin();
+        let state = state.clone();
+        async move {
+            let response = route(state, req).await;
+            drop(in_flight);
+            response
+        }
+    });
+    let connection = builder.serve_connection(TokioIo::new(tls), service);
+    let mut connection = std::pin::pin!(connection);
+    let mut closing = false;
+    // An idle client gets `--request-timeout` to finish closing: an HTTP/2 client that never
+    // acknowledges the GOAWAY's ping would otherwise keep the connection.
+    let mut drop_at: Option<tokio::time::Instant> = None;
+    let ended = loop {
+        tokio::select! {
+            ended = connection.as_mut() => break ended,
+            () = activity.idle(timeouts.idle), if !closing => {
+                tracing::debug!(%peer, "closing a connection idle for {:?}", timeouts.idle);
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+                drop_at = Some(tokio::time::Instant::now() + timeouts.request);
+            }
+            _ = stopping.wait_for(|stop| *stop), if !closing => {
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            () = sleep_until(drop_at) => {
+                tracing::debug!(%peer, "dropped an idle connection that did not close");
+                break Ok(());
+            }
+        }
+    };
+    if let Err(e) = ended {
+        tracing::debug!(%peer, "connection ended: {e}");
     }
 }
 
@@ -128,7 +247,11 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
         // A review sent to the wrong path still gets a review back, so the API server shows
         // why instead of a bare HTTP error.
         (&Method::POST, _) => {
-            let body = read_body(req).await.unwrap_or_default();
+            let body = match read_body(req, state.timeouts.request).await {
+                Ok(body) => body,
+                Err(Unread::TooLarge(prefix)) => return Ok(too_large(&state, &prefix)),
+                Err(Unread::Failed(_)) => Bytes::new(),
+            };
             let (review, _) = admission::read(&body);
             let decision = Decision::deny(
                 Reason::Malformed,
@@ -150,8 +273,9 @@ async fn route(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bod
 
 async fn review(state: &State, req: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
-    let (review, decision) = match read_body(req).await {
-        Err(e) => (
+    let (review, decision) = match read_body(req, state.timeouts.request).await {
+        Err(Unread::TooLarge(prefix)) => return too_large(state, &prefix),
+        Err(Unread::Failed(e)) => (
             Review::default(),
             Decision::deny(
                 Reason::Malformed,
@@ -181,12 +305,73 @@ async fn review(state: &State, req: Request<Incoming>) -> Response<Body> {
     answer(&review, &decision)
 }
 
-async fn read_body(req: Request<Incoming>) -> Result<Bytes, String> {
-    Limited::new(req.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .map_err(|e| e.to_string())
+/// Why a body was not read whole.
+enum Unread {
+    /// Over [`MAX_BODY`]: the first bytes, to find who to answer.
+    TooLarge(Bytes),
+    /// The client broke off, or did not send it within `--request-timeout`.
+    Failed(String),
+}
+
+/// Reads a request body of at most [`MAX_BODY`] bytes, all of which must arrive within
+/// `timeout`.
+async fn read_body(req: Request<Incoming>, timeout: Duration) -> Result<Bytes, Unread> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    // Declared too large: only the start is worth reading.
+    let keep = match declared {
+        Some(n) if n > MAX_BODY as u64 => PREFIX,
+        _ => MAX_BODY,
+    };
+    let mut body = req.into_body();
+    let mut buf = bytes::BytesMut::new();
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Unread::Failed(e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                buf.extend_from_slice(&data);
+                if buf.len() >= keep && (keep < MAX_BODY || buf.len() > MAX_BODY) {
+                    buf.truncate(keep);
+                    return Err(Unread::TooLarge(std::mem::take(&mut buf).freeze()));
+                }
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(())) => Ok(buf.freeze()),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Unread::Failed(format!(
+            "the body did not arrive within {}s (--request-timeout)",
+            timeout.as_secs_f64()
+        ))),
+    }
+}
+
+/// A body over the limit: a denial to the uid its first bytes name, else a plain 413.
+fn too_large(state: &State, prefix: &[u8]) -> Response<Body> {
+    let why = format!(
+        "request body is over the {} MiB limit; the API server sends at most 3 MiB objects, so \
+         this is not a review of a RootSync or RepoSync",
+        MAX_BODY >> 20
+    );
+    let decision = Decision::deny(Reason::Malformed, why.clone());
+    state.metrics.review(&decision, 0.0);
+    match admission::prefix::review(prefix) {
+        Some(review) => {
+            tracing::warn!(uid = %review.uid, "denied a review: {why}");
+            answer(&review, &decision)
+        }
+        None => {
+            tracing::warn!("refused a request: {why}");
+            text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("{why}; no AdmissionReview uid was found in its first bytes\n"),
+            )
+        }
+    }
 }
 
 fn answer(review: &Review, decision: &Decision) -> Response<Body> {

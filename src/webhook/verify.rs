@@ -7,12 +7,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use oci_client::{Reference, RegistryOperation};
+use tokio::sync::Semaphore;
 
 use super::admission::{Decision, PinnedImage, Reason};
 use super::cache::VerifiedCache;
+use crate::oci::referrers::Referrer;
 use crate::oci::{Connect, ImageRef, OciError, Store};
 use crate::signing::cosign::{self, Verdict};
-use crate::signing::{self, SignError, Trust};
+use crate::signing::examine::{self, Limits};
+use crate::signing::{self, SignError, Signatures, Trust};
 
 /// How to reach the registry of a reference: credentials looked up per registry host. It may
 /// block (a metadata server round trip, a docker credential helper), so it runs off the
@@ -22,21 +25,27 @@ pub type ConnectFn = dyn Fn(&Reference) -> Result<Connect, String> + Send + Sync
 /// What signatures must satisfy, and how to fetch them.
 pub struct Policy {
     /// Cosign public keys, or a keyless (Fulcio certificate) policy.
-    pub trust: Trust,
+    pub trust: Arc<Trust>,
     /// Annotations every accepted signature's payload must carry (`--annotation`).
-    pub required: BTreeMap<String, String>,
+    pub required: Arc<BTreeMap<String, String>>,
     pub connect: Arc<ConnectFn>,
     /// Allow, with a warning, when the registry cannot be asked.
     pub fail_open: bool,
-    /// The longest a check may take before the answer is "unreachable": below the API server's
-    /// webhook timeout, so the message is ours and not a generic timeout.
+    /// The longest a check may take: below the API server's webhook timeout, so the message
+    /// is ours and not a generic timeout. Only the registry's silence until then is
+    /// "unreachable"; slowness after it answered is a denial.
     pub timeout: Duration,
+    /// How much of a `.sig` is examined.
+    pub limits: Limits,
+    /// Checks that talk to registries at once (`--max-checks`); the others wait for a turn.
+    pub max_checks: usize,
 }
 
 pub struct Verifier {
     policy: Policy,
     cache: VerifiedCache,
     stores: Stores,
+    checks: Semaphore,
 }
 
 /// Logged-in registry clients by repository, reused for a few minutes: a new one costs a TLS
@@ -73,15 +82,29 @@ impl Stores {
     }
 }
 
-/// Why signatures could not be judged: the registry did not answer usefully.
-struct Unreachable(String);
+/// What a check came to. Only `Unreachable` may be let through by `--fail-open`: it means the
+/// registry never told us which signatures exist. Once it has (the `.sig` manifest arrived, or
+/// its absence), everything that follows is a judgement of what it sent, even when that is
+/// too much, too slow or broken, because that is what whoever pushed the `.sig` controls.
+#[derive(Debug, PartialEq, Eq)]
+enum Checked {
+    /// Login, credentials or the `.sig` lookup failed or did not finish within `--timeout`.
+    Unreachable(String),
+    /// The signatures were judged: what held, or why none did.
+    Judged(Result<String, String>),
+    /// Too many checks were already running for this one to start within half of
+    /// `--timeout`: our overload, not the registry's silence.
+    Busy,
+}
 
 impl Verifier {
     pub fn new(policy: Policy, cache: VerifiedCache) -> Verifier {
+        let checks = Semaphore::new(policy.max_checks.max(1));
         Verifier {
             policy,
             cache,
             stores: Stores::default(),
+            checks,
         }
     }
 
@@ -90,21 +113,15 @@ impl Verifier {
         if self.cache.contains(&name) {
             return Decision::allow(Reason::Cached, format!("{name}: signature verified"));
         }
-        let checked = tokio::time::timeout(self.policy.timeout, self.check(image))
-            .await
-            .unwrap_or_else(|_| {
-                Err(Unreachable(format!(
-                    "the registry did not answer within {}s",
-                    self.policy.timeout.as_secs_f64()
-                )))
-            });
+        let deadline = tokio::time::Instant::now() + self.policy.timeout;
+        let checked = self.check(image, deadline).await;
         match checked {
-            Ok(Ok(good)) => {
+            Checked::Judged(Ok(good)) => {
                 self.cache.insert(name.clone());
                 tracing::info!(image = %image.annotation, "verified: {good}");
                 Decision::allow(Reason::Verified, format!("{name}: {good}"))
             }
-            Ok(Err(why)) => {
+            Checked::Judged(Err(why)) => {
                 let message = format!(
                     "image {} (digest {}) is not signed by a trusted key: {why}",
                     image.annotation, image.digest
@@ -112,7 +129,19 @@ impl Verifier {
                 tracing::warn!(image = %image.annotation, "denied: {why}");
                 Decision::deny(Reason::Unsigned, message)
             }
-            Err(Unreachable(why)) if self.policy.fail_open => {
+            Checked::Busy => {
+                let message = format!(
+                    "image {} (digest {}): not checked: {} signature checks (--max-checks) were \
+                     still running after {}s; the API server will ask again",
+                    image.annotation,
+                    image.digest,
+                    self.policy.max_checks,
+                    self.policy.timeout.as_secs_f64() / 2.0
+                );
+                tracing::warn!(image = %image.annotation, "denied, too many checks running");
+                Decision::deny(Reason::Busy, message)
+            }
+            Checked::Unreachable(why) if self.policy.fail_open => {
                 let message = format!(
                     "image {} (digest {}) allowed unverified (--fail-open): cannot check its signatures: {why}",
                     image.annotation, image.digest
@@ -120,7 +149,7 @@ impl Verifier {
                 tracing::warn!(image = %image.annotation, "allowed unverified (--fail-open): {why}");
                 Decision::allow(Reason::FailOpen, message.clone()).with_warning(message)
             }
-            Err(Unreachable(why)) => {
+            Checked::Unreachable(why) => {
                 let message = format!(
                     "image {} (digest {}): cannot check its signatures, so it is refused: {why}",
                     image.annotation, image.digest
@@ -131,38 +160,105 @@ impl Verifier {
         }
     }
 
-    /// Ok(Ok(what held)), Ok(Err(why none held)), or Err when the registry could not be asked.
-    async fn check(&self, image: &PinnedImage) -> Result<Result<String, String>, Unreachable> {
-        let store = self.store(&image.reference).await?;
-        // Legacy `.sig` layers and cosign v3's bundles (referrers) count alike.
-        let signatures = match signing::all_signatures(&store, &image.digest).await {
-            Ok(signatures) => signatures,
-            Err(SignError::Store(OciError::Remote { message, .. })) => {
-                // The next review starts afresh: new connection, new credentials.
-                self.stores.forget(&image.reference);
-                return Err(Unreachable(message));
+    /// Asks the registry, then judges, all before `deadline`; at most `--max-checks` at once,
+    /// so that concurrent hostile reviews hold a fixed amount of memory between them.
+    ///
+    /// A review waits at most half of `--timeout` for its turn, so the registry always gets
+    /// the other half: otherwise a flood of reviews could make a queued one's registry look
+    /// silent, and `--fail-open` let an unsigned image through.
+    async fn check(&self, image: &PinnedImage, deadline: tokio::time::Instant) -> Checked {
+        let turn = deadline - self.policy.timeout / 2;
+        let Ok(Ok(_permit)) = tokio::time::timeout_at(turn, self.checks.acquire()).await else {
+            return Checked::Busy;
+        };
+        let timeout = self.policy.timeout.as_secs_f64();
+        let (store, listing, referrers) =
+            match tokio::time::timeout_at(deadline, self.list(image)).await {
+                Err(_) => {
+                    return Checked::Unreachable(format!(
+                        "the registry did not answer within {timeout}s"
+                    ));
+                }
+                Ok(Err(e)) => return e,
+                Ok(Ok(listed)) => listed,
+            };
+        let listed = listing.as_ref().map_or(0, |l| l.layers.len());
+        // From here on the registry has answered: only what it sent is left to judge.
+        let limits = self.policy.limits;
+        let read = async {
+            let examined = match listing {
+                Some(listing) => examine::fetch(&store, listing, &limits).await?,
+                None => examine::Examined::default(),
+            };
+            let bundles = signing::read_bundles(&store, &image.digest, referrers).await?;
+            Ok::<_, SignError>(Signatures::new(examined, bundles))
+        };
+        let signatures = match tokio::time::timeout_at(deadline, read).await {
+            Err(_) => {
+                return Checked::Judged(Err(format!(
+                    "the registry listed {listed} signature layer(s) and the referrers, but the \
+                     signatures did not arrive within --timeout {timeout}s"
+                )));
             }
-            Err(SignError::Store(OciError::Content { message, .. })) => return Ok(Err(message)),
-            // Corrupt or unreadable signature data was served: judged, not a network failure.
-            Err(e) => return Ok(Err(e.to_string())),
+            Ok(Err(e)) => {
+                self.stores.forget(&image.reference);
+                return Checked::Judged(Err(format!("cannot read the signatures: {e}")));
+            }
+            Ok(Ok(signatures)) => signatures,
         };
         if signatures.is_empty() {
-            return Ok(Err(format!(
+            return Checked::Judged(Err(format!(
                 "no signatures (looked for tag {} and sigstore bundles among the referrers); sign it with `kbundle sign` or `cosign sign`",
                 cosign::signature_tag(&image.digest)
             )));
         }
-        let verdicts =
-            self.policy
-                .trust
-                .judge_all(&signatures, &image.digest, &self.policy.required);
-        Ok(summary(&verdicts))
+        let trust = self.policy.trust.clone();
+        let required = self.policy.required.clone();
+        let digest = image.digest.clone();
+        let judged = tokio::task::spawn_blocking(move || {
+            let verdicts = trust.judge_all(&signatures, &digest, &required);
+            summary(&verdicts, signatures.note)
+        });
+        match tokio::time::timeout_at(deadline, judged).await {
+            Ok(Ok(judged)) => Checked::Judged(judged),
+            Ok(Err(e)) => Checked::Judged(Err(format!("the signature check failed: {e}"))),
+            Err(_) => Checked::Judged(Err(format!(
+                "checking {listed} signature layer(s) took longer than --timeout {timeout}s"
+            ))),
+        }
+    }
+
+    /// The `.sig` manifest and the referrers: the questions whose silence means "unreachable".
+    async fn list(&self, image: &PinnedImage) -> Result<Listed, Checked> {
+        let store = self
+            .store(&image.reference)
+            .await
+            .map_err(Checked::Unreachable)?;
+        let listed = async {
+            let listing = examine::list(&store, &image.digest).await?;
+            let referrers = store.referrers(&image.digest).await?;
+            Ok::<_, SignError>((listing, referrers))
+        };
+        match listed.await {
+            Ok((listing, referrers)) => Ok((store, listing, referrers)),
+            Err(SignError::Store(OciError::Remote { message, .. })) => {
+                // The next review starts afresh: new connection, new credentials.
+                self.stores.forget(&image.reference);
+                Err(Checked::Unreachable(message))
+            }
+            // A manifest that is corrupt, too large or not cosign's: judged, not a network failure.
+            Err(e) => Err(Checked::Judged(Err(e.to_string()))),
+        }
     }
 }
 
+/// What the registry listed: a logged-in client, the `.sig` manifest (if any) and the
+/// referrers of the image.
+type Listed = (Arc<Store>, Option<examine::Listing>, Vec<Referrer>);
+
 impl Verifier {
     /// A logged-in client for the image's repository, reused or made anew.
-    async fn store(&self, reference: &Reference) -> Result<Arc<Store>, Unreachable> {
+    async fn store(&self, reference: &Reference) -> Result<Arc<Store>, String> {
         let repository = repository(reference);
         if let Some(store) = self.stores.get(&repository) {
             return Ok(store);
@@ -171,14 +267,13 @@ impl Verifier {
         let owned = reference.clone();
         let credentials = tokio::task::spawn_blocking(move || connect(&owned))
             .await
-            .map_err(|e| Unreachable(format!("credential lookup failed: {e}")))?
-            .map_err(Unreachable)?;
+            .map_err(|e| format!("credential lookup failed: {e}"))??;
         let store = Store::for_pull(&ImageRef::Registry(reference.clone()), credentials)
-            .map_err(|e| Unreachable(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         store
             .login(RegistryOperation::Pull)
             .await
-            .map_err(|e| Unreachable(e.to_string()))?;
+            .map_err(|e| e.to_string())?;
         let store = Arc::new(store);
         self.stores.put(repository, store.clone());
         Ok(store)
@@ -189,7 +284,8 @@ fn repository(reference: &Reference) -> String {
     format!("{}/{}", reference.registry(), reference.repository())
 }
 
-fn summary(verdicts: &[Verdict]) -> Result<String, String> {
+/// What held, or every reason none did, with how much of a larger `.sig` was examined.
+fn summary(verdicts: &[Verdict], note: Option<String>) -> Result<String, String> {
     if let Some(good) = verdicts.iter().find(|v| v.result.is_ok()) {
         return Ok(format!(
             "signature {} of {} verified",
@@ -206,7 +302,11 @@ fn summary(verdicts: &[Verdict]) -> Result<String, String> {
                 .map(|why| format!("signature {}: {why}", v.layer))
         })
         .collect();
-    Err(reasons.join("; "))
+    let mut why = reasons.join("; ");
+    if let Some(note) = note {
+        why = format!("{note}: {why}");
+    }
+    Err(why)
 }
 
 #[cfg(test)]
@@ -229,10 +329,18 @@ mod tests {
 
     #[test]
     fn one_good_signature_is_enough_and_every_bad_one_is_named() {
-        let good = summary(&[verdict(1, Err("bad")), verdict(2, Ok(()))]);
+        let good = summary(&[verdict(1, Err("bad")), verdict(2, Ok(()))], None);
         assert_eq!(good, Ok("signature 2 of 2 verified".to_owned()));
-        let bad = summary(&[verdict(1, Err("one")), verdict(2, Err("two"))]);
+        let bad = summary(&[verdict(1, Err("one")), verdict(2, Err("two"))], None);
         assert_eq!(bad, Err("signature 1: one; signature 2: two".to_owned()));
+        let capped = summary(
+            &[verdict(1, Err("one"))],
+            Some("checked the first 1 of 9".into()),
+        );
+        assert_eq!(
+            capped,
+            Err("checked the first 1 of 9: signature 1: one".to_owned())
+        );
     }
 
     #[test]

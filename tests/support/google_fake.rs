@@ -19,9 +19,10 @@ mod oauth;
 use oauth::{check_assertion, check_refresh, issue};
 
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
-pub const REQUEST_TOKEN: &str = "fake-actions-request-token-5a1c";
-pub const FEDERATED_TOKEN: &str = "fake-federated-token-77e0";
-pub const ACCESS_TOKEN: &str = "ya29.fake-access-token-3f9b";
+// No English words in the secrets: the leak check looks for any 8 characters of them.
+pub const REQUEST_TOKEN: &str = "fake-rq-5a1cH8vLw2Pz";
+pub const FEDERATED_TOKEN: &str = "fake-fd-77e0Kc3nQx9T";
+pub const ACCESS_TOKEN: &str = "ya29.fake-at-3f9bJm4sRv7Y";
 pub const PROVIDER: &str =
     "projects/123456789/locations/global/workloadIdentityPools/github/providers/kbundle";
 pub const SERVICE_ACCOUNT: &str = "pusher@example-project.iam.gserviceaccount.com";
@@ -30,8 +31,8 @@ pub const SERVICE_ACCOUNT_KEY: &str =
     include_str!("../fixtures/google/test-service-account-key.pem");
 pub const SERVICE_ACCOUNT_KEY_ID: &str = "0123456789abcdef0123456789abcdef01234567";
 pub const CLIENT_ID: &str = "764086051850-fake.apps.googleusercontent.com";
-pub const CLIENT_SECRET: &str = "fake-client-secret-d-9c1e";
-pub const REFRESH_TOKEN: &str = "1//fake-refresh-token-0b7a";
+pub const CLIENT_SECRET: &str = "fake-cs-d9c1eUw6Bn2Q";
+pub const REFRESH_TOKEN: &str = "1//fake-rt-0b7aZp5Xk8Lm";
 
 /// How the fake behaves.
 #[derive(Debug, Clone)]

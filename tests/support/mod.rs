@@ -242,20 +242,71 @@ pub fn run_clean(args: &[&str], cleared: &[&str], env: &[(&str, &str)]) -> (i32,
     )
 }
 
-/// Fails when any of `secrets` appears in stderr, or in stdout outside the runner's
-/// `::add-mask::` commands.
+/// Fails when any part of any of `secrets` appears in stderr, or in stdout outside the
+/// runner's `::add-mask::` commands: any 8 characters of it in a row, its bytes in hex (any 6
+/// in a row, so a hex dump split over lines is still caught), or its base64 (standard or URL
+/// alphabet, at each of the three alignments it can have inside a longer encoding).
 pub fn assert_no_secrets(stdout: &str, stderr: &str, secrets: &[&str]) {
     let unmasked: String = stdout
         .lines()
         .filter(|l| !l.starts_with("::add-mask::"))
         .collect::<Vec<_>>()
         .join("\n");
+    let output = format!("{unmasked}\n{stderr}");
+    // Hex dumps put spaces between byte pairs and break lines every few bytes.
+    let packed: String = output.chars().filter(|c| !c.is_whitespace()).collect();
+    let packed_lower = packed.to_ascii_lowercase();
     for secret in secrets {
-        assert!(
-            !unmasked.contains(secret) && !stderr.contains(secret),
-            "{secret} leaked:\n{stdout}\n{stderr}"
-        );
+        if let Some(found) = secret_fragment(secret, &output, &packed_lower) {
+            panic!("{secret} leaked as {found:?}:\n{stdout}\n{stderr}");
+        }
     }
+}
+
+/// The first form of `secret` found in `output` (or, for hex, in `packed`: `output` without
+/// whitespace, lower case).
+fn secret_fragment(secret: &str, output: &str, packed: &str) -> Option<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let windows = |text: &str, n: usize| -> Vec<String> {
+        let chars: Vec<char> = text.chars().collect();
+        chars
+            .windows(n.min(chars.len()).max(1))
+            .map(|w| w.iter().collect())
+            .collect()
+    };
+    if let Some(hit) = windows(secret, 8).into_iter().find(|w| output.contains(w)) {
+        return Some(hit);
+    }
+    let bytes = secret.as_bytes();
+    if let Some(hit) = bytes
+        .windows(6.min(bytes.len()))
+        .map(hex_lower)
+        .find(|h| packed.contains(h))
+    {
+        return Some(format!("hex {hit}"));
+    }
+    for skip in 0..3.min(bytes.len()) {
+        for encoded in [
+            STANDARD.encode(&bytes[skip..]),
+            URL_SAFE_NO_PAD.encode(&bytes[skip..]),
+        ] {
+            // The last characters depend on what follows the secret; the rest do not.
+            let stable = encoded.trim_end_matches('=');
+            let stable = &stable[..stable.len().saturating_sub(3)];
+            if stable.len() < 8 {
+                continue;
+            }
+            if let Some(hit) = windows(stable, 8).into_iter().find(|w| output.contains(w)) {
+                return Some(format!("base64 {hit}"));
+            }
+        }
+    }
+    None
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The `.sig` layers of `digest` in an OCI layout, read straight from its files.

@@ -154,6 +154,11 @@ pub struct VerifyKeyArgs {
     /// Annotation KEY=VALUE the signed payload must carry (repeatable)
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_annotation)]
     pub annotation: Vec<(String, String)>,
+
+    /// Signature layers checked, from the first; the rest of a larger `.sig` is not fetched
+    /// (each payload at most 1 MiB, 4 MiB in all)
+    #[arg(long, value_name = "N", default_value_t = crate::signing::examine::DEFAULT_MAX_LAYERS, value_parser = parse_positive)]
+    pub max_signatures: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -33,10 +33,25 @@ pub struct WebhookArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub cache_ttl: u64,
 
-    /// Seconds a signature check may take before the answer is "registry unreachable" (keep it
-    /// below the webhook's timeoutSeconds)
+    /// Seconds a signature check may take (keep it below the webhook's timeoutSeconds). Past
+    /// it, a registry that has not listed the signatures is "unreachable" (--fail-open may
+    /// allow); one that has, but whose signatures are still being read or checked, is a denial
     #[arg(long, value_name = "SECONDS", default_value_t = 8.0)]
     pub timeout: f64,
+
+    /// Signature checks that talk to registries at once; more wait for a turn (within
+    /// --timeout). Each holds at most about 8 MiB of registry data
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = parse_positive)]
+    pub max_checks: usize,
+
+    /// Seconds a client has to send a request's headers, and then its body; an HTTP/1.1
+    /// connection that sends no new request within it is closed
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub request_timeout: f64,
+
+    /// Seconds a connection (HTTP/2 in particular) may stay open with no request in flight
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub idle_timeout: f64,
 
     /// Seconds open connections get to finish after SIGTERM
     #[arg(long, value_name = "SECONDS", default_value_t = 20)]
