@@ -18,9 +18,11 @@ pub fn scramble(s: &str) -> String {
 }
 
 /// `first` is the message for the input, `second` for the input with `secret` replaced by
-/// `scrambled`.
+/// `scrambled`. Where the message's own words already hold either, nothing can be told.
 pub fn quoted(first: &str, second: &str, secret: &str, scrambled: &str) -> bool {
     secret.chars().filter(char::is_ascii_alphanumeric).count() >= MIN_ALNUM
+        && !first.contains(scrambled)
+        && !second.contains(secret)
         && first.contains(secret)
         && second.contains(scrambled)
 }

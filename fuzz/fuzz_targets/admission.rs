@@ -6,11 +6,19 @@
 //! digest the annotation ends with, which parses again from its own name.
 #![no_main]
 
-use kbundle::webhook::admission::{Decision, PinnedImage, Reason, Step, read, response};
+use kbundle::webhook::admission::{
+    Decision, PinnedImage, Reason, Step, prefix, read, response,
+};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
 fuzz_target!(|data: &[u8]| {
+    // An over-limit body is answered from its start: every cut of it, as far as it goes.
+    for cut in [data.len(), data.len() / 2, data.len() / 3, data.len().min(64)] {
+        if let Some(r) = prefix::review(&data[..cut]) {
+            assert!(!r.uid.is_empty(), "a review to answer with no uid");
+        }
+    }
     let (review, step) = read(data);
     let decision = match &step {
         Step::Answer(d) => d.clone(),

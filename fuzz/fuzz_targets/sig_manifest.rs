@@ -14,6 +14,7 @@ use kbundle::signing::cosign::{
     SignatureLayer, Verdict, parse_payload, read_signature_manifest, signature_manifest, verify,
     verify_json,
 };
+use kbundle::signing::examine::{Limits, Listing};
 use kbundle::signing::keys::PublicKey;
 use libfuzzer_sys::fuzz_target;
 
@@ -22,6 +23,20 @@ const KEY: &str = include_str!("../../tests/fixtures/cosign/signed-images/cosign
 const PAYLOAD: &[u8] = br#"{"critical":{"identity":{"docker-reference":"192.168.64.2:5000/cosign-signed-single-sample"},"image":{"docker-manifest-digest":"sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00"},"type":"cosign container image signature"},"optional":null}"#;
 
 fuzz_target!(|data: &[u8]| {
+    // The bounds `verify` and the webhook put on what they fetch, under a few limits.
+    if let Ok(listing) = Listing::read("sha256-00.sig".into(), data) {
+        for limits in [
+            Limits::default(),
+            Limits::with_layers(1),
+            Limits {
+                layers: 3,
+                payload: 100,
+                payloads: 250,
+            },
+        ] {
+            check_plan(&listing, &limits);
+        }
+    }
     let Ok(refs) = read_signature_manifest(data) else {
         return;
     };
@@ -74,3 +89,23 @@ fuzz_target!(|data: &[u8]| {
         assert!(parsed.is_ok(), "verify -o json is not JSON: {json}");
     }
 });
+
+/// A plan fetches no more layers, and no larger ones, than the limits allow, and accounts for
+/// every layer it examined exactly once.
+fn check_plan(listing: &Listing, limits: &Limits) {
+    let plan = listing.plan(limits);
+    assert!(plan.examined <= limits.layers.min(listing.layers.len()));
+    let mut total = 0u64;
+    for &i in &plan.fetch {
+        assert!(i < plan.examined, "fetches layer {i} past the {} examined", plan.examined);
+        let size = listing.layers[i].size;
+        assert!(size <= limits.payload, "fetches a {size}-byte payload");
+        total += size;
+        assert!(!plan.refused.contains_key(&(i + 1)), "layer {i} both fetched and refused");
+    }
+    assert!(total <= limits.payloads, "fetches {total} bytes, over the budget");
+    assert_eq!(plan.fetch.len() + plan.refused.len(), plan.examined, "{plan:?}");
+    if plan.examined < listing.layers.len() {
+        assert!(plan.stopped.is_some(), "stopped early without saying why");
+    }
+}
