@@ -206,6 +206,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn layers_of_reads_descriptors_in_order_and_names_a_bad_one() {
+        let d = Digest::of(b"x");
+        let manifest =
+            format!(r#"{{"layers":[{{"digest":"{d}","size":1}},{{"digest":"{d}","size":2}}]}}"#);
+        let layers = layers_of(manifest.as_bytes()).unwrap();
+        assert_eq!(layers.iter().map(|l| l.size).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(layers_of(b"{}").unwrap(), []);
+        let e = layers_of(format!(r#"{{"layers":[{{"digest":"{d}","size":-1}}]}}"#).as_bytes());
+        assert!(e.unwrap_err().contains("has no valid size"));
+        assert!(
+            layers_of(b"[")
+                .unwrap_err()
+                .starts_with("manifest is not JSON")
+        );
+    }
+
+    #[test]
     fn checks_length_before_writing_and_digest_at_the_end() {
         let data = b"hello world";
         let blob = BlobRef {

@@ -44,3 +44,31 @@ fn parse<T: DeserializeOwned>(label: &str, value: Value) -> Result<T> {
     serde_json::from_value(value)
         .map_err(|e| Error::new(format!("{label}: not a Google credentials file: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::read_external_account;
+
+    const FILE: &str = r#"{"type":"external_account","audience":"//iam.googleapis.com/x",
+        "subject_token_type":"urn:ietf:params:oauth:token-type:jwt",
+        "token_url":"https://sts.googleapis.com/v1/token",
+        "credential_source":{"url":"https://token.example/","headers":{"Authorization":"Bearer h"},
+        "format":{"type":"json","subject_token_field_name":"value"}}}"#;
+
+    #[test]
+    fn the_subject_token_is_taken_from_the_field_the_file_names() {
+        let token = read_external_account(FILE, r#"{"count":1,"value":"eyJ.subject.sig"}"#)
+            .expect("a good file");
+        assert_eq!(token.expose(), "eyJ.subject.sig");
+    }
+
+    #[test]
+    fn a_missing_field_or_token_is_named_without_quoting_the_source() {
+        let e = read_external_account(FILE, r#"{"token":"eyJ.secret.sig"}"#).unwrap_err();
+        assert!(e.to_string().contains("has no value"), "{e}");
+        assert!(!e.to_string().contains("secret"), "{e}");
+        let no_audience = FILE.replace(r#""audience":"//iam.googleapis.com/x","#, "");
+        let e = read_external_account(&no_audience, "tok").unwrap_err();
+        assert!(e.to_string().contains("without audience"), "{e}");
+    }
+}
