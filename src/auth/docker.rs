@@ -116,8 +116,8 @@ pub fn lookup_in(config_dir: &Path, host: &str) -> Result<Option<Credential>, Cr
 }
 
 /// `helper_dir` runs helpers from that folder instead of PATH, so tests can supply fake helpers
-/// without changing the environment of the whole test process.
-fn lookup_with(
+/// without changing the environment of the whole test process (and the fuzz target runs none).
+pub fn lookup_with(
     config_dir: &Path,
     host: &str,
     helper_dir: Option<&Path>,

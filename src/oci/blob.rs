@@ -35,6 +35,20 @@ impl BlobRef {
     }
 }
 
+/// The layers an image manifest lists, in order (none when it lists none); a message saying
+/// what is wrong otherwise.
+pub fn layers_of(manifest: &[u8]) -> Result<Vec<BlobRef>, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(manifest).map_err(|e| format!("manifest is not JSON: {e}"))?;
+    value["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(BlobRef::from_descriptor)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("manifest has a bad layer: {e}"))
+}
+
 impl Store {
     /// Streams a blob into `out` as its descriptor describes it (see `blob`): refused before
     /// any transfer when the descriptor's size is over `limit`, stopped as soon as more bytes
@@ -190,6 +204,23 @@ impl<'a> Checker<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layers_of_reads_descriptors_in_order_and_names_a_bad_one() {
+        let d = Digest::of(b"x");
+        let manifest =
+            format!(r#"{{"layers":[{{"digest":"{d}","size":1}},{{"digest":"{d}","size":2}}]}}"#);
+        let layers = layers_of(manifest.as_bytes()).unwrap();
+        assert_eq!(layers.iter().map(|l| l.size).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(layers_of(b"{}").unwrap(), []);
+        let e = layers_of(format!(r#"{{"layers":[{{"digest":"{d}","size":-1}}]}}"#).as_bytes());
+        assert!(e.unwrap_err().contains("has no valid size"));
+        assert!(
+            layers_of(b"[")
+                .unwrap_err()
+                .starts_with("manifest is not JSON")
+        );
+    }
 
     #[test]
     fn checks_length_before_writing_and_digest_at_the_end() {

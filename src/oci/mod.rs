@@ -367,21 +367,10 @@ pub async fn push(
 pub async fn image_layers(store: &Store) -> Result<(Digest, Vec<BlobRef>), OciError> {
     store.login(RegistryOperation::Pull).await?;
     let (digest, manifest) = store.manifest().await?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&manifest).map_err(|e| OciError::Content {
-            image: store.name(),
-            message: format!("manifest is not JSON: {e}"),
-        })?;
-    let layers = value["layers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(BlobRef::from_descriptor)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| OciError::Content {
-            image: store.name(),
-            message: format!("manifest has a bad layer: {e}"),
-        })?;
+    let layers = blob::layers_of(&manifest).map_err(|message| OciError::Content {
+        image: store.name(),
+        message,
+    })?;
     Ok((digest, layers))
 }
 

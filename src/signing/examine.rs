@@ -73,21 +73,7 @@ pub async fn list(store: &Store, digest: &Digest) -> Result<Option<Listing>, Sig
     let Some((_, manifest)) = store.manifest_at(&tag).await? else {
         return Ok(None);
     };
-    let format = |source| SignError::Format {
-        tag: tag.clone(),
-        source,
-    };
-    // oci-client has read it already; refusing here still keeps the parse (and a registry
-    // that ignores its own limit) from costing more.
-    if manifest.len() > MAX_MANIFEST {
-        return Err(format(CosignError::Manifest(format!(
-            "{} bytes, over the {} limit for a signature manifest",
-            manifest.len(),
-            mib(MAX_MANIFEST as u64)
-        ))));
-    }
-    let layers = cosign::read_signature_manifest(&manifest).map_err(format)?;
-    Ok(Some(Listing { tag, layers }))
+    Listing::read(tag, &manifest).map(Some)
 }
 
 /// What [`fetch`] will do with each layer of a listing: pure, so the bounds are tested
@@ -105,6 +91,25 @@ pub struct Plan {
 }
 
 impl Listing {
+    /// Parses the `.sig` manifest stored under `tag`, refused past [`MAX_MANIFEST`].
+    pub fn read(tag: String, manifest: &[u8]) -> Result<Listing, SignError> {
+        let format = |source| SignError::Format {
+            tag: tag.clone(),
+            source,
+        };
+        // oci-client has read it already; refusing here still keeps the parse (and a registry
+        // that ignores its own limit) from costing more.
+        if manifest.len() > MAX_MANIFEST {
+            return Err(format(CosignError::Manifest(format!(
+                "{} bytes, over the {} limit for a signature manifest",
+                manifest.len(),
+                mib(MAX_MANIFEST as u64)
+            ))));
+        }
+        let layers = cosign::read_signature_manifest(manifest).map_err(format)?;
+        Ok(Listing { tag, layers })
+    }
+
     pub fn plan(&self, limits: &Limits) -> Plan {
         let mut plan = Plan {
             fetch: Vec::new(),

@@ -39,12 +39,48 @@ struct SourceFormat {
     subject_token_field_name: Option<String>,
 }
 
+/// What a file asks for, checked before any request is made.
+struct Exchange {
+    audience: String,
+    subject_token_type: String,
+    token_url: String,
+    source: CredentialSource,
+    impersonation_url: Option<String>,
+}
+
 /// `label` names the file (`GOOGLE_APPLICATION_CREDENTIALS=PATH`) in every error.
 pub(super) fn token(
     agent: &ureq::Agent,
     label: &str,
     file: ExternalAccount,
 ) -> Result<AccessToken> {
+    let exchange = checked(label, file)?;
+    let subject = subject_token(agent, label, &exchange.source)?;
+    let federated = sts::exchange(
+        agent,
+        &exchange.token_url,
+        &exchange.audience,
+        &exchange.subject_token_type,
+        &subject,
+    )?;
+    match exchange.impersonation_url {
+        Some(url) => sts::impersonate(agent, &url, sts::service_account_of(&url), &federated),
+        None => Ok(federated),
+    }
+}
+
+/// What `token` does before its first request, with `raw_subject` standing for what the
+/// credential source returns: the fuzz target's way in (`auth::google::read_external_account`).
+pub(super) fn offline(label: &str, file: ExternalAccount, raw_subject: &str) -> Result<Secret> {
+    let exchange = checked(label, file)?;
+    subject_from(
+        label,
+        raw_subject.to_owned(),
+        exchange.source.format.as_ref(),
+    )
+}
+
+fn checked(label: &str, file: ExternalAccount) -> Result<Exchange> {
     let need = |v: Option<String>, field: &str| {
         v.filter(|s| !s.is_empty())
             .ok_or_else(|| Error::new(format!("{label}: external_account without {field}")))
@@ -57,15 +93,20 @@ pub(super) fn token(
             "{label}: external_account without credential_source"
         ))
     })?;
-    let subject = subject_token(agent, label, &source)?;
-    let federated = sts::exchange(agent, &token_url, &audience, &subject_token_type, &subject)?;
-    match file
-        .service_account_impersonation_url
-        .filter(|u| !u.is_empty())
-    {
-        Some(url) => sts::impersonate(agent, &url, sts::service_account_of(&url), &federated),
-        None => Ok(federated),
+    if source.url.is_none() && source.file.is_none() {
+        return Err(Error::new(format!(
+            "{label}: credential_source has neither url nor file (executable and AWS sources are not supported)"
+        )));
     }
+    Ok(Exchange {
+        audience,
+        subject_token_type,
+        token_url,
+        source,
+        impersonation_url: file
+            .service_account_impersonation_url
+            .filter(|u| !u.is_empty()),
+    })
 }
 
 /// The subject token from `credential_source`: a URL (with headers) or a file, as text or
@@ -103,7 +144,13 @@ fn subject_token(agent: &ureq::Agent, label: &str, source: &CredentialSource) ->
             "{label}: credential_source has neither url nor file (executable and AWS sources are not supported)"
         )));
     };
-    let token = match source.format.as_ref() {
+    subject_from(label, raw, source.format.as_ref())
+}
+
+/// The subject token out of what the credential source returned: the text, or one field of
+/// it as JSON.
+fn subject_from(label: &str, raw: String, format: Option<&SourceFormat>) -> Result<Secret> {
+    let token = match format {
         Some(SourceFormat {
             kind: Some(kind),
             subject_token_field_name,

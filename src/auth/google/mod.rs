@@ -25,6 +25,8 @@ mod metadata;
 mod service_account;
 mod sts;
 
+pub use file::read_external_account;
+
 use crate::auth::Refresh;
 use crate::auth::docker::Credential;
 use crate::auth::secret::Secret;
