@@ -517,10 +517,14 @@ async fn fake_silent_registry_fails_open_but_a_queued_review_is_busy_not_failed_
         .await
         .expect("join")
         .expect("the webhook asked the silent registry");
-    // The second waits half of --timeout for a turn, then is denied: the registry never got
-    // its chance, so this is not "unreachable" and --fail-open does not apply.
+    // The second, for another digest (the same digest would share the first's check), waits
+    // half of --timeout for a turn, then is denied: the registry never got its chance, so this
+    // is not "unreachable" and --fail-open does not apply.
+    let other: Digest = format!("sha256:{}", "8".repeat(64))
+        .parse()
+        .expect("digest");
     let (_, answer) = webhook
-        .post("/validate", changed(&image, &digest, "second"))
+        .post("/validate", changed(&image, &other, "second"))
         .await;
     let busy = response(&answer, "v1", "second");
     assert_eq!(busy["allowed"], false, "{answer}");

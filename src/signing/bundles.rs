@@ -331,20 +331,37 @@ pub async fn write_bundle(
     bundle_bytes: &[u8],
 ) -> Result<Digest, SignError> {
     let subject = subject(store, digest).await?;
-    for blob in [referrer::EMPTY_CONFIG, bundle_bytes] {
-        let d = Digest::of(blob);
-        if !store.has_blob(&d).await? {
-            store.put_blob(&d, blob).await?;
-        }
-    }
     let manifest = referrer::manifest(&subject, bundle_bytes, &now_rfc3339());
     let described = Referrer::describe(&manifest).map_err(|message| OciError::Content {
         image: digest.to_string(),
         message,
     })?;
-    store
-        .put_referrer_manifest(&manifest, MANIFEST_MEDIA_TYPE)
-        .await?;
+    let mut attempt = 1;
+    loop {
+        let stored = async {
+            for blob in [referrer::EMPTY_CONFIG, bundle_bytes] {
+                let d = Digest::of(blob);
+                if !store.has_blob(&d).await? {
+                    store.put_blob(&d, blob).await?;
+                }
+            }
+            store
+                .put_referrer_manifest(&manifest, MANIFEST_MEDIA_TYPE)
+                .await
+        }
+        .await;
+        match stored {
+            Ok(_) => break,
+            Err(e) if attempt < 4 && super::concurrent_upload_race(&e) => {
+                tracing::info!(
+                    "{digest}: the registry lost a blob to a concurrent upload; writing the bundle again"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     store
         .add_referrers(digest, std::slice::from_ref(&described))
         .await?;

@@ -119,8 +119,21 @@ async fn append_settled(
             if fresh.len() + 1 != layers.len() || !layers.starts_with(&fresh) {
                 continue;
             }
-            write_signatures(store, digest, &layers).await?;
-            wrote = true;
+            match write_signatures(store, digest, &layers).await {
+                Ok(()) => wrote = true,
+                // distribution 2.8 can briefly call a blob another signer is uploading at the
+                // same moment unknown or invalid; the next attempt reads and writes again.
+                Err(e) if attempt < APPEND_ATTEMPTS && concurrent_upload_race(&e) => {
+                    tracing::info!(
+                        "{}: the registry lost a blob to a concurrent upload; writing again (attempt {attempt})",
+                        cosign::signature_tag(digest)
+                    );
+                    store.settle(started.elapsed(), wait).await;
+                    wait *= 2;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
         } else if !wrote {
             return Ok(false);
         }
@@ -143,6 +156,13 @@ async fn append_settled(
             "concurrent signers kept overwriting the signatures after {APPEND_ATTEMPTS} attempts; sign again"
         ),
     }))
+}
+
+/// Whether a failed write is the registry's answer to two uploads of one blob racing
+/// (`MANIFEST_BLOB_UNKNOWN` or `DIGEST_INVALID` on the manifest), which a retry resolves.
+fn concurrent_upload_race(e: &dyn std::fmt::Display) -> bool {
+    let text = e.to_string();
+    text.contains("MANIFEST_BLOB_UNKNOWN") || text.contains("DIGEST_INVALID")
 }
 
 /// Stores a `.sig` image: its config, one payload blob per signature, then the manifest.
