@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let lines = line_breaks(text) + 2;
     let stream = parse_stream(text);
-    if let Some(e) = &stream.error {
+    for e in &stream.errors {
         assert!(
             e.pos.line <= lines,
             "error line {} past the text",
@@ -47,13 +47,13 @@ fuzz_target!(|data: &[u8]| {
         for p in &doc.problems {
             assert!(p.pos.line <= lines);
         }
-        if stream.error.is_none() && yaml_printable(&doc.value) {
+        if stream.errors.is_empty() && yaml_printable(&doc.value) {
             let json = serde_json::to_string(&doc.value).expect("a Value always serialises");
             let again = parse_stream(&json);
             assert!(
-                again.error.is_none(),
+                again.errors.is_empty(),
                 "JSON {json:?} does not read back: {:?}",
-                again.error
+                again.errors
             );
             let back = again.documents.into_iter().next().map(|d| d.value);
             assert_eq!(
