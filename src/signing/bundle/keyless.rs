@@ -14,7 +14,7 @@ use crate::bundle::Digest;
 use crate::signing::cosign::Payload;
 use crate::signing::keyless::cert::Certificate;
 use crate::signing::keyless::trust::TrustRoot;
-use crate::signing::keyless::verify::{Policy, Signer};
+use crate::signing::keyless::verify::{Policy, Signer, certificate_held_at};
 
 /// The checks that do not depend on the image: who signed, and when. Returns the leaf
 /// certificate and the integrated time.
@@ -64,19 +64,7 @@ pub fn evidence(bundle: &Bundle, trust: &TrustRoot) -> Result<(Certificate, i64)
         }
     }
     let at = at.ok_or_else(|| reasons.join("; "))?;
-    let (from, until) = leaf.validity();
-    if at < from || at > until {
-        return Err(format!(
-            "rekor integrated time {} is outside the certificate's validity ({} to {})",
-            utc(at),
-            utc(from),
-            utc(until)
-        ));
-    }
-    trust.verify_chain(&leaf, &intermediates, at)?;
-    if !leaf.is_for_code_signing() {
-        return Err("certificate is not for code signing (extended key usage)".to_owned());
-    }
+    certificate_held_at(trust, &leaf, &intermediates, at)?;
     Ok((leaf, at))
 }
 
@@ -90,10 +78,4 @@ pub fn check(
     let signer = policy.signer(&leaf)?;
     let payload = check_statement(bundle, image, required)?;
     Ok((payload, signer))
-}
-
-fn utc(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_else(|| t.to_string())
 }

@@ -88,20 +88,12 @@ pub fn check(
     let bundle = Bundle::parse(bundle_text)?;
     bundle.verify_set(&policy.trust.rekor_keys)?;
     bundle.check_body(&layer.payload, &signature, leaf.der())?;
-    let at = bundle.payload.integrated_time;
-    let (from, until) = leaf.validity();
-    if at < from || at > until {
-        return Err(format!(
-            "rekor integrated time {} is outside the certificate's validity ({} to {})",
-            utc(at),
-            utc(from),
-            utc(until)
-        ));
-    }
-    policy.trust.verify_chain(&leaf, &intermediates, at)?;
-    if !leaf.is_for_code_signing() {
-        return Err("certificate is not for code signing (extended key usage)".to_owned());
-    }
+    certificate_held_at(
+        &policy.trust,
+        &leaf,
+        &intermediates,
+        bundle.payload.integrated_time,
+    )?;
 
     let signer = policy.signer(&leaf)?;
     let payload = cosign::check_claims(layer, image, required)?;
@@ -140,6 +132,31 @@ impl Policy {
             github_workflow: leaf.github_workflow(),
         })
     }
+}
+
+/// The certificate held when the log entry was made (`at`, Rekor's integrated time): valid
+/// then, chained to a trusted Fulcio root then, and issued for code signing. `.sig` layers and
+/// Sigstore bundles are judged by this one check.
+pub(crate) fn certificate_held_at(
+    trust: &TrustRoot,
+    leaf: &Certificate,
+    intermediates: &[Certificate],
+    at: i64,
+) -> Result<(), String> {
+    let (from, until) = leaf.validity();
+    if at < from || at > until {
+        return Err(format!(
+            "rekor integrated time {} is outside the certificate's validity ({} to {})",
+            utc(at),
+            utc(from),
+            utc(until)
+        ));
+    }
+    trust.verify_chain(leaf, intermediates, at)?;
+    if !leaf.is_for_code_signing() {
+        return Err("certificate is not for code signing (extended key usage)".to_owned());
+    }
+    Ok(())
 }
 
 fn utc(t: i64) -> String {
