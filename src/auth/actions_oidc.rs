@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
+use crate::actions;
 use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
-use crate::github::actions;
 
 /// Whether this job can ask for a token at all (`permissions: id-token: write` sets the URL).
 pub fn available() -> bool {

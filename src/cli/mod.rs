@@ -244,9 +244,9 @@ pub fn main() -> ExitCode {
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // As a GitHub Action the container gets no arguments: the step's inputs say what to do.
     let mut action = None;
-    if argv.len() == 1 && crate::github::actions::active() {
+    if argv.len() == 1 && crate::actions::active() {
         // Nobody reads a result on stdout here: the whole log goes down one pipe, in order.
-        crate::github::actions::merge_streams();
+        crate::actions::merge_streams();
         match crate::commands::action::argv_from_inputs() {
             Ok(invocation) => {
                 argv = invocation.argv.clone();
@@ -305,7 +305,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => crate::commands::diff::run(*args),
     };
     // Whatever happened, what was written in the workspace belongs to its owner.
-    crate::github::actions::hand_back();
+    crate::actions::hand_back();
     match result {
         Ok(Outcome::Passed) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
@@ -320,7 +320,7 @@ pub fn main() -> ExitCode {
 /// the command; as a command line (a terminal, a `run:` step), `kbundle: error: …` on stderr.
 fn fatal(from_inputs: bool, title: &str, message: &str) {
     if from_inputs {
-        crate::github::actions::annotate("error", title, message);
+        crate::actions::annotate("error", title, message);
     } else {
         eprintln!("kbundle: error: {message}");
     }

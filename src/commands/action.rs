@@ -4,8 +4,8 @@
 use std::ffi::OsString;
 use std::ops::{Deref, DerefMut};
 
+use crate::actions;
 use crate::error::{Error, Result};
-use crate::github::actions;
 
 /// Every input `action.yml` declares; a test checks the two agree.
 pub const INPUTS: [&str; 23] = [

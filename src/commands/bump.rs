@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::actions;
 use crate::cli::BumpArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::github::actions;
 use crate::github::api::Repo;
 use crate::github::pull_request::{self, Operation, Plan, Proposal};
 use crate::gitops::{self, Change};

@@ -1,10 +1,10 @@
 //! `kbundle comment`: the validation report as one sticky pull request comment.
 
+use crate::actions;
+use crate::actions::summary::Timing;
 use crate::cli::CommentArgs;
 use crate::error::{Error, Outcome, Result};
-use crate::github::actions;
 use crate::github::api::{Credentials, Repo};
-use crate::github::summary::Timing;
 use crate::manifest::discover;
 use crate::report::{Format, Report, Settings, render};
 
@@ -24,7 +24,7 @@ pub fn run(args: CommentArgs) -> Result<Outcome> {
             super::validate::judge(&args.rules, &inputs, false)?
         }
     };
-    if crate::github::actions::active() {
+    if crate::actions::active() {
         annotate(&report)?;
     }
     println!("{}", upsert(&args.repo, &credentials, number, &report)?);
@@ -85,7 +85,7 @@ fn annotate(report: &Report) -> Result<()> {
     let mut md = Vec::new();
     render(report, Format::Markdown, Settings::default(), &mut md)
         .map_err(|e| Error::new(format!("cannot render the report: {e}")))?;
-    crate::github::actions::append_summary(&String::from_utf8_lossy(&md))
+    crate::actions::append_summary(&String::from_utf8_lossy(&md))
         .map_err(|e| Error::new(format!("$GITHUB_STEP_SUMMARY: {e}")))
 }
 
@@ -118,7 +118,7 @@ pub(super) fn upsert(
         }
     })?;
     let fail = |e: std::io::Error| Error::new(format!("$GITHUB_OUTPUT: {e}"));
-    crate::github::actions::set_output("comment-url", &comment.html_url).map_err(fail)?;
+    crate::actions::set_output("comment-url", &comment.html_url).map_err(fail)?;
     Ok(format!("{verb}: {}", comment.html_url))
 }
 

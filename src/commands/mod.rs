@@ -155,6 +155,6 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 /// Writes a file whole via a temporary file beside it and a rename (see [`atomic`]).
 fn write_atomically(path: &std::path::Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     atomic::write(path, bytes, mode)?;
-    crate::github::actions::claim(path);
+    crate::actions::claim(path);
     Ok(())
 }

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use super::step::{self, Step};
+use crate::actions::{self, summary};
 use crate::bundle::Digest;
 use crate::cli::{PublishArgs, SignMode};
 use crate::error::{Error, Outcome, Result};
-use crate::github::{actions, summary};
 use crate::oci::Store;
 use crate::report::{Format, Settings};
 use crate::signing::{self, keys};

@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use crate::github::actions;
-pub use crate::github::summary::Timing;
+use crate::actions;
+pub use crate::actions::summary::Timing;
 
 /// A stage that has started; [`Step::done`] or [`Step::failed`] ends it.
 pub(crate) struct Step {

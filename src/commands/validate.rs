@@ -6,9 +6,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use regex::Regex;
 
+use crate::actions::{self, summary};
 use crate::cli::{RuleArgs, ValidateArgs};
 use crate::error::{Error, Outcome, Result};
-use crate::github::{actions, summary};
 use crate::http::HttpFetcher;
 use crate::manifest::{Input, Source, discover, read_input};
 use crate::report::{Report, ResourceResult, Settings, render};

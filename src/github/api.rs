@@ -11,6 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::app::App;
+pub use super::endpoint::{api_url, encode};
+use super::endpoint::{builder, status};
 use crate::error::{Error, Result};
 
 /// A repository on a GitHub (or GitHub Enterprise Server) API endpoint.
@@ -31,54 +33,11 @@ pub enum Credentials {
     App(App),
 }
 
-/// `GITHUB_API_URL`, or github.com's.
-pub fn api_url() -> String {
-    std::env::var("GITHUB_API_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "https://api.github.com".to_owned())
-}
-
-/// Percent-encodes one path parameter, slashes included (RFC 6570 simple expansion).
-pub fn encode(param: &str) -> String {
-    let mut out = String::with_capacity(param.len());
-    for b in param.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `OWNER/NAME` split in two; `flag` names the option it came from.
 pub fn split_repo<'a>(flag: &str, repo: &'a str) -> Result<(&'a str, &'a str)> {
     repo.split_once('/')
         .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
         .ok_or_else(|| Error::new(format!("{flag} {repo:?}: expected OWNER/NAME")))
-}
-
-/// An octocrab builder for `GITHUB_API_URL` with the headers every request carries.
-pub(super) fn builder() -> Result<
-    octocrab::OctocrabBuilder<
-        octocrab::NoSvc,
-        octocrab::DefaultOctocrabBuilderConfig,
-        octocrab::NoAuth,
-        octocrab::NotLayerReady,
-    >,
-> {
-    let url = api_url();
-    Ok(octocrab::Octocrab::builder()
-        .base_uri(url.as_str())
-        .map_err(|e| Error::new(format!("GITHUB_API_URL {url:?}: {e}")))?
-        // GitHub's default media type; Prism (the contract tests) cannot negotiate
-        // `application/vnd.github+json` against the spec's `application/json`.
-        .add_header(http::header::ACCEPT, "application/json".to_owned())
-        .add_header(
-            http::header::HeaderName::from_static("x-github-api-version"),
-            "2022-11-28".to_owned(),
-        ))
 }
 
 impl Repo {
@@ -100,7 +59,7 @@ impl Repo {
                              (--app-id, --app-private-key)"
                         ))
                     })?;
-                super::actions::mask(&token);
+                crate::actions::mask(&token);
                 // `ghs_` is an installation token: the job's GITHUB_TOKEN, or an app token
                 // minted by an earlier step. Anything else is a person's token.
                 if !token.starts_with("ghs_") {
@@ -194,16 +153,6 @@ impl Repo {
             .patch(route, Some(body))
             .await
             .map_err(|e| self.fail(what, e))
-    }
-}
-
-/// The HTTP status and GitHub's message of an API error response.
-pub(super) fn status(e: &octocrab::Error) -> Option<(u16, &str)> {
-    match e {
-        octocrab::Error::GitHub { source, .. } => {
-            Some((source.status_code.as_u16(), source.message.as_str()))
-        }
-        _ => None,
     }
 }
 

@@ -9,7 +9,7 @@ use octocrab::models::{AppId, InstallationId};
 use octocrab::secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::api::{self, encode};
+use super::endpoint::{self, encode};
 use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
 
@@ -33,7 +33,7 @@ impl App {
                 ))
             })?
         };
-        super::actions::mask(&pem);
+        crate::actions::mask(&pem);
         let key = octocrab::EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| {
             Error::new(format!(
                 "--app-private-key: not an RSA private key in PEM form ({e}); use the key \
@@ -59,11 +59,11 @@ impl App {
     ) -> Result<octocrab::Octocrab> {
         let id = self.id;
         let repo = format!("{owner}/{name}");
-        let as_app = api::builder()?
+        let as_app = endpoint::builder()?
             .app(AppId(id), self.key.clone())
             .build()
             .map_err(|e| Error::new(format!("cannot set up the GitHub client: {e}")))?;
-        let refused = |what: &str, e: octocrab::Error| match api::status(&e) {
+        let refused = |what: &str, e: octocrab::Error| match endpoint::status(&e) {
             Some((401, message)) => Error::new(format!(
                 "--app-id {id}: GitHub refused the app's token (401 {message}): no app has this \
                  ID, or --app-private-key is not that app's key"
@@ -100,7 +100,7 @@ impl App {
             .installation_token()
             .await
             .map_err(|e| refused("mint an installation token", e))?;
-        super::actions::mask(token.expose_secret());
+        crate::actions::mask(token.expose_secret());
         Ok(client)
     }
 }

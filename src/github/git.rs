@@ -24,7 +24,7 @@ impl Repo {
         tracing::debug!("GET {route}");
         match self.client.get::<GitRef, _, ()>(route, None).await {
             Ok(r) => Ok(Some(r.object.sha)),
-            Err(e) if matches!(super::api::status(&e), Some((404, _))) => Ok(None),
+            Err(e) if matches!(super::endpoint::status(&e), Some((404, _))) => Ok(None),
             Err(e) => Err(self.fail(&format!("read branch {branch}"), e)),
         }
     }
@@ -70,7 +70,7 @@ impl Repo {
         tracing::debug!("GET {route}");
         let value: serde_json::Value = match self.client.get(route, None::<&()>).await {
             Ok(v) => v,
-            Err(e) if matches!(super::api::status(&e), Some((404, _))) => return Ok(None),
+            Err(e) if matches!(super::endpoint::status(&e), Some((404, _))) => return Ok(None),
             Err(e) => return Err(self.fail(&format!("read {path} at {at}"), e)),
         };
         let c: Contents = serde_json::from_value(value).map_err(|_| {
@@ -219,7 +219,7 @@ impl Repo {
         };
         match result {
             Ok(_) => Ok(RefUpdate::Done),
-            Err(e) => match super::api::status(&e) {
+            Err(e) => match super::endpoint::status(&e) {
                 Some((409, message)) => Ok(RefUpdate::Conflict(format!("409 {message}"))),
                 Some((422, message)) if !exists && message.contains("already exists") => {
                     Ok(RefUpdate::Conflict(format!("422 {message}")))

@@ -183,7 +183,7 @@ impl Repo {
             let c: Comparison = match self.client.get(route, None::<&()>).await {
                 Ok(c) => c,
                 // GitHub's answer when the two share no history.
-                Err(e) if matches!(super::api::status(&e), Some((404, _))) => {
+                Err(e) if matches!(super::endpoint::status(&e), Some((404, _))) => {
                     return Err(Error::new(format!(
                         "GitHub {}: commit {head} of the pull request branch shares no history \
                          with the base ({base}); kbundle cannot tell what on it is whose: \

@@ -10,9 +10,9 @@ use serde_json::Value;
 use super::AccessToken;
 use super::http::google_message;
 use super::sts;
+use crate::actions;
 use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
-use crate::github::actions;
 
 #[derive(Deserialize)]
 pub(super) struct ExternalAccount {

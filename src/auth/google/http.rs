@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 use serde_json::Value;
 
 use super::AccessToken;
+use crate::actions;
 use crate::auth::secret::Secret;
 use crate::error::{Error, Result};
-use crate::github::actions;
 
 pub(super) fn agent(timeout: Duration) -> ureq::Agent {
     crate::http::agent(timeout)

@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use super::http::{oauth_token, send_retrying, string_field};
 use super::{AccessToken, SCOPE};
+use crate::actions;
 use crate::auth::secret::Secret;
 use crate::error::Result;
-use crate::github::actions;
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";

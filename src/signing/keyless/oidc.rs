@@ -5,9 +5,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
+use crate::actions;
 use crate::auth::actions_oidc;
 use crate::auth::secret::Secret;
-use crate::github::actions;
 
 /// The audience Fulcio accepts.
 pub const SIGSTORE_AUDIENCE: &str = "sigstore";

@@ -11,6 +11,8 @@
 //! goes to stdout ([`log`]); run as the action (no arguments), stderr is pointed at stdout
 //! too ([`merge_streams`]), so library warnings and `-v` logs keep their place.
 
+pub mod summary;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
