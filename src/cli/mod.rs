@@ -4,10 +4,9 @@ use std::process::ExitCode;
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 
-mod args;
 pub mod config;
 
-pub use args::*;
+pub use crate::commands::args::*;
 
 use crate::error::Outcome;
 
@@ -259,7 +258,7 @@ pub fn main() -> ExitCode {
         }
     }
     // kubeconform's single-dash flags: `kubeconform -summary …` works as `kbundle validate -summary …`.
-    let argv = args::kubeconform_argv(argv);
+    let argv = crate::commands::args::kubeconform_argv(argv);
     let from_inputs = action.is_some();
     let title = match &action {
         Some(a) => format!("kbundle {}", a.command),

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::actions;
-use crate::cli::BumpArgs;
+use crate::commands::args::BumpArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::github::api::Repo;
 use crate::github::pull_request::{self, Operation, Plan, Proposal};
@@ -98,7 +98,7 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
         None => None,
     };
     // The new bundle is read where the fleet will pull it from.
-    let registry = crate::cli::RegistryArgs::default();
+    let registry = crate::commands::args::RegistryArgs::default();
     let new = format!("{}@{}", args.image.repository, args.image.digest).parse();
     let diff = new.map(|new| super::diff::FleetDiff::new(new, &registry));
     let fleet = Fleet {
@@ -212,7 +212,7 @@ pub(super) struct Fleet<'a> {
     pub reviewers: &'a [String],
     pub team_reviewers: &'a [String],
     pub draft: bool,
-    pub github: &'a crate::cli::GitHubAuthArgs,
+    pub github: &'a crate::commands::args::GitHubAuthArgs,
     /// The validation totals of the bundle, when known.
     pub validation: Option<String>,
     /// What is known about the bundle's signature.

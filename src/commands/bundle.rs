@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::bundle::{self, Entry};
-use crate::cli::{ArchiveFormat, BundleArgs, SelectArgs};
+use crate::commands::args::{ArchiveFormat, BundleArgs, SelectArgs};
 use crate::error::{Error, Outcome, Result};
 
 pub fn run(args: BundleArgs) -> Result<Outcome> {

@@ -2,7 +2,7 @@
 
 use crate::actions;
 use crate::actions::summary::Timing;
-use crate::cli::CommentArgs;
+use crate::commands::args::CommentArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::github::api::{Credentials, Repo};
 use crate::manifest::discover;

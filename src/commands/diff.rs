@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::bundle::{self, Digest};
-use crate::cli::{DiffArgs, RegistryArgs};
+use crate::commands::args::{DiffArgs, RegistryArgs};
 use crate::diff::{self, Diff, Side};
 use crate::error::{Error, Outcome, Result};
 use crate::gitops::Change;

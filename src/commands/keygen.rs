@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::KeygenArgs;
+use crate::commands::args::KeygenArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::signing::keys::{PrivateKey, read_password};
 

@@ -1,6 +1,9 @@
-//! One file per subcommand: read options, call the library, print.
+//! One file per subcommand: read options, call the library, print. The options themselves,
+//! with their help text, are in `args` (one place for every flag); `cli` parses them and
+//! calls the command, and nothing here looks back at `cli`.
 
 pub mod action;
+pub mod args;
 mod atomic;
 pub mod bump;
 pub mod bundle;
@@ -26,7 +29,7 @@ use crate::auth::docker::{self, Credential};
 use crate::auth::google;
 use crate::auth::secret::Secret;
 use crate::auth::{AuthMode, Refresh};
-use crate::cli::RegistryArgs;
+use crate::commands::args::RegistryArgs;
 use crate::error::{Error, Result};
 use crate::oci::{Connect, ImageRef};
 
@@ -130,7 +133,7 @@ fn progress(message: &'static str) -> ProgressBar {
 /// A runtime for the network-facing commands; the rest of kbundle is synchronous.
 /// GITHUB_TOKEN, or the GitHub App that --app-id and --app-private-key name.
 fn github_credentials(
-    args: &crate::cli::GitHubAuthArgs,
+    args: &crate::commands::args::GitHubAuthArgs,
 ) -> Result<crate::github::api::Credentials> {
     use crate::github::api::Credentials;
     Ok(match (&args.app_id, &args.app_private_key) {

@@ -1,7 +1,7 @@
 //! `kbundle promote`: verify, copy image and signatures, tag, verify again.
 
 use crate::bundle::{Digest, MANIFEST_MEDIA_TYPE};
-use crate::cli::PromoteArgs;
+use crate::commands::args::PromoteArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{OciError, Store};
 use crate::signing::{SignError, cosign};

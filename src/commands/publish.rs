@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::step::{self, Step};
 use crate::actions::{self, summary};
 use crate::bundle::Digest;
-use crate::cli::{PublishArgs, SignMode};
+use crate::commands::args::{PublishArgs, SignMode};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::Store;
 use crate::report::{Format, Settings};

@@ -5,7 +5,7 @@ use std::io::BufReader;
 use std::path::Path;
 
 use crate::bundle::{self, Limits, Staging, UnpackError, Unpacker};
-use crate::cli::PullArgs;
+use crate::commands::args::PullArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{self, OciError, Store};
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::bundle::{self, ArtifactKind, Digest, Entry};
-use crate::cli::{PushArgs, RegistryArgs, RuleArgs};
+use crate::commands::args::{PushArgs, RegistryArgs, RuleArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::manifest::Input;
 use crate::oci::{self, ImageRef, Store};

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::bundle::Digest;
-use crate::cli::{SignArgs, SignatureFormat, SigstoreArgs};
+use crate::commands::args::{SignArgs, SignatureFormat, SigstoreArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{ImageRef, Store};
 use crate::signing::{self, cosign, keyless, keys};

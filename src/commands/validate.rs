@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use regex::Regex;
 
 use crate::actions::{self, summary};
-use crate::cli::{RuleArgs, ValidateArgs};
+use crate::commands::args::{RuleArgs, ValidateArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::http::HttpFetcher;
 use crate::manifest::{Input, Source, discover, read_input};

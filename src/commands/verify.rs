@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::bundle::Digest;
-use crate::cli::{VerifyArgs, VerifyFormat, VerifyKeyArgs};
+use crate::commands::args::{VerifyArgs, VerifyFormat, VerifyKeyArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::oci::{ImageRef, Store};
 use crate::signing::cosign::{self, Verdict};

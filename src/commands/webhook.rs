@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use oci_client::Reference;
 
-use crate::cli::WebhookArgs;
+use crate::commands::args::WebhookArgs;
 use crate::error::{Error, Outcome, Result};
 use crate::oci::ImageRef;
 use crate::webhook::{self, Config, ConnectFn, Policy};
