@@ -215,6 +215,8 @@ pub struct Fleet {
     pub changes: Vec<String>,
     /// The pull request's URL, number and operation (created, updated, unchanged).
     pub pull: Option<(String, u64, String)>,
+    /// The fleet commit: `commit 1a2b3c4: verified (signed by GitHub)`, or why it is not.
+    pub commit: Option<String>,
     /// What the change does in the cluster: the markdown of `kbundle diff` between the
     /// bundle the file pointed at and the new one (or why it could not be read).
     pub diff: Option<String>,
@@ -305,6 +307,10 @@ pub fn publish(p: &Published, links: &Links) -> String {
         let _ = writeln!(md, "| **Fleet** | `{}`: {what} |", code(&fleet.file));
         if let Some((url, number, operation)) = &fleet.pull {
             let _ = writeln!(md, "| **Pull request** | [#{number}]({url}) {operation} |");
+        }
+        if let Some(commit) = &fleet.commit {
+            let lines: Vec<String> = commit.lines().map(text).collect();
+            let _ = writeln!(md, "| **Commit** | {} |", lines.join("<br>"));
         }
     }
     let _ = writeln!(md, "| **Validation** | {} |", verdict(p.report));
@@ -443,12 +449,17 @@ mod tests {
                     7,
                     "created".to_owned(),
                 )),
+                commit: Some("commit 1a2b3c4: verified (signed by GitHub)".to_owned()),
                 diff: None,
             }),
             steps: &steps,
         };
         let md = publish(&published, &links());
         assert!(md.starts_with("### kbundle publish ✅"), "{md}");
+        assert!(
+            md.contains("| **Commit** | commit 1a2b3c4: verified (signed by GitHub) |"),
+            "{md}"
+        );
         assert!(
             md.contains("| **Image** | `ghcr.io/acme/config:main` |\n| **Digest** | `sha256:ab` |"),
             "{md}"

@@ -207,7 +207,8 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     eprintln!("kbundle: error: {}", super::bump::refused(&fleet, r)?);
                     return Ok(Outcome::Failed);
                 }
-                if let Some(line) = super::bump::describe_commit(&outcome) {
+                let commit = super::bump::describe_commit(&outcome);
+                if let Some(line) = &commit {
                     eprintln!("{line}");
                 }
                 pull_request = true;
@@ -222,6 +223,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                             outcome.operation.output().to_owned(),
                         )
                     }),
+                    commit,
                     diff: fleet_diff.summary(super::diff::SUMMARY_BUDGET),
                 });
                 what
@@ -255,6 +257,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                         })
                         .collect(),
                     pull: None,
+                    commit: None,
                     diff: Some(fleet_diff.section(&edit.changes, super::diff::SUMMARY_BUDGET))
                         .filter(|d| !d.is_empty()),
                 });
