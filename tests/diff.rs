@@ -568,6 +568,39 @@ fn an_old_digest_that_cannot_be_read_is_explained_in_the_body_against_local_fake
 }
 
 #[test]
+fn no_diff_leaves_the_section_out_and_pulls_nothing_against_local_fake() {
+    let registry = Registry::start();
+    let dir = trees();
+    let repo = format!("{}/shop", registry.addr);
+    let new = push(dir.path(), "new", &format!("{repo}:v2"));
+    // The old image names a registry nobody listens on: reading it would fail and say so.
+    let old = format!("127.0.0.1:9/shop:v1@sha256:{}", "1".repeat(64));
+    let fake = GitHubFake::start("acme", "fleet", "main", &[(FLEET_FILE, &root_sync(&old))]);
+    let run = kbundle(
+        dir.path(),
+        &[
+            "bump",
+            "--repo",
+            "acme/fleet",
+            "--file",
+            FLEET_FILE,
+            "--image",
+            &format!("{repo}:v2@{new}"),
+            "--no-diff",
+        ],
+        &[
+            ("GITHUB_TOKEN", "ghp_faketoken"),
+            ("GITHUB_API_URL", &fake.url),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.err);
+    let body = fake.state().pulls[0].body.clone();
+    assert!(!body.contains("What changes in the cluster"), "{body}");
+    assert!(!body.contains("Not shown"), "{body}");
+    assert!(body.contains(&format!("`{new}`")), "{body}");
+}
+
+#[test]
 fn a_diff_over_the_body_limit_is_shortened_and_counted_against_local_fake() {
     let registry = Registry::start();
     let dir = tempfile::tempdir().expect("tempdir");

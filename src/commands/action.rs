@@ -8,7 +8,7 @@ use crate::actions;
 use crate::error::{Error, Result};
 
 /// Every input `action.yml` declares; a test checks the two agree.
-pub const INPUTS: [&str; 23] = [
+pub const INPUTS: [&str; 24] = [
     "command",
     "paths",
     "image",
@@ -27,6 +27,7 @@ pub const INPUTS: [&str; 23] = [
     "fleet-file",
     "fleet-base",
     "fleet-image",
+    "fleet-diff",
     "github-token",
     "app-id",
     "app-private-key",
@@ -206,6 +207,7 @@ pub fn argv_from_inputs() -> Result<Invocation> {
             flag(&mut argv, "fleet-repo", "--fleet-repo");
             flag(&mut argv, "fleet-base", "--fleet-base");
             flag(&mut argv, "fleet-image", "--fleet-image");
+            no_diff(&mut argv);
             if on("comment") {
                 argv.push("--comment".into());
             }
@@ -257,6 +259,7 @@ pub fn argv_from_inputs() -> Result<Invocation> {
             flag(&mut argv, "image", "--image");
             flag(&mut argv, "fleet-repo", "--repo");
             flag(&mut argv, "fleet-base", "--base");
+            no_diff(&mut argv);
             github(&mut argv, &app_id, app_key);
         }
         "comment" => {
@@ -284,6 +287,14 @@ pub fn argv_from_inputs() -> Result<Invocation> {
 /// action.yml, and the defaults there are `true`.
 fn on(name: &str) -> bool {
     !matches!(input(name).to_lowercase().as_str(), "false" | "no" | "0")
+}
+
+/// `fleet-diff: false` is `--no-diff`.
+fn no_diff(argv: &mut Argv) {
+    argv.name("fleet-diff", "--no-diff");
+    if !on("fleet-diff") {
+        argv.push("--no-diff".into());
+    }
 }
 
 /// Pushes `--flag VALUE` when the input is set.

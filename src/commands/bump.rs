@@ -118,7 +118,7 @@ fn in_pull_request(args: &BumpArgs, repo: &str) -> Result<Outcome> {
         validation,
         // bump only moves a reference; it has not looked at the signatures.
         signature: None,
-        diff: diff.as_ref().ok(),
+        diff: diff.as_ref().ok().filter(|_| !args.no_diff),
     };
     let outcome = open_or_update(&fleet)?;
     if let Operation::Refused(refusal) = &outcome.operation {

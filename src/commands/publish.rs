@@ -200,7 +200,7 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                     github: &args.github,
                     validation: Some(crate::report::read::totals(s)),
                     signature: Some(signature.clone()),
-                    diff: Some(&fleet_diff),
+                    diff: (!args.no_diff).then_some(&fleet_diff),
                 };
                 let outcome = super::bump::open_or_update(&fleet)?;
                 if let crate::github::pull_request::Operation::Refused(r) = &outcome.operation {
@@ -224,7 +224,9 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                         )
                     }),
                     commit,
-                    diff: fleet_diff.summary(super::diff::SUMMARY_BUDGET),
+                    diff: fleet_diff
+                        .summary(super::diff::SUMMARY_BUDGET)
+                        .filter(|_| !args.no_diff),
                 });
                 what
             }
@@ -258,7 +260,8 @@ pub fn run(args: PublishArgs) -> Result<Outcome> {
                         .collect(),
                     pull: None,
                     commit: None,
-                    diff: Some(fleet_diff.section(&edit.changes, super::diff::SUMMARY_BUDGET))
+                    diff: (!args.no_diff)
+                        .then(|| fleet_diff.section(&edit.changes, super::diff::SUMMARY_BUDGET))
                         .filter(|d| !d.is_empty()),
                 });
                 if edit.changes.is_empty() {

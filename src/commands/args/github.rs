@@ -51,6 +51,11 @@ pub struct BumpArgs {
     #[arg(long, requires = "repo")]
     pub draft: bool,
 
+    /// With --repo: leave the diff of the old and new bundles out of the pull request body,
+    /// so neither image is pulled (for a fleet registry CI cannot reach, or reaches slowly)
+    #[arg(long, requires = "repo")]
+    pub no_diff: bool,
+
     /// With --repo: a `validate -o json` report of the bundle, summarised in the pull request
     #[arg(long, value_name = "FILE", requires = "repo")]
     pub report: Option<PathBuf>,

@@ -84,6 +84,12 @@ pub struct PublishArgs {
     #[arg(long, value_name = "BRANCH", requires = "fleet_repo")]
     pub fleet_base: Option<String>,
 
+    /// With --fleet-file: leave the diff of the old and new bundles out of the pull request
+    /// and the job summary, so the image the fleet named before is never pulled (for a fleet
+    /// registry CI cannot reach, or reaches slowly)
+    #[arg(long, requires = "fleet_file")]
+    pub no_diff: bool,
+
     /// How the fleet file names the image
     #[arg(long, value_enum, default_value_t = crate::gitops::Pin::Both)]
     pub pin: crate::gitops::Pin,
