@@ -126,7 +126,7 @@ fn alias_bomb_in_a_crd_or_kbundle_yaml_is_refused_with_its_position() {
 fn deep_block_nesting_is_refused_with_its_position() {
     let dir = tempfile::tempdir().expect("tempdir");
     // 50,000 nested block sequences on one line: 100 KB.
-    std::fs::write(dir.path().join("deep.yaml"), "- ".repeat(50_000) + "x\n").expect("write");
+    std::fs::write(dir.path().join("deep.yaml"), "- ".repeat(100_000) + "x\n").expect("write");
     let mapping: String = (0..200).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
     std::fs::write(dir.path().join("deep-map.yaml"), mapping).expect("write");
     let (code, out, err) = kbundle(dir.path(), &["validate", "deep.yaml", "deep-map.yaml"]);
@@ -147,7 +147,7 @@ fn deep_block_nesting_is_refused_with_its_position() {
 #[test]
 fn deep_flow_nesting_is_refused_with_its_position() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let flow = "[".repeat(50_000) + &"]".repeat(50_000);
+    let flow = "[".repeat(100_000) + &"]".repeat(50_000);
     std::fs::write(dir.path().join("deep.json"), &flow).expect("write");
     // Block levels first, then flow: the limit counts both.
     let mixed = "- ".repeat(100) + &"[".repeat(100) + &"]".repeat(100) + "\n";
@@ -164,7 +164,7 @@ fn deep_flow_nesting_is_refused_with_its_position() {
 #[test]
 fn schema_nested_past_serde_json_recursion_limit_is_an_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let schema = "{\"items\":".repeat(50_000) + "{}" + &"}".repeat(50_000);
+    let schema = "{\"items\":".repeat(100_000) + "{}" + &"}".repeat(50_000);
     std::fs::write(dir.path().join("configmap-v1.json"), schema).expect("write");
     std::fs::write(
         dir.path().join("cm.yaml"),
@@ -239,4 +239,35 @@ fn documents_at_the_depth_limit_validate_on_a_small_stack() {
         "{out}"
     );
     assert!(out.contains("nesting deeper than 128 levels"), "{out}");
+}
+
+/// Many broken documents in one file: each error resumes at the next document. Resuming
+/// copied the rest of the file each time, so 100,000 broken documents (6 MB) took over a minute of
+/// CPU; now each byte is read a bounded number of times. `prlimit --cpu` turns a return of
+/// that into a failure (SIGXCPU) rather than a slow run.
+#[test]
+fn a_file_of_many_broken_documents_is_read_in_linear_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let doc = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: {a: b\n";
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        format!("---\n{doc}").repeat(100_000),
+    )
+    .expect("write");
+    let out = Command::new("prlimit")
+        .args(["--cpu=20", "--"])
+        .arg(assert_cmd::cargo::cargo_bin("kbundle"))
+        .args(["validate", "--summary", "broken.yaml"])
+        .current_dir(dir.path())
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .expect("prlimit (util-linux) runs kbundle");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("broken.yaml:600001:1: yaml syntax error in document 100000:"),
+        "{}",
+        stdout.lines().rev().take(2).collect::<Vec<_>>().join("\n")
+    );
+    assert!(stdout.contains("Errors: 100000"), "{stdout}");
 }

@@ -80,11 +80,11 @@ struct Failure {
     boundary: usize,
 }
 
-fn parse_pass(text: &str) -> Pass {
+/// `ascii`: whether the text is ASCII (byte offsets are character offsets only then), known
+/// from the whole file, since a pass may read only what follows an earlier error.
+fn parse_pass(text: &str, ascii: bool) -> Pass {
     let mut builder = Builder::default();
     let mut documents = Vec::new();
-    // Byte offsets are character offsets only in ASCII text.
-    let ascii = text.is_ascii();
     let bytes = text.as_bytes();
     for event in Parser::new_from_str(text) {
         match event {

@@ -58,22 +58,30 @@ pub fn repair_for(
 
 pub fn parse(text: &str) -> Stream {
     let mut stream = Stream::default();
-    let mut segment: Cow<str> = Cow::Borrowed(text);
+    // Repairs and spaces keep ASCII text ASCII.
+    let ascii = text.is_ascii();
+    // The text as repaired so far, and where in it the segment being parsed starts: after an
+    // error the next pass starts at the next document, a slice, never a copy (a copy per
+    // error made a file of many broken documents quadratic).
+    let mut base: Cow<str> = Cow::Borrowed(text);
+    let mut start = 0usize;
     // Lines of the file before the segment being parsed.
     let mut offset = 0usize;
     // Spaces added at the start of a line (1-based, in the file).
     let mut pads: HashMap<usize, usize> = HashMap::new();
     let mut repairs = 0;
     loop {
-        let Pass { documents, failure } = parse_pass(&segment);
+        let segment = &base[start..];
+        let Pass { documents, failure } = parse_pass(segment, ascii);
         if let Some(Failure {
             repair: Some(repair),
             ..
         }) = &failure
         {
             if repairs < MAX_REPAIRS {
-                if let Some(fixed) = apply(&segment, *repair, offset, &mut pads) {
-                    segment = Cow::Owned(fixed);
+                if let Some(fixed) = apply(segment, *repair, offset, &mut pads) {
+                    base = Cow::Owned(fixed);
+                    start = 0;
                     repairs += 1;
                     continue;
                 }
@@ -111,10 +119,10 @@ pub fn parse(text: &str) -> Stream {
         };
         stream.errors.push(problem);
         // Resume at the next document.
-        let Some((byte, lines)) = next_document(&segment, boundary) else {
+        let Some((byte, lines)) = next_document(segment, boundary) else {
             break;
         };
-        segment = Cow::Owned(segment[byte..].to_owned());
+        start += byte;
         offset += lines;
     }
     stream
