@@ -11,7 +11,7 @@ use std::path::Path;
 
 use github_fake::GitHubFake;
 use serde_json::Value;
-use support::{Registry, skopeo};
+use support::{Registry, Run, skopeo};
 
 const OLD_PASSWORD: &str = "b2xkLXBhc3N3b3JkLTE=";
 const NEW_PASSWORD: &str = "bmV3LXBhc3N3b3JkLTI=";
@@ -112,34 +112,12 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
     }
 }
 
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
 fn kbundle(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(dir)
-        .args(args)
-        .env("COSIGN_PASSWORD", "pw")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("GITHUB_SHA")
-        .env_remove("GITHUB_REPOSITORY")
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run kbundle");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::of(
+        support::kbundle_with_key_password(dir)
+            .args(args)
+            .envs(env.iter().copied()),
+    )
 }
 
 /// Pushes `folder` to `image`; returns the digest.
@@ -252,8 +230,7 @@ fn the_same_resources_in_other_files_and_order_are_no_change() {
     assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
     // And stdin (`kubectl kustomize … | kbundle diff IMAGE -`).
     let all = std::fs::read_to_string(dir.path().join("again/all.yaml")).expect("read");
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
+    let out = support::kbundle()
         .current_dir(dir.path())
         .args(["diff", "old", "-"])
         .write_stdin(all)

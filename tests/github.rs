@@ -15,26 +15,16 @@ static PRISM: LazyLock<Prism> = LazyLock::new(Prism::start);
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-fn kbundle(api: &str, args: &[&str], output: &std::path::Path) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .args(args)
-        .env("GITHUB_TOKEN", "ghp_contracttesttoken")
-        .env("GITHUB_API_URL", api)
-        .env("GITHUB_OUTPUT", output)
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("GITHUB_REPOSITORY", "octo-org/app")
-        .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+/// kbundle against `api`, outside Actions but with a workflow's token, repository and commit.
+fn kbundle(api: &str, args: &[&str]) -> support::Run {
+    support::Run::with_outputs(
+        support::kbundle()
+            .args(args)
+            .env("GITHUB_TOKEN", "ghp_contracttesttoken")
+            .env("GITHUB_API_URL", api)
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_REPOSITORY", "octo-org/app")
+            .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e"),
     )
 }
 
@@ -88,8 +78,6 @@ fn bump(
             rewrite(method, path, json)
         }),
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let output = dir.path().join("github_output");
     let image = format!("us-docker.pkg.dev/example-project/config/root:v2@{DIGEST}");
     let mut args = vec![
         "bump",
@@ -101,13 +89,13 @@ fn bump(
         &image,
     ];
     args.extend_from_slice(extra);
-    let (code, out, err) = kbundle(&proxy.url, &args, &output);
+    let run = kbundle(&proxy.url, &args);
     Run {
-        code,
-        out,
-        err,
+        code: run.code,
+        out: run.out,
+        err: run.err,
         exchanges: proxy.exchanges(),
-        outputs: std::fs::read_to_string(&output).unwrap_or_default(),
+        outputs: run.outputs,
     }
 }
 
@@ -250,7 +238,6 @@ fn bump_creates_branch_and_draft_pull_request_contract_checked_against_prism() {
 fn comment_posts_the_report_contract_checked_against_prism() {
     let proxy = Proxy::start(&PRISM.url, Box::new(|_, _, _| None));
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = dir.path().join("github_output");
     let manifest = dir.path().join("cm.yaml");
     std::fs::write(
         &manifest,
@@ -267,8 +254,8 @@ fn comment_posts_the_report_contract_checked_against_prism() {
             "42",
             manifest.to_str().expect("utf-8"),
         ],
-        &output,
-    );
+    )
+    .into();
     let exchanges = proxy.exchanges();
     assert_eq!(code, 0, "stdout: {out}\nstderr: {err}\n{exchanges:#?}");
     assert_conformed(&exchanges);

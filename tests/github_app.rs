@@ -64,7 +64,7 @@ struct Run {
 
 fn bump(proxy: &Proxy, key: &str, env: &[(&str, &str)]) -> Run {
     let image = format!("us-docker.pkg.dev/example-project/config/root:v2@{DIGEST}");
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    let mut cmd = support::kbundle();
     cmd.args([
         "bump",
         "--repo",
@@ -79,20 +79,14 @@ fn bump(proxy: &Proxy, key: &str, env: &[(&str, &str)]) -> Run {
     if !key.is_empty() {
         cmd.args(["--app-private-key", key]);
     }
-    let out = cmd
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("KBUNDLE_APP_PRIVATE_KEY")
-        .env_remove("RUST_LOG")
-        .env("GITHUB_API_URL", &proxy.url)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run");
+    let run = support::Run::of(
+        cmd.env("GITHUB_API_URL", &proxy.url)
+            .envs(env.iter().copied()),
+    );
     Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: run.code,
+        out: run.out,
+        err: run.err,
         exchanges: proxy.exchanges(),
     }
 }

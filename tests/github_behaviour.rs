@@ -5,10 +5,12 @@
 
 #[path = "support/github_fake.rs"]
 mod github_fake;
+mod support;
 
 use std::path::Path;
 
 use github_fake::{GitHubFake, Person};
+use support::Run;
 
 /// A commit kbundle made on an earlier run: its trailer, by the bot of the token it used.
 fn kbundles_old_commit(fake: &GitHubFake, files: &[(&str, &str)], title: &str) -> String {
@@ -41,39 +43,18 @@ fn fleet() -> GitHubFake {
     GitHubFake::start("acme", "fleet", "main", &[(FILE, &root_sync())])
 }
 
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-    outputs: String,
-}
-
 fn kbundle(fake: &GitHubFake, args: &[&str]) -> Run {
     kbundle_env(fake, args, &[])
 }
 
 fn kbundle_env(fake: &GitHubFake, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let output = dir.path().join("github_output");
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .args(args)
-        .env("GITHUB_TOKEN", "ghp_faketoken")
-        .env("GITHUB_API_URL", &fake.url)
-        .env("GITHUB_OUTPUT", &output)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("GITHUB_SHA")
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        outputs: std::fs::read_to_string(&output).unwrap_or_default(),
-    }
+    Run::with_outputs(
+        support::kbundle()
+            .args(args)
+            .env("GITHUB_TOKEN", "ghp_faketoken")
+            .env("GITHUB_API_URL", &fake.url)
+            .envs(env.iter().copied()),
+    )
 }
 
 fn bump(fake: &GitHubFake, digest: &str) -> Run {
@@ -90,15 +71,6 @@ fn bump(fake: &GitHubFake, digest: &str) -> Run {
             &image,
         ],
     )
-}
-
-/// The `operation` output.
-fn operation(run: &Run) -> &str {
-    run.outputs
-        .split("operation<<")
-        .nth(1)
-        .and_then(|rest| rest.lines().nth(1))
-        .unwrap_or("")
 }
 
 /// The branch's file differs from main's in exactly the image line, and the branch is one
@@ -133,13 +105,18 @@ fn bump_twice_opens_one_pull_request_then_leaves_it_unchanged_against_local_fake
         "{}",
         first.out
     );
-    assert_eq!(operation(&first), "created");
+    assert_eq!(first.output("operation"), "created");
     assert_branch_proposes(&fake, V2);
     let head_after_first = fake.state().refs[&format!("heads/{BRANCH}")].clone();
 
     let second = bump(&fake, V2);
     assert_eq!(second.code, 0, "{}", second.err);
-    assert_eq!(operation(&second), "unchanged", "{}", second.outputs);
+    assert_eq!(
+        second.output("operation"),
+        "unchanged",
+        "{}",
+        second.outputs
+    );
     assert!(
         second.out.contains("already proposes this change"),
         "{}",
@@ -173,7 +150,7 @@ fn a_new_digest_force_updates_the_existing_branch_and_pull_request_against_local
     }
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "updated");
+    assert_eq!(run.output("operation"), "updated");
     assert!(
         run.out
             .starts_with("updated: https://github.com/acme/fleet/pull/1"),
@@ -206,7 +183,7 @@ fn nothing_to_change_commits_nothing_and_says_so_against_local_fake() {
     }
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "unchanged");
+    assert_eq!(run.output("operation"), "unchanged");
     assert!(
         run.out
             .contains("up to date: acme/fleet clusters/prod/root-sync.yaml on main"),
@@ -236,7 +213,7 @@ fn change_vanished_leaves_the_open_pull_request_alone_and_says_so_against_local_
     }
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "unchanged");
+    assert_eq!(run.output("operation"), "unchanged");
     assert!(
         run.out.contains("pull/1 left alone")
             && run.out.contains("on main already points at the image"),
@@ -278,7 +255,7 @@ fn a_409_on_the_ref_update_starts_over_once_from_the_moved_base_against_local_fa
     fake.state().ref_conflicts = 1;
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "created");
+    assert_eq!(run.output("operation"), "created");
     // The commit is on top of main as the concurrent push left it.
     assert_branch_proposes(&fake, V2);
     let state = fake.state();
@@ -400,7 +377,7 @@ fn a_branch_created_meanwhile_is_updated_on_the_second_try_against_local_fake() 
     fake.state().branch_race = true;
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "created");
+    assert_eq!(run.output("operation"), "created");
     assert_branch_proposes(&fake, V2);
     let state = fake.state();
     assert_eq!(state.count("POST /repos/acme/fleet/git/refs"), 1);

@@ -5,10 +5,12 @@
 
 #[path = "support/github_fake.rs"]
 mod github_fake;
+mod support;
 
 use std::path::Path;
 
 use github_fake::{GitHubFake, Person};
+use support::Run;
 
 const FILE: &str = "clusters/prod/root-sync.yaml";
 const BRANCH: &str = "kbundle/root-sync";
@@ -33,58 +35,27 @@ fn fleet() -> GitHubFake {
     GitHubFake::start("acme", "fleet", "main", &[(FILE, &root_sync())])
 }
 
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-    outputs: String,
-}
-
 fn bump_with(fake: &GitHubFake, digest: &str, env: &[(&str, &str)]) -> Run {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let output = dir.path().join("github_output");
     let image = image(digest);
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .args([
-            "bump",
-            "--repo",
-            "acme/fleet",
-            "--file",
-            FILE,
-            "--image",
-            &image,
-        ])
-        .env("GITHUB_TOKEN", JOB_TOKEN)
-        .env("GITHUB_API_URL", &fake.url)
-        .env("GITHUB_OUTPUT", &output)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("GITHUB_SHA")
-        .env_remove("KBUNDLE_APP_ID")
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        outputs: std::fs::read_to_string(&output).unwrap_or_default(),
-    }
+    Run::with_outputs(
+        support::kbundle()
+            .args([
+                "bump",
+                "--repo",
+                "acme/fleet",
+                "--file",
+                FILE,
+                "--image",
+                &image,
+            ])
+            .env("GITHUB_TOKEN", JOB_TOKEN)
+            .env("GITHUB_API_URL", &fake.url)
+            .envs(env.iter().copied()),
+    )
 }
 
 fn bump(fake: &GitHubFake, digest: &str) -> Run {
     bump_with(fake, digest, &[])
-}
-
-/// One output's value.
-fn output<'a>(run: &'a Run, name: &str) -> &'a str {
-    run.outputs
-        .split(&format!("{name}<<"))
-        .nth(1)
-        .and_then(|rest| rest.lines().nth(1))
-        .unwrap_or("")
 }
 
 /// The fleet file as the branch has it.
@@ -106,7 +77,7 @@ fn a_persons_commit_on_the_branch_survives_the_next_bump_stacked_on_top_against_
 
     let run = bump(&fake, V3);
     assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
-    assert_eq!(output(&run, "operation"), "updated");
+    assert_eq!(run.output("operation"), "updated");
     let state = fake.state();
     let head = state.head(BRANCH);
     // Not rebuilt from main: kbundle's new commit sits on the reviewer's.
@@ -149,7 +120,7 @@ fn a_persons_change_to_the_image_is_refused_with_a_comment_naming_the_commit_aga
         ] {
             assert!(run.err.contains(&needle), "{needle}: {}", run.err);
         }
-        assert_eq!(output(&run, "operation"), "refused");
+        assert_eq!(run.output("operation"), "refused");
         let state = fake.state();
         // Nothing written: the branch still ends on the reviewer's commit.
         assert_eq!(state.head(BRANCH), theirs);
@@ -260,8 +231,8 @@ fn an_installation_tokens_commit_is_read_back_verified_and_a_persons_is_not_agai
         "{}",
         run.out
     );
-    assert_eq!(output(&run, "commit-verified"), "true");
-    assert_eq!(output(&run, "commit-sha"), head);
+    assert_eq!(run.output("commit-verified"), "true");
+    assert_eq!(run.output("commit-sha"), head);
     {
         // kbundle named no author, so GitHub made the bot the author and signed it.
         let state = fake.state();
@@ -272,7 +243,7 @@ fn an_installation_tokens_commit_is_read_back_verified_and_a_persons_is_not_agai
     let fake = fleet();
     let run = bump_with(&fake, V2, &[("GITHUB_TOKEN", "ghp_persontoken")]);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(output(&run, "commit-verified"), "false");
+    assert_eq!(run.output("commit-verified"), "false");
     assert!(
         run.out.contains("not verified (unsigned)") && run.out.contains("--app-id"),
         "{}",
