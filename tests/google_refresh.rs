@@ -11,7 +11,7 @@ mod google_cli;
 mod google_fake;
 mod support;
 
-use google_cli::{examples_path, kbundle};
+use google_cli::push_with_google_auth;
 use google_fake::{Behaviour, GoogleFake, Rotate};
 use support::{Registry, skopeo};
 
@@ -44,16 +44,9 @@ fn fake_metadata_short_lived_tokens_are_refreshed_and_the_registry_logged_in_aga
     // 60 s left is under the five-minute margin: every operation must fetch a new token.
     let (registry, fake) = rotating(60);
     let image = format!("{}/kbundle/refresh:v1", registry.addr);
-    let host = fake.url.trim_start_matches("http://").to_owned();
-    let (code, stdout, stderr) = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            &image,
-            "--auth",
-            "google",
-        ],
+    let host = fake.metadata_host();
+    let (code, stdout, stderr) = push_with_google_auth(
+        &image,
         &[("GCE_METADATA_HOST", &host), ("GITHUB_ACTIONS", "true")],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -84,16 +77,9 @@ fn fake_metadata_long_lived_token_is_fetched_once() {
     // An hour left: one token for the whole push, no extra requests.
     let (registry, fake) = rotating(3599);
     let image = format!("{}/kbundle/refresh:v2", registry.addr);
-    let host = fake.url.trim_start_matches("http://").to_owned();
-    let (code, stdout, stderr) = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            &image,
-            "--auth",
-            "google",
-        ],
+    let host = fake.metadata_host();
+    let (code, stdout, stderr) = push_with_google_auth(
+        &image,
         &[("GCE_METADATA_HOST", &host), ("GITHUB_ACTIONS", "true")],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
