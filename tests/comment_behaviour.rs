@@ -18,13 +18,7 @@ fn kbundle(fake: &GitHubFake, args: &[&str]) -> Run {
 }
 
 fn kbundle_env(fake: &GitHubFake, args: &[&str], env: &[(&str, &str)]) -> Run {
-    Run::of(
-        support::kbundle()
-            .args(args)
-            .env("GITHUB_TOKEN", "ghp_faketoken")
-            .env("GITHUB_API_URL", &fake.url)
-            .envs(env.iter().copied()),
-    )
+    Run::of(fake.kbundle().args(args).envs(env.iter().copied()))
 }
 
 /// `kbundle validate -o json --summary` on `manifest`, written to `report`.

@@ -9,14 +9,13 @@ mod github_fake;
 
 use std::path::Path;
 
-use github_fake::GitHubFake;
+use github_fake::{FLEET_FILE, GitHubFake};
 use serde_json::Value;
 use support::{Registry, Run, skopeo};
 
 const OLD_PASSWORD: &str = "b2xkLXBhc3N3b3JkLTE=";
 const NEW_PASSWORD: &str = "bmV3LXBhc3N3b3JkLTI=";
 const NEW_USER: &str = "YWRtaW4tdXNlcg==";
-const FLEET_FILE: &str = "clusters/prod/root-sync.yaml";
 
 const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
 

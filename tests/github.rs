@@ -8,8 +8,7 @@ mod support;
 
 use std::sync::LazyLock;
 
-use base64::Engine;
-use prism::{Exchange, Prism, Proxy};
+use prism::{Exchange, Prism, Proxy, root_sync_base64, root_sync_base64_with, serve_file};
 
 static PRISM: LazyLock<Prism> = LazyLock::new(Prism::start);
 
@@ -44,15 +43,6 @@ fn requests(exchanges: &[Exchange]) -> Vec<String> {
         .collect()
 }
 
-/// A RootSync for Prism's contents example (a README), base64 as the contents API sends it.
-fn root_sync_base64() -> String {
-    let root_sync = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
-    )
-    .expect("example");
-    base64::engine::general_purpose::STANDARD.encode(&root_sync)
-}
-
 struct Run {
     code: i32,
     out: String,
@@ -70,11 +60,7 @@ fn bump(
     let proxy = Proxy::start(
         &PRISM.url,
         Box::new(move |method, path, json| {
-            if method == "GET" && path.contains("/contents/") {
-                json["content"] = serde_json::Value::String(encoded.clone());
-                json["encoding"] = "base64".into();
-                json["type"] = "file".into();
-            }
+            serve_file(method, path, json, &encoded);
             rewrite(method, path, json)
         }),
     );
@@ -283,11 +269,7 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
     let proxy = Proxy::start(
         &PRISM.url,
         Box::new(move |method, path, json| {
-            if method == "GET" && path.contains("/contents/") {
-                json["content"] = serde_json::Value::String(encoded.clone());
-                json["encoding"] = "base64".into();
-                json["type"] = "file".into();
-            }
+            serve_file(method, path, json, &encoded);
             None
         }),
     );
@@ -489,19 +471,6 @@ fn bump_refused_by_a_persons_change_comments_on_the_pull_request_contract_checke
         comment.request_body
     );
     assert!(run.err.contains("6dcb09b (octocat)"), "{}", run.err);
-}
-
-/// The example RootSync with `image` as its image, base64.
-fn root_sync_base64_with(image: &str) -> String {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
-    )
-    .expect("example")
-    .replace(
-        "us-docker.pkg.dev/example-project/config/root:latest",
-        image,
-    );
-    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use base64::Engine;
-use prism::{Exchange, Prism, Proxy};
+use prism::{Exchange, Prism, Proxy, root_sync_base64, serve_file};
 
 static PRISM: LazyLock<Prism> = LazyLock::new(Prism::start);
 
@@ -29,22 +29,14 @@ type Rewrite = dyn Fn(&str, &str, &mut serde_json::Value) -> Option<u16> + Send 
 /// A proxy that serves a RootSync as the fleet file and a token valid for an hour, after
 /// `extra` had its say.
 fn proxy(extra: Box<Rewrite>) -> Proxy {
-    let root_sync = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
-    )
-    .expect("example");
-    let encoded = base64::engine::general_purpose::STANDARD.encode(root_sync);
+    let encoded = root_sync_base64();
     Proxy::start(
         &PRISM.url,
         Box::new(move |method, path, json| {
             if let Some(status) = extra(method, path, json) {
                 return Some(status);
             }
-            if method == "GET" && path.contains("/contents/") {
-                json["content"] = serde_json::Value::String(encoded.clone());
-                json["encoding"] = "base64".into();
-                json["type"] = "file".into();
-            }
+            serve_file(method, path, json, &encoded);
             if method == "POST" && path.ends_with("/access_tokens") {
                 // GitHub's example token expired in 2016; octocrab would mint one per call.
                 json["token"] = INSTALLATION_TOKEN.into();
