@@ -9,7 +9,7 @@ mod github_fake;
 
 use std::path::Path;
 
-use github_fake::{FLEET_FILE, GitHubFake};
+use github_fake::{FLEET_FILE, GitHubFake, bump_args};
 use serde_json::Value;
 use support::{Registry, Run, skopeo};
 
@@ -441,15 +441,7 @@ fn root_sync(image: &str) -> String {
 fn bump(dir: &Path, fake: &GitHubFake, image: &str) -> Run {
     kbundle(
         dir,
-        &[
-            "bump",
-            "--repo",
-            "acme/fleet",
-            "--file",
-            FLEET_FILE,
-            "--image",
-            image,
-        ],
+        &bump_args(image),
         &[
             ("GITHUB_TOKEN", "ghp_faketoken"),
             ("GITHUB_API_URL", &fake.url),

@@ -9,7 +9,7 @@ mod support;
 
 use std::path::Path;
 
-use github_fake::{FLEET_FILE, GitHubFake, Person, example_root_sync};
+use github_fake::{FLEET_FILE, GitHubFake, Person, bump_args, example_root_sync};
 use support::Run;
 
 /// A commit kbundle made on an earlier run: its trailer, by the bot of the token it used.
@@ -40,18 +40,7 @@ fn kbundle_env(fake: &GitHubFake, args: &[&str], env: &[(&str, &str)]) -> Run {
 
 fn bump(fake: &GitHubFake, digest: &str) -> Run {
     let image = image(digest);
-    kbundle(
-        fake,
-        &[
-            "bump",
-            "--repo",
-            "acme/fleet",
-            "--file",
-            FLEET_FILE,
-            "--image",
-            &image,
-        ],
-    )
+    kbundle(fake, &bump_args(&image))
 }
 
 /// The branch's file differs from main's in exactly the image line, and the branch is one

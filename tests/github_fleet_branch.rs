@@ -7,7 +7,7 @@
 mod github_fake;
 mod support;
 
-use github_fake::{FLEET_FILE, GitHubFake, Person, example_root_sync};
+use github_fake::{FLEET_FILE, GitHubFake, Person, bump_args, example_root_sync};
 use support::Run;
 
 const BRANCH: &str = "kbundle/root-sync";
@@ -25,15 +25,7 @@ fn bump_with(fake: &GitHubFake, digest: &str, env: &[(&str, &str)]) -> Run {
     let image = image(digest);
     Run::with_outputs(
         fake.kbundle()
-            .args([
-                "bump",
-                "--repo",
-                "acme/fleet",
-                "--file",
-                FLEET_FILE,
-                "--image",
-                &image,
-            ])
+            .args(bump_args(&image))
             .env("GITHUB_TOKEN", JOB_TOKEN)
             .envs(env.iter().copied()),
     )

@@ -9,14 +9,14 @@ mod google_fake;
 mod support;
 
 use google_cli::{
-    assert_no_tokens, examples_path, external_account_file, kbundle, push_with_google_auth,
-    service_account_file,
+    assert_no_tokens, examples_path, external_account_file, inspect_with_token, kbundle,
+    push_with_google_auth, service_account_file,
 };
 use google_fake::{
     ACCESS_TOKEN, Behaviour, FEDERATED_TOKEN, GoogleFake, PROVIDER, REQUEST_TOKEN, SERVICE_ACCOUNT,
     SERVICE_ACCOUNT_KEY,
 };
-use support::{Registry, skopeo};
+use support::Registry;
 
 #[test]
 fn fake_external_account_file_pushes_to_a_registry_with_the_impersonated_token() {
@@ -38,12 +38,7 @@ fn fake_external_account_file_pushes_to_a_registry_with_the_impersonated_token()
             format!("POST /v1/projects/-/serviceAccounts/{SERVICE_ACCOUNT}:generateAccessToken"),
         ]
     );
-    let out = skopeo(&[
-        "inspect",
-        "--creds",
-        &format!("oauth2accesstoken:{ACCESS_TOKEN}"),
-        &format!("docker://{image}"),
-    ]);
+    let out = inspect_with_token(&image, ACCESS_TOKEN);
     assert!(
         out.status.success(),
         "{}",

@@ -10,13 +10,14 @@ mod google_fake;
 mod support;
 
 use google_cli::{
-    assert_no_tokens, authorized_user_file, push_with_google_auth, service_account_file,
+    assert_no_tokens, authorized_user_file, inspect_with_token, push_with_google_auth,
+    service_account_file,
 };
 use google_fake::{
     ACCESS_TOKEN, Behaviour, CLIENT_ID, GoogleFake, REFRESH_TOKEN, SERVICE_ACCOUNT,
     SERVICE_ACCOUNT_KEY,
 };
-use support::{Registry, skopeo};
+use support::Registry;
 
 fn push_with_credentials_file(image: &str, path: &std::path::Path) -> (i32, String, String) {
     let path = path.to_str().expect("utf-8 path");
@@ -46,12 +47,7 @@ fn fake_oauth_service_account_key_file_signs_a_jwt_and_pushes() {
         stdout.contains(&format!("::add-mask::{ACCESS_TOKEN}\n")),
         "{stdout}"
     );
-    let out = skopeo(&[
-        "inspect",
-        "--creds",
-        &format!("oauth2accesstoken:{ACCESS_TOKEN}"),
-        &format!("docker://{image}"),
-    ]);
+    let out = inspect_with_token(&image, ACCESS_TOKEN);
     assert!(
         out.status.success(),
         "{}",

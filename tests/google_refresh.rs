@@ -11,9 +11,9 @@ mod google_cli;
 mod google_fake;
 mod support;
 
-use google_cli::push_with_google_auth;
+use google_cli::{inspect_with_token, push_with_google_auth};
 use google_fake::{Behaviour, GoogleFake, Rotate};
-use support::{Registry, skopeo};
+use support::Registry;
 
 /// A registry whose only password is the newest token the fake issued.
 fn rotating(expires_in: u64) -> (Registry, GoogleFake) {
@@ -29,14 +29,7 @@ fn rotating(expires_in: u64) -> (Registry, GoogleFake) {
 }
 
 fn inspect(image: &str, token: &str) -> bool {
-    skopeo(&[
-        "inspect",
-        "--creds",
-        &format!("oauth2accesstoken:{token}"),
-        &format!("docker://{image}"),
-    ])
-    .status
-    .success()
+    inspect_with_token(image, token).status.success()
 }
 
 #[test]

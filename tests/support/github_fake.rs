@@ -30,6 +30,19 @@ mod routes;
 /// Where the fleet repository of [`GitHubFake::fleet`] keeps its RootSync.
 pub const FLEET_FILE: &str = "clusters/prod/root-sync.yaml";
 
+/// `bump` of [`GitHubFake::fleet`]'s RootSync to `image`.
+pub fn bump_args(image: &str) -> [&str; 7] {
+    [
+        "bump",
+        "--repo",
+        "acme/fleet",
+        "--file",
+        FLEET_FILE,
+        "--image",
+        image,
+    ]
+}
+
 /// The example RootSync (examples/fleet/root-sync.yaml).
 pub fn example_root_sync() -> String {
     std::fs::read_to_string(

@@ -61,6 +61,16 @@ pub fn push_with_google_auth(image: &str, env: &[(&str, &str)]) -> (i32, String,
     )
 }
 
+/// `skopeo inspect` of `image` logged in as Artifact Registry takes a Google access token.
+pub fn inspect_with_token(image: &str, token: &str) -> std::process::Output {
+    crate::support::skopeo(&[
+        "inspect",
+        "--creds",
+        &format!("oauth2accesstoken:{token}"),
+        &format!("docker://{image}"),
+    ])
+}
+
 /// A JSON key file as the Cloud console downloads it, with `token_uri` pointed at the fake.
 pub fn service_account_file(fake: &GoogleFake, email: &str, key: &str) -> tempfile::NamedTempFile {
     let file = tempfile::NamedTempFile::new().expect("temp file");
