@@ -133,16 +133,7 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
     assert_eq!(code, 0, "{err}");
     let exported = support::crane::crane_export(&image);
     support::trees::assert_same_trees(&support::trees::examples_bundle(), &pulled, exported.path());
-    let verify = support::kbundle()
-        .current_dir(work.path())
-        .args(["verify", &image, "--key", "ci.pub"])
-        .output()
-        .expect("verify");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    support::assert_verifies(work.path(), &image, "ci.pub");
     assert!(
         std::fs::read_to_string(&fleet)
             .expect("fleet")
@@ -347,20 +338,10 @@ fn publish_offline_default_needs_no_registry_and_no_account() {
             .status
             .success()
     );
-    let verify = support::kbundle()
-        .current_dir(work.path())
-        .args([
-            "verify",
-            "oci-layout:.kbundle/oci:latest",
-            "--key",
-            ".kbundle/cosign.pub",
-        ])
-        .output()
-        .expect("verify");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
+    support::assert_verifies(
+        work.path(),
+        "oci-layout:.kbundle/oci:latest",
+        ".kbundle/cosign.pub",
     );
 }
 

@@ -543,21 +543,7 @@ fn publish_in_the_container_logs_in_order_writes_outputs_and_summary_and_leaves_
     assert_eq!(not_owned_by(&ws, owner), Vec::<String>::new());
 
     // The public key the step left checks the signature, as the summary says.
-    let verify = support::kbundle()
-        .current_dir(&ws)
-        .args([
-            "verify",
-            "oci-layout:.kbundle/oci:latest",
-            "--key",
-            ".kbundle/cosign.pub",
-        ])
-        .output()
-        .expect("verify");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    support::assert_verifies(&ws, "oci-layout:.kbundle/oci:latest", ".kbundle/cosign.pub");
 }
 
 #[test]

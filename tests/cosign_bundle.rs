@@ -31,10 +31,7 @@ fn push(image: &str, dir: &Path) -> Digest {
         dir,
     );
     assert_eq!(code, 0, "{err}");
-    out.trim()
-        .rsplit_once('@')
-        .and_then(|(_, d)| d.parse().ok())
-        .expect("push prints REF@DIGEST")
+    support::pushed_digest(&out)
 }
 
 fn store(image: &str) -> Store {

@@ -123,11 +123,7 @@ fn kbundle(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 fn push(dir: &Path, folder: &str, image: &str) -> String {
     let run = kbundle(dir, &["push", folder, "--image", image], &[]);
     assert_eq!(run.code, 0, "{}", run.err);
-    run.out
-        .trim()
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_owned())
-        .expect("REF@DIGEST")
+    support::pushed_digest(&run.out).to_string()
 }
 
 /// A work folder with `old/` and `new/` written.

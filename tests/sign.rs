@@ -35,10 +35,7 @@ fn push(image: &str, dir: &Path) -> String {
         dir,
     );
     assert_eq!(code, 0, "{err}");
-    out.trim()
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_owned())
-        .unwrap_or_default()
+    support::pushed_digest(&out).to_string()
 }
 
 #[test]
@@ -235,13 +232,7 @@ fn tampered_signatures_fail_with_a_specific_reason() {
         dir.path(),
     );
     assert_eq!(code, 0, "{err}");
-    let digest_b: Digest = out
-        .trim()
-        .rsplit_once('@')
-        .map(|(_, d)| d)
-        .unwrap_or("")
-        .parse()
-        .expect("digest");
+    let digest_b = support::pushed_digest(&out);
     assert_eq!(
         kbundle(&["sign", &a, "--key", "cosign.key"], dir.path()).0,
         0

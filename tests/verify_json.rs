@@ -36,13 +36,7 @@ fn signed_with_forged_bundle(dir: &Path) -> (String, Digest) {
         dir,
     );
     assert_eq!(code, 0, "{err}");
-    let digest: Digest = out
-        .trim()
-        .rsplit_once('@')
-        .map(|(_, d)| d)
-        .unwrap_or("")
-        .parse()
-        .expect("digest");
+    let digest = support::pushed_digest(&out);
     let (code, _, err) = kbundle(&["sign", &image, "--key", "cosign.key"], dir);
     assert_eq!(code, 0, "{err}");
     let layout = Layout::open(&layout_dir).expect("layout");

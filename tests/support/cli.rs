@@ -38,6 +38,25 @@ pub fn kbundle_with_key_password(dir: &std::path::Path) -> assert_cmd::Command {
     cmd
 }
 
+/// The digest of the `REF@DIGEST` line `push` and `publish` print.
+pub fn pushed_digest(stdout: &str) -> kbundle::bundle::Digest {
+    stdout
+        .trim()
+        .rsplit_once('@')
+        .and_then(|(_, d)| d.parse().ok())
+        .unwrap_or_else(|| panic!("no REF@DIGEST in {stdout:?}"))
+}
+
+/// `kbundle verify IMAGE --key KEY` in `dir` succeeds.
+pub fn assert_verifies(dir: &std::path::Path, image: &str, key: &str) {
+    let run = Run::of(
+        kbundle()
+            .current_dir(dir)
+            .args(["verify", image, "--key", key]),
+    );
+    assert_eq!(run.code, 0, "{}", run.err);
+}
+
 /// What one run of kbundle left: its exit code (-1 when killed by a signal), stdout, stderr
 /// and, for [`Run::with_outputs`], what it wrote to `GITHUB_OUTPUT`.
 #[derive(Debug)]

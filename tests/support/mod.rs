@@ -14,7 +14,9 @@ pub mod trees;
 
 // Each test binary uses some of these.
 #[allow(unused_imports)]
-pub use cli::{Run, kbundle, kbundle_with_key_password, outputs, read_outputs};
+pub use cli::{
+    Run, assert_verifies, kbundle, kbundle_with_key_password, outputs, pushed_digest, read_outputs,
+};
 
 /// Which registry implementation a test runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
