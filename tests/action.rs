@@ -9,7 +9,7 @@ use std::path::Path;
 
 use github_fake::GitHubFake;
 
-use support::{Registry, examples, runner_step, skopeo};
+use support::{Registry, examples, read_outputs, runner_step, skopeo};
 
 const TOKEN: &str = "ghs_s3cretTokenValue000000000000000000";
 const PASSWORD: &str = "key-pa55word";
@@ -20,31 +20,12 @@ fn fixture(rel: &str) -> std::path::PathBuf {
         .join(rel)
 }
 
-/// Output entries `name<<DELIM … DELIM` of a GITHUB_OUTPUT file.
-fn outputs(text: &str) -> std::collections::BTreeMap<String, String> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let (name, delim) = line.split_once("<<").expect("heredoc form");
-        let mut value = Vec::new();
-        for l in lines.by_ref() {
-            if l == delim {
-                break;
-            }
-            value.push(l);
-        }
-        out.insert(name.to_owned(), value.join("\n"));
-    }
-    out
-}
-
 #[test]
 fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
     let registry = Registry::start();
     let work = tempfile::tempdir().expect("tempdir");
     // A key pair made by keygen, handed over as the secret's PEM text.
-    let keygen = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
+    let keygen = support::kbundle()
         .current_dir(work.path())
         .env("COSIGN_PASSWORD", PASSWORD)
         .args(["keygen", "--output-key-prefix", "ci"])
@@ -106,7 +87,7 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
         "{stdout}"
     );
 
-    let outputs = outputs(&std::fs::read_to_string(&output).expect("outputs"));
+    let outputs = read_outputs(&output);
     let digest = outputs["digest"].clone();
     assert!(
         digest.starts_with("sha256:") && digest.len() == 71,
@@ -152,17 +133,7 @@ fn publish_from_inputs_masks_secrets_first_and_writes_outputs() {
     assert_eq!(code, 0, "{err}");
     let exported = support::crane::crane_export(&image);
     support::trees::assert_same_trees(&support::trees::examples_bundle(), &pulled, exported.path());
-    let verify = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(work.path())
-        .args(["verify", &image, "--key", "ci.pub"])
-        .output()
-        .expect("verify");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    support::assert_verifies(work.path(), &image, "ci.pub");
     assert!(
         std::fs::read_to_string(&fleet)
             .expect("fleet")
@@ -197,8 +168,7 @@ fn validate_from_inputs_annotates_fails_and_writes_outputs_and_summary() {
         "{stdout}"
     );
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
-    let outputs =
-        outputs(&std::fs::read_to_string(work.path().join("github_output")).expect("outputs"));
+    let outputs = read_outputs(&work.path().join("github_output"));
     assert_eq!(outputs["valid"], "0");
     assert_eq!(outputs["invalid"], "1");
     assert_eq!(outputs["report"], ".kbundle/report.json");
@@ -230,8 +200,7 @@ fn validate_from_inputs_posts_the_pull_request_comment() {
     assert_eq!(comments.len(), 1, "{stdout}");
     assert_eq!(comments[0].issue, 42);
     assert!(comments[0].body.starts_with("<!-- kbundle:validate -->"));
-    let outputs =
-        outputs(&std::fs::read_to_string(work.path().join("github_output")).expect("outputs"));
+    let outputs = read_outputs(&work.path().join("github_output"));
     assert!(outputs["comment-url"].contains("42"), "{outputs:?}");
     assert!(stdout.contains("✓ comment   created: "), "{stdout}");
 
@@ -252,8 +221,7 @@ fn validate_from_inputs_posts_the_pull_request_comment() {
 
 #[test]
 fn app_id_without_app_private_key_is_refused() {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
+    let out = support::kbundle()
         .env("GITHUB_ACTIONS", "true")
         .env("INPUT_APP-ID", "12345")
         .env_remove("INPUT_APP-PRIVATE-KEY")
@@ -351,11 +319,9 @@ fn action_yml_declares_exactly_the_inputs_the_binary_reads() {
 #[test]
 fn publish_offline_default_needs_no_registry_and_no_account() {
     let work = tempfile::tempdir().expect("tempdir");
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
+    let out = support::kbundle()
         .current_dir(work.path())
         .env_remove("COSIGN_PASSWORD")
-        .env_remove("GITHUB_ACTIONS")
         .env("SOURCE_DATE_EPOCH", "1700000000")
         .args(["publish"])
         .arg(examples())
@@ -372,21 +338,10 @@ fn publish_offline_default_needs_no_registry_and_no_account() {
             .status
             .success()
     );
-    let verify = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(work.path())
-        .args([
-            "verify",
-            "oci-layout:.kbundle/oci:latest",
-            "--key",
-            ".kbundle/cosign.pub",
-        ])
-        .output()
-        .expect("verify");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
+    support::assert_verifies(
+        work.path(),
+        "oci-layout:.kbundle/oci:latest",
+        ".kbundle/cosign.pub",
     );
 }
 
@@ -445,10 +400,7 @@ fn a_comment_github_refuses_is_a_warning_and_publish_still_succeeds() {
             .contains(TOKEN)
     );
     assert!(!stderr.contains(TOKEN));
-    assert!(
-        outputs(&std::fs::read_to_string(&output).expect("outputs"))["digest"]
-            .starts_with("sha256:")
-    );
+    assert!(read_outputs(&output)["digest"].starts_with("sha256:"));
 }
 
 /// `kbundle` with no arguments and the given inputs, as the runner starts a container step.
@@ -463,10 +415,8 @@ fn from_inputs(work: &Path, inputs: &[(&str, &str)]) -> std::process::Output {
 #[test]
 fn verify_and_bump_run_from_inputs() {
     let work = tempfile::tempdir().expect("tempdir");
-    let published = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
+    let published = support::kbundle()
         .current_dir(work.path())
-        .env_remove("GITHUB_ACTIONS")
         .env("COSIGN_PASSWORD", "")
         .arg("publish")
         .arg(examples())
@@ -489,8 +439,7 @@ fn verify_and_bump_run_from_inputs() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Another key: judged and failed, exit 1.
-    let other = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
+    let other = support::kbundle()
         .current_dir(work.path())
         .env("COSIGN_PASSWORD", "")
         .args(["keygen", "--output-key-prefix", "other"])
@@ -571,8 +520,7 @@ fn publishing_the_whole_workspace_twice_leaves_out_its_own_files_and_compose_fil
             .expect("run");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "run {run}:\n{stdout}");
-        let o =
-            outputs(&std::fs::read_to_string(work.path().join("github_output")).expect("outputs"));
+        let o = read_outputs(&work.path().join("github_output"));
         signatures.push(
             o["signature"]
                 .split_once(" signed ")

@@ -300,7 +300,7 @@ impl Job {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            outputs: read_outputs(
+            outputs: support::outputs(
                 &std::fs::read_to_string(fc.join("set_output_1b3f")).expect("outputs"),
             ),
             summary: std::fs::read_to_string(fc.join("step_summary_1b3f")).expect("summary"),
@@ -323,29 +323,6 @@ fn action_defaults() -> BTreeMap<String, String> {
             None => String::new(),
         };
         out.insert(name.clone(), value);
-    }
-    out
-}
-
-/// `$GITHUB_OUTPUT` read as the runner reads it: `name<<DELIMITER`, lines, `DELIMITER`.
-fn read_outputs(text: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let (name, delimiter) = line
-            .split_once("<<")
-            .unwrap_or_else(|| panic!("not the heredoc form: {line:?}"));
-        let mut value = Vec::new();
-        loop {
-            let l = lines
-                .next()
-                .unwrap_or_else(|| panic!("output {name} never ends"));
-            if l == delimiter {
-                break;
-            }
-            value.push(l);
-        }
-        out.insert(name.to_owned(), value.join("\n"));
     }
     out
 }
@@ -566,23 +543,7 @@ fn publish_in_the_container_logs_in_order_writes_outputs_and_summary_and_leaves_
     assert_eq!(not_owned_by(&ws, owner), Vec::<String>::new());
 
     // The public key the step left checks the signature, as the summary says.
-    let verify = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(&ws)
-        .env_remove("GITHUB_ACTIONS")
-        .args([
-            "verify",
-            "oci-layout:.kbundle/oci:latest",
-            "--key",
-            ".kbundle/cosign.pub",
-        ])
-        .output()
-        .expect("verify");
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    support::assert_verifies(&ws, "oci-layout:.kbundle/oci:latest", ".kbundle/cosign.pub");
 }
 
 #[test]

@@ -1,19 +1,11 @@
 //! `kbundle bump` on a local file: one line changes, the rest stays byte-identical.
 
+mod support;
+
 use std::path::Path;
 
 fn kbundle(args: &[&str]) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .args(args)
-        .env_remove("GITHUB_TOKEN")
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::Run::of(support::kbundle().args(args)).into()
 }
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";

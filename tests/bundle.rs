@@ -1,18 +1,14 @@
 //! `kbundle bundle`: reproducible archives, refusals, nothing half-written.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
+/// The exit code and stderr.
 fn kbundle(args: &[&str]) -> (i32, String) {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .args(args)
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = support::Run::of(support::kbundle().args(args));
+    (run.code, run.err)
 }
 
 fn write(root: &Path, rel: &str, content: &str) {

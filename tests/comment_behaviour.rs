@@ -6,46 +6,24 @@
 
 #[path = "support/github_fake.rs"]
 mod github_fake;
+mod support;
 
 use std::path::Path;
 
 use github_fake::GitHubFake;
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
+use support::Run;
 
 fn kbundle(fake: &GitHubFake, args: &[&str]) -> Run {
     kbundle_env(fake, args, &[])
 }
 
 fn kbundle_env(fake: &GitHubFake, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .args(args)
-        .env("GITHUB_TOKEN", "ghp_faketoken")
-        .env("GITHUB_API_URL", &fake.url)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::of(fake.kbundle().args(args).envs(env.iter().copied()))
 }
 
 /// `kbundle validate -o json --summary` on `manifest`, written to `report`.
 fn validate_to(manifest: &str, report: &Path) {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
+    let out = support::kbundle()
         .args(["validate", "-o", "json", "--summary", manifest])
         .output()
         .expect("validate");

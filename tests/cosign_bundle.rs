@@ -21,20 +21,8 @@ use serde_json::Value;
 use support::{Registry, examples};
 
 fn kbundle(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(dir)
-        .args(args)
-        .env("COSIGN_PASSWORD", "pw")
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config")
-        .output()
-        .expect("run kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = support::kbundle_with_key_password(dir);
+    support::Run::of(cmd.args(args).env("SOURCE_DATE_EPOCH", "1700000000")).into()
 }
 
 fn push(image: &str, dir: &Path) -> Digest {
@@ -43,10 +31,7 @@ fn push(image: &str, dir: &Path) -> Digest {
         dir,
     );
     assert_eq!(code, 0, "{err}");
-    out.trim()
-        .rsplit_once('@')
-        .and_then(|(_, d)| d.parse().ok())
-        .expect("push prints REF@DIGEST")
+    support::pushed_digest(&out)
 }
 
 fn store(image: &str) -> Store {

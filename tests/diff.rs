@@ -9,14 +9,13 @@ mod github_fake;
 
 use std::path::Path;
 
-use github_fake::GitHubFake;
+use github_fake::{FLEET_FILE, GitHubFake, bump_args};
 use serde_json::Value;
-use support::{Registry, skopeo};
+use support::{Registry, Run, skopeo};
 
 const OLD_PASSWORD: &str = "b2xkLXBhc3N3b3JkLTE=";
 const NEW_PASSWORD: &str = "bmV3LXBhc3N3b3JkLTI=";
 const NEW_USER: &str = "YWRtaW4tdXNlcg==";
-const FLEET_FILE: &str = "clusters/prod/root-sync.yaml";
 
 const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
 
@@ -112,45 +111,19 @@ fn write(dir: &Path, files: &[(&str, &str)]) {
     }
 }
 
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-}
-
 fn kbundle(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(dir)
-        .args(args)
-        .env("COSIGN_PASSWORD", "pw")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("GITHUB_SHA")
-        .env_remove("GITHUB_REPOSITORY")
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run kbundle");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::of(
+        support::kbundle_with_key_password(dir)
+            .args(args)
+            .envs(env.iter().copied()),
+    )
 }
 
 /// Pushes `folder` to `image`; returns the digest.
 fn push(dir: &Path, folder: &str, image: &str) -> String {
     let run = kbundle(dir, &["push", folder, "--image", image], &[]);
     assert_eq!(run.code, 0, "{}", run.err);
-    run.out
-        .trim()
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_owned())
-        .expect("REF@DIGEST")
+    support::pushed_digest(&run.out).to_string()
 }
 
 /// A work folder with `old/` and `new/` written.
@@ -252,8 +225,7 @@ fn the_same_resources_in_other_files_and_order_are_no_change() {
     assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
     // And stdin (`kubectl kustomize … | kbundle diff IMAGE -`).
     let all = std::fs::read_to_string(dir.path().join("again/all.yaml")).expect("read");
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
+    let out = support::kbundle()
         .current_dir(dir.path())
         .args(["diff", "old", "-"])
         .write_stdin(all)
@@ -465,15 +437,7 @@ fn root_sync(image: &str) -> String {
 fn bump(dir: &Path, fake: &GitHubFake, image: &str) -> Run {
     kbundle(
         dir,
-        &[
-            "bump",
-            "--repo",
-            "acme/fleet",
-            "--file",
-            FLEET_FILE,
-            "--image",
-            image,
-        ],
+        &bump_args(image),
         &[
             ("GITHUB_TOKEN", "ghp_faketoken"),
             ("GITHUB_API_URL", &fake.url),

@@ -8,33 +8,22 @@ mod support;
 
 use std::sync::LazyLock;
 
-use base64::Engine;
-use prism::{Exchange, Prism, Proxy};
+use prism::{Exchange, Prism, Proxy, root_sync_base64, root_sync_base64_with, serve_file};
 
 static PRISM: LazyLock<Prism> = LazyLock::new(Prism::start);
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-fn kbundle(api: &str, args: &[&str], output: &std::path::Path) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .args(args)
-        .env("GITHUB_TOKEN", "ghp_contracttesttoken")
-        .env("GITHUB_API_URL", api)
-        .env("GITHUB_OUTPUT", output)
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env("GITHUB_REPOSITORY", "octo-org/app")
-        .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+/// kbundle against `api`, outside Actions but with a workflow's token, repository and commit.
+fn kbundle(api: &str, args: &[&str]) -> support::Run {
+    support::Run::with_outputs(
+        support::kbundle()
+            .args(args)
+            .env("GITHUB_TOKEN", "ghp_contracttesttoken")
+            .env("GITHUB_API_URL", api)
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_REPOSITORY", "octo-org/app")
+            .env("GITHUB_SHA", "6dcb09b5b57875f334f61aebed695e2e4193db5e"),
     )
 }
 
@@ -54,15 +43,6 @@ fn requests(exchanges: &[Exchange]) -> Vec<String> {
         .collect()
 }
 
-/// A RootSync for Prism's contents example (a README), base64 as the contents API sends it.
-fn root_sync_base64() -> String {
-    let root_sync = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
-    )
-    .expect("example");
-    base64::engine::general_purpose::STANDARD.encode(&root_sync)
-}
-
 struct Run {
     code: i32,
     out: String,
@@ -80,16 +60,10 @@ fn bump(
     let proxy = Proxy::start(
         &PRISM.url,
         Box::new(move |method, path, json| {
-            if method == "GET" && path.contains("/contents/") {
-                json["content"] = serde_json::Value::String(encoded.clone());
-                json["encoding"] = "base64".into();
-                json["type"] = "file".into();
-            }
+            serve_file(method, path, json, &encoded);
             rewrite(method, path, json)
         }),
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let output = dir.path().join("github_output");
     let image = format!("us-docker.pkg.dev/example-project/config/root:v2@{DIGEST}");
     let mut args = vec![
         "bump",
@@ -101,13 +75,13 @@ fn bump(
         &image,
     ];
     args.extend_from_slice(extra);
-    let (code, out, err) = kbundle(&proxy.url, &args, &output);
+    let run = kbundle(&proxy.url, &args);
     Run {
-        code,
-        out,
-        err,
+        code: run.code,
+        out: run.out,
+        err: run.err,
         exchanges: proxy.exchanges(),
-        outputs: std::fs::read_to_string(&output).unwrap_or_default(),
+        outputs: run.outputs,
     }
 }
 
@@ -250,7 +224,6 @@ fn bump_creates_branch_and_draft_pull_request_contract_checked_against_prism() {
 fn comment_posts_the_report_contract_checked_against_prism() {
     let proxy = Proxy::start(&PRISM.url, Box::new(|_, _, _| None));
     let dir = tempfile::tempdir().expect("tempdir");
-    let output = dir.path().join("github_output");
     let manifest = dir.path().join("cm.yaml");
     std::fs::write(
         &manifest,
@@ -267,8 +240,8 @@ fn comment_posts_the_report_contract_checked_against_prism() {
             "42",
             manifest.to_str().expect("utf-8"),
         ],
-        &output,
-    );
+    )
+    .into();
     let exchanges = proxy.exchanges();
     assert_eq!(code, 0, "stdout: {out}\nstderr: {err}\n{exchanges:#?}");
     assert_conformed(&exchanges);
@@ -296,11 +269,7 @@ fn publish_from_inputs_opens_the_fleet_pull_request_and_comments_contract_checke
     let proxy = Proxy::start(
         &PRISM.url,
         Box::new(move |method, path, json| {
-            if method == "GET" && path.contains("/contents/") {
-                json["content"] = serde_json::Value::String(encoded.clone());
-                json["encoding"] = "base64".into();
-                json["type"] = "file".into();
-            }
+            serve_file(method, path, json, &encoded);
             None
         }),
     );
@@ -502,19 +471,6 @@ fn bump_refused_by_a_persons_change_comments_on_the_pull_request_contract_checke
         comment.request_body
     );
     assert!(run.err.contains("6dcb09b (octocat)"), "{}", run.err);
-}
-
-/// The example RootSync with `image` as its image, base64.
-fn root_sync_base64_with(image: &str) -> String {
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
-    )
-    .expect("example")
-    .replace(
-        "us-docker.pkg.dev/example-project/config/root:latest",
-        image,
-    );
-    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use base64::Engine;
-use prism::{Exchange, Prism, Proxy};
+use prism::{Exchange, Prism, Proxy, root_sync_base64, serve_file};
 
 static PRISM: LazyLock<Prism> = LazyLock::new(Prism::start);
 
@@ -29,22 +29,14 @@ type Rewrite = dyn Fn(&str, &str, &mut serde_json::Value) -> Option<u16> + Send 
 /// A proxy that serves a RootSync as the fleet file and a token valid for an hour, after
 /// `extra` had its say.
 fn proxy(extra: Box<Rewrite>) -> Proxy {
-    let root_sync = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
-    )
-    .expect("example");
-    let encoded = base64::engine::general_purpose::STANDARD.encode(root_sync);
+    let encoded = root_sync_base64();
     Proxy::start(
         &PRISM.url,
         Box::new(move |method, path, json| {
             if let Some(status) = extra(method, path, json) {
                 return Some(status);
             }
-            if method == "GET" && path.contains("/contents/") {
-                json["content"] = serde_json::Value::String(encoded.clone());
-                json["encoding"] = "base64".into();
-                json["type"] = "file".into();
-            }
+            serve_file(method, path, json, &encoded);
             if method == "POST" && path.ends_with("/access_tokens") {
                 // GitHub's example token expired in 2016; octocrab would mint one per call.
                 json["token"] = INSTALLATION_TOKEN.into();
@@ -64,7 +56,7 @@ struct Run {
 
 fn bump(proxy: &Proxy, key: &str, env: &[(&str, &str)]) -> Run {
     let image = format!("us-docker.pkg.dev/example-project/config/root:v2@{DIGEST}");
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    let mut cmd = support::kbundle();
     cmd.args([
         "bump",
         "--repo",
@@ -79,20 +71,14 @@ fn bump(proxy: &Proxy, key: &str, env: &[(&str, &str)]) -> Run {
     if !key.is_empty() {
         cmd.args(["--app-private-key", key]);
     }
-    let out = cmd
-        .env_remove("GITHUB_TOKEN")
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_OUTPUT")
-        .env_remove("KBUNDLE_APP_PRIVATE_KEY")
-        .env_remove("RUST_LOG")
-        .env("GITHUB_API_URL", &proxy.url)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run");
+    let run = support::Run::of(
+        cmd.env("GITHUB_API_URL", &proxy.url)
+            .envs(env.iter().copied()),
+    );
     Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: run.code,
+        out: run.out,
+        err: run.err,
         exchanges: proxy.exchanges(),
     }
 }

@@ -5,14 +5,16 @@
 
 #[path = "support/github_fake.rs"]
 mod github_fake;
+mod support;
 
 use std::path::Path;
 
-use github_fake::{GitHubFake, Person};
+use github_fake::{FLEET_FILE, GitHubFake, Person, bump_args, example_root_sync};
+use support::Run;
 
 /// A commit kbundle made on an earlier run: its trailer, by the bot of the token it used.
 fn kbundles_old_commit(fake: &GitHubFake, files: &[(&str, &str)], title: &str) -> String {
-    let message = format!("{title}\n\nold body\n\nKbundle-Bump: {FILE}\n");
+    let message = format!("{title}\n\nold body\n\nKbundle-Bump: {FLEET_FILE}\n");
     let mut state = fake.state();
     // Branched from main, as kbundle's branches are.
     let main = state.head("main");
@@ -20,32 +22,12 @@ fn kbundles_old_commit(fake: &GitHubFake, files: &[(&str, &str)], title: &str) -
     state.push_as(BRANCH, files, &message, Person::actions_bot())
 }
 
-const FILE: &str = "clusters/prod/root-sync.yaml";
 const BRANCH: &str = "kbundle/root-sync";
 const V2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
 const V3: &str = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
 
-fn root_sync() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
-    )
-    .expect("example")
-}
-
 fn image(digest: &str) -> String {
     format!("us-docker.pkg.dev/example-project/config/root:v2@{digest}")
-}
-
-/// The fleet repository `acme/fleet` with the example RootSync on `main`.
-fn fleet() -> GitHubFake {
-    GitHubFake::start("acme", "fleet", "main", &[(FILE, &root_sync())])
-}
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-    outputs: String,
 }
 
 fn kbundle(fake: &GitHubFake, args: &[&str]) -> Run {
@@ -53,60 +35,20 @@ fn kbundle(fake: &GitHubFake, args: &[&str]) -> Run {
 }
 
 fn kbundle_env(fake: &GitHubFake, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let output = dir.path().join("github_output");
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .args(args)
-        .env("GITHUB_TOKEN", "ghp_faketoken")
-        .env("GITHUB_API_URL", &fake.url)
-        .env("GITHUB_OUTPUT", &output)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("GITHUB_SHA")
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        outputs: std::fs::read_to_string(&output).unwrap_or_default(),
-    }
+    Run::with_outputs(fake.kbundle().args(args).envs(env.iter().copied()))
 }
 
 fn bump(fake: &GitHubFake, digest: &str) -> Run {
     let image = image(digest);
-    kbundle(
-        fake,
-        &[
-            "bump",
-            "--repo",
-            "acme/fleet",
-            "--file",
-            FILE,
-            "--image",
-            &image,
-        ],
-    )
-}
-
-/// The `operation` output.
-fn operation(run: &Run) -> &str {
-    run.outputs
-        .split("operation<<")
-        .nth(1)
-        .and_then(|rest| rest.lines().nth(1))
-        .unwrap_or("")
+    kbundle(fake, &bump_args(&image))
 }
 
 /// The branch's file differs from main's in exactly the image line, and the branch is one
 /// commit on top of main as it is now.
 fn assert_branch_proposes(fake: &GitHubFake, digest: &str) {
     let state = fake.state();
-    let on_main = state.file("main", FILE).expect("main has the file");
-    let on_branch = state.file(BRANCH, FILE).expect("branch has the file");
+    let on_main = state.file("main", FLEET_FILE).expect("main has the file");
+    let on_branch = state.file(BRANCH, FLEET_FILE).expect("branch has the file");
     let changed: Vec<(&str, &str)> = on_main
         .lines()
         .zip(on_branch.lines())
@@ -123,7 +65,7 @@ fn assert_branch_proposes(fake: &GitHubFake, digest: &str) {
 
 #[test]
 fn bump_twice_opens_one_pull_request_then_leaves_it_unchanged_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     let first = bump(&fake, V2);
     assert_eq!(first.code, 0, "{}", first.err);
     assert!(
@@ -133,13 +75,18 @@ fn bump_twice_opens_one_pull_request_then_leaves_it_unchanged_against_local_fake
         "{}",
         first.out
     );
-    assert_eq!(operation(&first), "created");
+    assert_eq!(first.output("operation"), "created");
     assert_branch_proposes(&fake, V2);
     let head_after_first = fake.state().refs[&format!("heads/{BRANCH}")].clone();
 
     let second = bump(&fake, V2);
     assert_eq!(second.code, 0, "{}", second.err);
-    assert_eq!(operation(&second), "unchanged", "{}", second.outputs);
+    assert_eq!(
+        second.output("operation"),
+        "unchanged",
+        "{}",
+        second.outputs
+    );
     assert!(
         second.out.contains("already proposes this change"),
         "{}",
@@ -157,11 +104,11 @@ fn bump_twice_opens_one_pull_request_then_leaves_it_unchanged_against_local_fake
 
 #[test]
 fn a_new_digest_force_updates_the_existing_branch_and_pull_request_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     {
         // A branch from an older run, based on an older main, and its open pull request.
-        let old = root_sync().replace("root:latest", &format!("root:v1@{V3}"));
-        kbundles_old_commit(&fake, &[(FILE, &old)], "old bump");
+        let old = example_root_sync().replace("root:latest", &format!("root:v1@{V3}"));
+        kbundles_old_commit(&fake, &[(FLEET_FILE, &old)], "old bump");
         let mut state = fake.state();
         state.push("main", &[("README.md", "fleet\n")], "main moved on");
         state.open_pull(
@@ -173,7 +120,7 @@ fn a_new_digest_force_updates_the_existing_branch_and_pull_request_against_local
     }
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "updated");
+    assert_eq!(run.output("operation"), "updated");
     assert!(
         run.out
             .starts_with("updated: https://github.com/acme/fleet/pull/1"),
@@ -198,15 +145,15 @@ fn a_new_digest_force_updates_the_existing_branch_and_pull_request_against_local
 
 #[test]
 fn nothing_to_change_commits_nothing_and_says_so_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     {
         let mut state = fake.state();
-        let done = root_sync().replace("root:latest", &format!("root:v2@{V2}"));
-        state.push("main", &[(FILE, &done)], "already bumped");
+        let done = example_root_sync().replace("root:latest", &format!("root:v2@{V2}"));
+        state.push("main", &[(FLEET_FILE, &done)], "already bumped");
     }
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "unchanged");
+    assert_eq!(run.output("operation"), "unchanged");
     assert!(
         run.out
             .contains("up to date: acme/fleet clusters/prod/root-sync.yaml on main"),
@@ -226,17 +173,17 @@ fn nothing_to_change_commits_nothing_and_says_so_against_local_fake() {
 
 #[test]
 fn change_vanished_leaves_the_open_pull_request_alone_and_says_so_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     assert_eq!(bump(&fake, V2).code, 0);
     {
         // Someone applied the same change to main by hand.
         let mut state = fake.state();
-        let done = root_sync().replace("root:latest", &format!("root:v2@{V2}"));
-        state.push("main", &[(FILE, &done)], "bumped by hand");
+        let done = example_root_sync().replace("root:latest", &format!("root:v2@{V2}"));
+        state.push("main", &[(FLEET_FILE, &done)], "bumped by hand");
     }
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "unchanged");
+    assert_eq!(run.output("operation"), "unchanged");
     assert!(
         run.out.contains("pull/1 left alone")
             && run.out.contains("on main already points at the image"),
@@ -272,13 +219,13 @@ fn file_missing_at_base_names_file_branch_and_repository_against_local_fake() {
 
 #[test]
 fn a_409_on_the_ref_update_starts_over_once_from_the_moved_base_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     // An existing branch, so kbundle updates the ref (PATCH), where GitHub answers 409.
     kbundles_old_commit(&fake, &[("stale.txt", "x\n")], "stale branch");
     fake.state().ref_conflicts = 1;
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "created");
+    assert_eq!(run.output("operation"), "created");
     // The commit is on top of main as the concurrent push left it.
     assert_branch_proposes(&fake, V2);
     let state = fake.state();
@@ -289,7 +236,7 @@ fn a_409_on_the_ref_update_starts_over_once_from_the_moved_base_against_local_fa
 
 #[test]
 fn a_second_409_is_a_clear_error_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     kbundles_old_commit(&fake, &[("stale.txt", "x\n")], "stale branch");
     fake.state().ref_conflicts = 2;
     let run = bump(&fake, V2);
@@ -306,7 +253,7 @@ fn a_second_409_is_a_clear_error_against_local_fake() {
 
 #[test]
 fn a_403_explains_the_token_permissions_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     fake.state().read_only = true;
     let run = bump(&fake, V2);
     assert_eq!(run.code, 2, "{}", run.out);
@@ -333,7 +280,7 @@ fn validate_to(manifest: &str, report: &Path) {
 
 #[test]
 fn the_pull_request_says_old_and_new_digest_source_validation_and_signature_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     let dir = tempfile::tempdir().expect("tempdir");
     let report = dir.path().join("report.json");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
@@ -352,7 +299,7 @@ fn the_pull_request_says_old_and_new_digest_source_validation_and_signature_agai
                 "--repo",
                 "acme/fleet",
                 "--file",
-                FILE,
+                FLEET_FILE,
                 "--image",
                 &image,
                 "--report",
@@ -378,8 +325,8 @@ fn the_pull_request_says_old_and_new_digest_source_validation_and_signature_agai
     {
         // The pull request is merged.
         let mut state = fake.state();
-        let merged = state.file(BRANCH, FILE).expect("branch file");
-        state.push("main", &[(FILE, &merged)], "Merge pull request #1");
+        let merged = state.file(BRANCH, FLEET_FILE).expect("branch file");
+        state.push("main", &[(FLEET_FILE, &merged)], "Merge pull request #1");
         state.pulls[0].open = false;
     }
     // The next digest: the body names the one it replaces.
@@ -396,11 +343,11 @@ fn the_pull_request_says_old_and_new_digest_source_validation_and_signature_agai
 
 #[test]
 fn a_branch_created_meanwhile_is_updated_on_the_second_try_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     fake.state().branch_race = true;
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(operation(&run), "created");
+    assert_eq!(run.output("operation"), "created");
     assert_branch_proposes(&fake, V2);
     let state = fake.state();
     assert_eq!(state.count("POST /repos/acme/fleet/git/refs"), 1);

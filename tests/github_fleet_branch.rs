@@ -5,12 +5,11 @@
 
 #[path = "support/github_fake.rs"]
 mod github_fake;
+mod support;
 
-use std::path::Path;
+use github_fake::{FLEET_FILE, GitHubFake, Person, bump_args, example_root_sync};
+use support::Run;
 
-use github_fake::{GitHubFake, Person};
-
-const FILE: &str = "clusters/prod/root-sync.yaml";
 const BRANCH: &str = "kbundle/root-sync";
 const V2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
 const V3: &str = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
@@ -18,83 +17,32 @@ const V4: &str = "sha256:4444444444444444444444444444444444444444444444444444444
 /// An installation token, as the job's GITHUB_TOKEN is: the fake treats it as github-actions[bot].
 const JOB_TOKEN: &str = "ghs_jobtoken000000000000000000000000000";
 
-fn root_sync() -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
-    )
-    .expect("example")
-}
-
 fn image(digest: &str) -> String {
     format!("us-docker.pkg.dev/example-project/config/root:v2@{digest}")
 }
 
-fn fleet() -> GitHubFake {
-    GitHubFake::start("acme", "fleet", "main", &[(FILE, &root_sync())])
-}
-
-struct Run {
-    code: i32,
-    out: String,
-    err: String,
-    outputs: String,
-}
-
 fn bump_with(fake: &GitHubFake, digest: &str, env: &[(&str, &str)]) -> Run {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let output = dir.path().join("github_output");
     let image = image(digest);
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .args([
-            "bump",
-            "--repo",
-            "acme/fleet",
-            "--file",
-            FILE,
-            "--image",
-            &image,
-        ])
-        .env("GITHUB_TOKEN", JOB_TOKEN)
-        .env("GITHUB_API_URL", &fake.url)
-        .env("GITHUB_OUTPUT", &output)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("GITHUB_EVENT_PATH")
-        .env_remove("GITHUB_SHA")
-        .env_remove("KBUNDLE_APP_ID")
-        .env_remove("RUST_LOG")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        err: String::from_utf8_lossy(&out.stderr).into_owned(),
-        outputs: std::fs::read_to_string(&output).unwrap_or_default(),
-    }
+    Run::with_outputs(
+        fake.kbundle()
+            .args(bump_args(&image))
+            .env("GITHUB_TOKEN", JOB_TOKEN)
+            .envs(env.iter().copied()),
+    )
 }
 
 fn bump(fake: &GitHubFake, digest: &str) -> Run {
     bump_with(fake, digest, &[])
 }
 
-/// One output's value.
-fn output<'a>(run: &'a Run, name: &str) -> &'a str {
-    run.outputs
-        .split(&format!("{name}<<"))
-        .nth(1)
-        .and_then(|rest| rest.lines().nth(1))
-        .unwrap_or("")
-}
-
 /// The fleet file as the branch has it.
 fn on_branch(fake: &GitHubFake) -> String {
-    fake.state().file(BRANCH, FILE).expect("branch file")
+    fake.state().file(BRANCH, FLEET_FILE).expect("branch file")
 }
 
 #[test]
 fn a_persons_commit_on_the_branch_survives_the_next_bump_stacked_on_top_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     assert_eq!(bump(&fake, V2).code, 0);
     // A reviewer adds a note of their own to the pull request's branch.
     let theirs = fake.state().push_as(
@@ -106,7 +54,7 @@ fn a_persons_commit_on_the_branch_survives_the_next_bump_stacked_on_top_against_
 
     let run = bump(&fake, V3);
     assert_eq!(run.code, 0, "{}\n{}", run.out, run.err);
-    assert_eq!(output(&run, "operation"), "updated");
+    assert_eq!(run.output("operation"), "updated");
     let state = fake.state();
     let head = state.head(BRANCH);
     // Not rebuilt from main: kbundle's new commit sits on the reviewer's.
@@ -116,7 +64,7 @@ fn a_persons_commit_on_the_branch_survives_the_next_bump_stacked_on_top_against_
         state.file(BRANCH, "NOTES.md").as_deref(),
         Some("rolled out to canary\n")
     );
-    assert!(state.file(BRANCH, FILE).expect("file").contains(V3));
+    assert!(state.file(BRANCH, FLEET_FILE).expect("file").contains(V3));
     assert!(
         run.out.contains(&format!(
             "kept commits by others on the branch, kbundle's change on top: {} (jane)",
@@ -131,13 +79,13 @@ fn a_persons_commit_on_the_branch_survives_the_next_bump_stacked_on_top_against_
 
 #[test]
 fn a_persons_change_to_the_image_is_refused_with_a_comment_naming_the_commit_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     assert_eq!(bump(&fake, V2).code, 0);
     // A reviewer pins another digest by hand on the branch.
     let pinned = on_branch(&fake).replace(V2, V4);
     let theirs = fake
         .state()
-        .push_as(BRANCH, &[(FILE, &pinned)], "pin v4", Person::jane());
+        .push_as(BRANCH, &[(FLEET_FILE, &pinned)], "pin v4", Person::jane());
 
     for round in 0..2 {
         let run = bump(&fake, V3);
@@ -149,11 +97,11 @@ fn a_persons_change_to_the_image_is_refused_with_a_comment_naming_the_commit_aga
         ] {
             assert!(run.err.contains(&needle), "{needle}: {}", run.err);
         }
-        assert_eq!(output(&run, "operation"), "refused");
+        assert_eq!(run.output("operation"), "refused");
         let state = fake.state();
         // Nothing written: the branch still ends on the reviewer's commit.
         assert_eq!(state.head(BRANCH), theirs);
-        assert!(state.file(BRANCH, FILE).expect("file").contains(V4));
+        assert!(state.file(BRANCH, FLEET_FILE).expect("file").contains(V4));
         // One comment, updated in place on the second run, saying what to do.
         assert_eq!(state.comments.len(), 1, "round {round}");
         let body = &state.comments[0].body;
@@ -170,7 +118,7 @@ fn a_persons_change_to_the_image_is_refused_with_a_comment_naming_the_commit_aga
 
 #[test]
 fn a_base_merged_into_the_branch_is_kept_and_the_bump_goes_on_top_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     assert_eq!(bump(&fake, V2).code, 0);
     let merge = {
         let mut state = fake.state();
@@ -184,7 +132,7 @@ fn a_base_merged_into_the_branch_is_kept_and_the_bump_goes_on_top_against_local_
     let head = state.head(BRANCH);
     assert_eq!(state.commits[&head].parents, std::slice::from_ref(&merge));
     assert_eq!(state.commits[&merge].parents.len(), 2);
-    assert!(state.file(BRANCH, FILE).expect("file").contains(V3));
+    assert!(state.file(BRANCH, FLEET_FILE).expect("file").contains(V3));
     assert!(state.file(BRANCH, "README.md").is_some());
     assert!(
         run.out.contains(&format!("{} (jane)", &merge[..7])),
@@ -195,7 +143,7 @@ fn a_base_merged_into_the_branch_is_kept_and_the_bump_goes_on_top_against_local_
 
 #[test]
 fn a_branch_kbundle_alone_wrote_is_still_rebuilt_from_the_base_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     assert_eq!(bump(&fake, V2).code, 0);
     fake.state()
         .push("main", &[("README.md", "fleet\n")], "main moved on");
@@ -214,7 +162,7 @@ fn a_branch_kbundle_alone_wrote_is_still_rebuilt_from_the_base_against_local_fak
 
 #[test]
 fn the_job_token_in_actions_warns_once_that_checks_will_not_run_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     let run = bump_with(&fake, V2, &[("GITHUB_ACTIONS", "true")]);
     assert_eq!(run.code, 0, "{}", run.err);
     let warnings: Vec<&str> = run
@@ -233,7 +181,7 @@ fn the_job_token_in_actions_warns_once_that_checks_will_not_run_against_local_fa
     }
 
     // A person's token: GitHub starts workflows for its pull requests; no warning.
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     let run = bump_with(
         &fake,
         V2,
@@ -248,7 +196,7 @@ fn the_job_token_in_actions_warns_once_that_checks_will_not_run_against_local_fa
 
 #[test]
 fn an_installation_tokens_commit_is_read_back_verified_and_a_persons_is_not_against_local_fake() {
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
     let head = fake.state().head(BRANCH);
@@ -260,8 +208,8 @@ fn an_installation_tokens_commit_is_read_back_verified_and_a_persons_is_not_agai
         "{}",
         run.out
     );
-    assert_eq!(output(&run, "commit-verified"), "true");
-    assert_eq!(output(&run, "commit-sha"), head);
+    assert_eq!(run.output("commit-verified"), "true");
+    assert_eq!(run.output("commit-sha"), head);
     {
         // kbundle named no author, so GitHub made the bot the author and signed it.
         let state = fake.state();
@@ -269,10 +217,10 @@ fn an_installation_tokens_commit_is_read_back_verified_and_a_persons_is_not_agai
         assert!(state.commits[&head].verified);
     }
 
-    let fake = fleet();
+    let fake = GitHubFake::fleet();
     let run = bump_with(&fake, V2, &[("GITHUB_TOKEN", "ghp_persontoken")]);
     assert_eq!(run.code, 0, "{}", run.err);
-    assert_eq!(output(&run, "commit-verified"), "false");
+    assert_eq!(run.output("commit-verified"), "false");
     assert!(
         run.out.contains("not verified (unsigned)") && run.out.contains("--app-id"),
         "{}",
@@ -291,11 +239,11 @@ fn a_body_past_65536_characters_is_cut_and_the_cut_counted_against_local_fake() 
         "us-docker.pkg.dev/example-project/config/root:{}",
         "x".repeat(70_000)
     );
-    let file = root_sync().replace(
+    let file = example_root_sync().replace(
         "us-docker.pkg.dev/example-project/config/root:latest",
         &long,
     );
-    let fake = GitHubFake::start("acme", "fleet", "main", &[(FILE, &file)]);
+    let fake = GitHubFake::start("acme", "fleet", "main", &[(FLEET_FILE, &file)]);
     let run = bump(&fake, V2);
     assert_eq!(run.code, 0, "{}", run.err);
     let state = fake.state();
@@ -327,5 +275,5 @@ fn a_body_past_65536_characters_is_cut_and_the_cut_counted_against_local_fake() 
         .expect("a character count");
     assert!(chars > 140_000, "{note}");
     // The branch has the change, whatever the body shows.
-    assert!(state.file(BRANCH, FILE).expect("file").contains(V2));
+    assert!(state.file(BRANCH, FLEET_FILE).expect("file").contains(V2));
 }

@@ -8,33 +8,15 @@ mod google_cli;
 mod google_fake;
 mod support;
 
-use google_cli::{assert_no_tokens, examples_path, kbundle, service_account_file};
+use google_cli::{
+    assert_no_tokens, examples_path, external_account_file, inspect_with_token, kbundle,
+    push_with_google_auth, service_account_file,
+};
 use google_fake::{
     ACCESS_TOKEN, Behaviour, FEDERATED_TOKEN, GoogleFake, PROVIDER, REQUEST_TOKEN, SERVICE_ACCOUNT,
     SERVICE_ACCOUNT_KEY,
 };
-use support::{Registry, skopeo};
-
-/// The external_account file google-github-actions/auth writes, pointed at the fake.
-fn external_account_file(fake: &GoogleFake, provider: &str, sa: &str) -> tempfile::NamedTempFile {
-    let file = tempfile::NamedTempFile::new().expect("temp file");
-    let json = serde_json::json!({
-        "type": "external_account",
-        "audience": format!("//iam.googleapis.com/{PROVIDER}"),
-        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
-        "token_url": format!("{}/v1/token", fake.url),
-        "service_account_impersonation_url": format!(
-            "{}/v1/projects/-/serviceAccounts/{sa}:generateAccessToken", fake.url
-        ),
-        "credential_source": {
-            "url": format!("{}&audience=https://iam.googleapis.com/{provider}", fake.oidc_request_url()),
-            "headers": {"Authorization": format!("Bearer {REQUEST_TOKEN}")},
-            "format": {"type": "json", "subject_token_field_name": "value"}
-        }
-    });
-    std::fs::write(file.path(), json.to_string()).expect("write credentials");
-    file
-}
+use support::Registry;
 
 #[test]
 fn fake_external_account_file_pushes_to_a_registry_with_the_impersonated_token() {
@@ -43,17 +25,8 @@ fn fake_external_account_file_pushes_to_a_registry_with_the_impersonated_token()
     let image = format!("{}/kbundle/google:v1", registry.addr);
     let creds = external_account_file(&fake, PROVIDER, SERVICE_ACCOUNT);
     let creds_path = creds.path().to_str().expect("utf-8 path");
-    let (code, stdout, stderr) = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            &image,
-            "--auth",
-            "google",
-        ],
-        &[("GOOGLE_APPLICATION_CREDENTIALS", creds_path)],
-    );
+    let (code, stdout, stderr) =
+        push_with_google_auth(&image, &[("GOOGLE_APPLICATION_CREDENTIALS", creds_path)]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_no_tokens(&stdout, &stderr);
     let seen = fake.seen.lock().unwrap().clone();
@@ -65,12 +38,7 @@ fn fake_external_account_file_pushes_to_a_registry_with_the_impersonated_token()
             format!("POST /v1/projects/-/serviceAccounts/{SERVICE_ACCOUNT}:generateAccessToken"),
         ]
     );
-    let out = skopeo(&[
-        "inspect",
-        "--creds",
-        &format!("oauth2accesstoken:{ACCESS_TOKEN}"),
-        &format!("docker://{image}"),
-    ]);
+    let out = inspect_with_token(&image, ACCESS_TOKEN);
     assert!(
         out.status.success(),
         "{}",
@@ -164,15 +132,8 @@ fn fake_sts_wrong_audience_shows_googles_message_and_the_audience() {
     let other = "projects/123456789/locations/global/workloadIdentityPools/github/providers/other";
     let creds = external_account_file(&fake, other, SERVICE_ACCOUNT);
     let creds_path = creds.path().to_str().expect("utf-8 path");
-    let (code, stdout, stderr) = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            "127.0.0.1:9/kbundle/refused:v1",
-            "--auth",
-            "google",
-        ],
+    let (code, stdout, stderr) = push_with_google_auth(
+        "127.0.0.1:9/kbundle/refused:v1",
         &[("GOOGLE_APPLICATION_CREDENTIALS", creds_path)],
     );
     assert_eq!(code, 2, "{stdout}\n{stderr}");
@@ -276,18 +237,8 @@ fn fake_metadata_server_token_is_used_for_google_auth() {
     let fake = GoogleFake::start(Behaviour::default());
     let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
     let image = format!("{}/kbundle/metadata:v1", registry.addr);
-    let host = fake.url.trim_start_matches("http://").to_owned();
-    let (code, stdout, stderr) = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            &image,
-            "--auth",
-            "google",
-        ],
-        &[("GCE_METADATA_HOST", &host)],
-    );
+    let host = fake.metadata_host();
+    let (code, stdout, stderr) = push_with_google_auth(&image, &[("GCE_METADATA_HOST", &host)]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(
         *fake.seen.lock().unwrap(),
@@ -298,15 +249,8 @@ fn fake_metadata_server_token_is_used_for_google_auth() {
 #[test]
 fn fake_auth_google_without_any_source_is_a_usage_error() {
     // A metadata host that refuses connections: no source at all.
-    let (code, stdout, stderr) = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            "127.0.0.1:9/kbundle/none:v1",
-            "--auth",
-            "google",
-        ],
+    let (code, stdout, stderr) = push_with_google_auth(
+        "127.0.0.1:9/kbundle/none:v1",
         &[("GCE_METADATA_HOST", "127.0.0.1:9")],
     );
     assert_eq!(code, 2, "{stdout}\n{stderr}");
@@ -353,16 +297,9 @@ fn fake_google_application_credentials_win_over_the_metadata_server() {
     let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
     let image = format!("{}/kbundle/precedence:v2", registry.addr);
     let key = service_account_file(&fake, SERVICE_ACCOUNT, SERVICE_ACCOUNT_KEY);
-    let host = fake.url.trim_start_matches("http://").to_owned();
-    let (code, stdout, stderr) = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            &image,
-            "--auth",
-            "google",
-        ],
+    let host = fake.metadata_host();
+    let (code, stdout, stderr) = push_with_google_auth(
+        &image,
         &[
             ("GCE_METADATA_HOST", &host),
             (

@@ -9,24 +9,20 @@ mod google_cli;
 mod google_fake;
 mod support;
 
-use google_cli::{assert_no_tokens, examples_path, kbundle, service_account_file};
+use google_cli::{
+    assert_no_tokens, authorized_user_file, inspect_with_token, push_with_google_auth,
+    service_account_file,
+};
 use google_fake::{
-    ACCESS_TOKEN, Behaviour, CLIENT_ID, CLIENT_SECRET, GoogleFake, REFRESH_TOKEN, SERVICE_ACCOUNT,
+    ACCESS_TOKEN, Behaviour, CLIENT_ID, GoogleFake, REFRESH_TOKEN, SERVICE_ACCOUNT,
     SERVICE_ACCOUNT_KEY,
 };
-use support::{Registry, skopeo};
+use support::Registry;
 
 fn push_with_credentials_file(image: &str, path: &std::path::Path) -> (i32, String, String) {
     let path = path.to_str().expect("utf-8 path");
-    let out = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            image,
-            "--auth",
-            "google",
-        ],
+    let out = push_with_google_auth(
+        image,
         &[
             ("GOOGLE_APPLICATION_CREDENTIALS", path),
             ("GITHUB_ACTIONS", "true"),
@@ -51,12 +47,7 @@ fn fake_oauth_service_account_key_file_signs_a_jwt_and_pushes() {
         stdout.contains(&format!("::add-mask::{ACCESS_TOKEN}\n")),
         "{stdout}"
     );
-    let out = skopeo(&[
-        "inspect",
-        "--creds",
-        &format!("oauth2accesstoken:{ACCESS_TOKEN}"),
-        &format!("docker://{image}"),
-    ]);
+    let out = inspect_with_token(&image, ACCESS_TOKEN);
     assert!(
         out.status.success(),
         "{}",
@@ -102,19 +93,6 @@ fn fake_oauth_service_account_with_a_broken_key_names_the_file_not_the_key() {
         assert!(!stderr.contains(line), "key material leaked:\n{stderr}");
     }
     assert!(fake.seen.lock().unwrap().is_empty());
-}
-
-fn authorized_user_file(fake: &GoogleFake, refresh_token: &str) -> tempfile::NamedTempFile {
-    let file = tempfile::NamedTempFile::new().expect("temp file");
-    let json = serde_json::json!({
-        "type": "authorized_user",
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "refresh_token": refresh_token,
-        "token_uri": format!("{}/token", fake.url),
-    });
-    std::fs::write(file.path(), json.to_string()).expect("write credentials");
-    file
 }
 
 #[test]

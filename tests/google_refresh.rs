@@ -11,9 +11,9 @@ mod google_cli;
 mod google_fake;
 mod support;
 
-use google_cli::{examples_path, kbundle};
+use google_cli::{inspect_with_token, push_with_google_auth};
 use google_fake::{Behaviour, GoogleFake, Rotate};
-use support::{Registry, skopeo};
+use support::Registry;
 
 /// A registry whose only password is the newest token the fake issued.
 fn rotating(expires_in: u64) -> (Registry, GoogleFake) {
@@ -29,14 +29,7 @@ fn rotating(expires_in: u64) -> (Registry, GoogleFake) {
 }
 
 fn inspect(image: &str, token: &str) -> bool {
-    skopeo(&[
-        "inspect",
-        "--creds",
-        &format!("oauth2accesstoken:{token}"),
-        &format!("docker://{image}"),
-    ])
-    .status
-    .success()
+    inspect_with_token(image, token).status.success()
 }
 
 #[test]
@@ -44,16 +37,9 @@ fn fake_metadata_short_lived_tokens_are_refreshed_and_the_registry_logged_in_aga
     // 60 s left is under the five-minute margin: every operation must fetch a new token.
     let (registry, fake) = rotating(60);
     let image = format!("{}/kbundle/refresh:v1", registry.addr);
-    let host = fake.url.trim_start_matches("http://").to_owned();
-    let (code, stdout, stderr) = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            &image,
-            "--auth",
-            "google",
-        ],
+    let host = fake.metadata_host();
+    let (code, stdout, stderr) = push_with_google_auth(
+        &image,
         &[("GCE_METADATA_HOST", &host), ("GITHUB_ACTIONS", "true")],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
@@ -84,16 +70,9 @@ fn fake_metadata_long_lived_token_is_fetched_once() {
     // An hour left: one token for the whole push, no extra requests.
     let (registry, fake) = rotating(3599);
     let image = format!("{}/kbundle/refresh:v2", registry.addr);
-    let host = fake.url.trim_start_matches("http://").to_owned();
-    let (code, stdout, stderr) = kbundle(
-        &[
-            "push",
-            &examples_path(),
-            "--image",
-            &image,
-            "--auth",
-            "google",
-        ],
+    let host = fake.metadata_host();
+    let (code, stdout, stderr) = push_with_google_auth(
+        &image,
         &[("GCE_METADATA_HOST", &host), ("GITHUB_ACTIONS", "true")],
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");

@@ -5,6 +5,8 @@
 //! the limits, the alias bomb took all memory and deep nesting overflowed the stack, both
 //! aborting instead of exiting 1.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -24,11 +26,7 @@ fn kbundle(dir: &Path, args: &[&str]) -> (i32, String, String) {
         .env_remove("GITHUB_ACTIONS")
         .output()
         .expect("prlimit (util-linux) runs kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::Run::from(out).into()
 }
 
 /// Ten levels of nine aliases: 9^10 (3.5 billion) strings when expanded, in under 600 bytes.

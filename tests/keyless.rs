@@ -404,26 +404,12 @@ fn action_inputs_sign_keyless_and_verify_keyless_with_fake_sigstore() {
     let t = trust(&fake);
     let work = tempfile::tempdir().expect("tempdir");
     let run = |inputs: &[(&str, &str)], extra: &[(&str, &str)]| {
-        let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
-        cmd.current_dir(work.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", work.path())
-            .env("GITHUB_ACTIONS", "true")
-            .env("GITHUB_OUTPUT", work.path().join("github_output"))
-            .env("RUNNER_TEMP", work.path());
+        let mut cmd = support::runner_env(work.path());
         for (name, value) in inputs {
             cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
         }
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().expect("run");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let run = support::Run::of(cmd.envs(extra.iter().copied()));
+        (run.code, run.out, run.err)
     };
     let url = fake.oidc_request_url();
     let paths = examples().display().to_string();

@@ -7,11 +7,8 @@ use std::path::Path;
 use support::examples;
 
 fn kbundle(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
-    cmd.current_dir(dir)
-        .env_remove("GITHUB_ACTIONS")
-        .env_remove("KBUNDLE_CONFIG")
-        .env("COSIGN_PASSWORD", "");
+    let mut cmd = support::kbundle();
+    cmd.current_dir(dir).env("COSIGN_PASSWORD", "");
     cmd
 }
 

@@ -10,10 +10,12 @@ mod google_cli;
 mod google_fake;
 mod support;
 
-use google_cli::{examples_path, kbundle, service_account_file};
+use google_cli::{
+    authorized_user_file, examples_path, external_account_file, kbundle, service_account_file,
+};
 use google_fake::{
-    ACCESS_TOKEN, Behaviour, CLIENT_ID, CLIENT_SECRET, FEDERATED_TOKEN, GoogleFake, PROVIDER,
-    REFRESH_TOKEN, REQUEST_TOKEN, SERVICE_ACCOUNT, SERVICE_ACCOUNT_KEY,
+    ACCESS_TOKEN, Behaviour, CLIENT_SECRET, FEDERATED_TOKEN, GoogleFake, PROVIDER, REFRESH_TOKEN,
+    REQUEST_TOKEN, SERVICE_ACCOUNT, SERVICE_ACCOUNT_KEY,
 };
 use support::{Registry, assert_no_secrets};
 
@@ -50,7 +52,7 @@ fn fake_metadata_server_token_is_not_logged_at_trace() {
     let fake = GoogleFake::start(Behaviour::default());
     let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
     let image = format!("{}/kbundle/metadata:v1", registry.addr);
-    let host = fake.url.trim_start_matches("http://").to_owned();
+    let host = fake.metadata_host();
     push_quietly(
         &image,
         &["--auth", "google"],
@@ -64,22 +66,7 @@ fn fake_sts_and_iam_tokens_and_the_actions_request_token_are_not_logged_at_trace
     let fake = GoogleFake::start(Behaviour::default());
     let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
     let image = format!("{}/kbundle/wif:v1", registry.addr);
-    let file = tempfile::NamedTempFile::new().expect("temp file");
-    let json = serde_json::json!({
-        "type": "external_account",
-        "audience": format!("//iam.googleapis.com/{PROVIDER}"),
-        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
-        "token_url": format!("{}/v1/token", fake.url),
-        "service_account_impersonation_url": format!(
-            "{}/v1/projects/-/serviceAccounts/{SERVICE_ACCOUNT}:generateAccessToken", fake.url
-        ),
-        "credential_source": {
-            "url": format!("{}&audience=https://iam.googleapis.com/{PROVIDER}", fake.oidc_request_url()),
-            "headers": {"Authorization": format!("Bearer {REQUEST_TOKEN}")},
-            "format": {"type": "json", "subject_token_field_name": "value"}
-        }
-    });
-    std::fs::write(file.path(), json.to_string()).expect("write credentials");
+    let file = external_account_file(&fake, PROVIDER, SERVICE_ACCOUNT);
     let creds = file.path().to_str().expect("utf-8 path");
     push_quietly(
         &image,
@@ -114,15 +101,7 @@ fn fake_oauth_refresh_token_and_client_secret_are_not_logged_at_trace() {
     let fake = GoogleFake::start(Behaviour::default());
     let registry = Registry::with_password("oauth2accesstoken", ACCESS_TOKEN);
     let image = format!("{}/kbundle/user:v1", registry.addr);
-    let file = tempfile::NamedTempFile::new().expect("temp file");
-    let json = serde_json::json!({
-        "type": "authorized_user",
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "refresh_token": REFRESH_TOKEN,
-        "token_uri": format!("{}/token", fake.url),
-    });
-    std::fs::write(file.path(), json.to_string()).expect("write credentials");
+    let file = authorized_user_file(&fake, REFRESH_TOKEN);
     let path = file.path().to_str().expect("utf-8 path");
     push_quietly(
         &image,

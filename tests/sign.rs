@@ -20,20 +20,8 @@ on_each_registry!(
 );
 
 fn kbundle(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(dir)
-        .args(args)
-        .env("COSIGN_PASSWORD", "pw")
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config")
-        .output()
-        .expect("run kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut cmd = support::kbundle_with_key_password(dir);
+    support::Run::of(cmd.args(args).env("SOURCE_DATE_EPOCH", "1700000000")).into()
 }
 
 fn keygen(dir: &Path, prefix: &str) {
@@ -47,10 +35,7 @@ fn push(image: &str, dir: &Path) -> String {
         dir,
     );
     assert_eq!(code, 0, "{err}");
-    out.trim()
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_owned())
-        .unwrap_or_default()
+    support::pushed_digest(&out).to_string()
 }
 
 #[test]
@@ -247,13 +232,7 @@ fn tampered_signatures_fail_with_a_specific_reason() {
         dir.path(),
     );
     assert_eq!(code, 0, "{err}");
-    let digest_b: Digest = out
-        .trim()
-        .rsplit_once('@')
-        .map(|(_, d)| d)
-        .unwrap_or("")
-        .parse()
-        .expect("digest");
+    let digest_b = support::pushed_digest(&out);
     assert_eq!(
         kbundle(&["sign", &a, "--key", "cosign.key"], dir.path()).0,
         0

@@ -16,19 +16,7 @@ use support::{Registry, examples, read_sig, write_sig};
 const FORGED_BUNDLE: &str = r#"{"SignedEntryTimestamp":"bm8gbG9nIHNpZ25lZCB0aGlzIGVudHJ5","Payload":{"body":"eyJmb3JnZWQiOnRydWV9","integratedTime":1700000000,"logIndex":424242,"logID":"c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d"}}"#;
 
 fn kbundle(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(dir)
-        .args(args)
-        .env("COSIGN_PASSWORD", "pw")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config")
-        .output()
-        .expect("run kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::Run::of(support::kbundle_with_key_password(dir).args(args)).into()
 }
 
 /// An image in an OCI layout, signed with `cosign.key`, whose signature layer then gets a
@@ -48,13 +36,7 @@ fn signed_with_forged_bundle(dir: &Path) -> (String, Digest) {
         dir,
     );
     assert_eq!(code, 0, "{err}");
-    let digest: Digest = out
-        .trim()
-        .rsplit_once('@')
-        .map(|(_, d)| d)
-        .unwrap_or("")
-        .parse()
-        .expect("digest");
+    let digest = support::pushed_digest(&out);
     let (code, _, err) = kbundle(&["sign", &image, "--key", "cosign.key"], dir);
     assert_eq!(code, 0, "{err}");
     let layout = Layout::open(&layout_dir).expect("layout");

@@ -2,22 +2,12 @@
 //! with a key set), and the output names which key it was. Real keys and an on-disk OCI
 //! layout; no registry needed.
 
+mod support;
+
 use std::path::Path;
 
 fn kbundle(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = assert_cmd::Command::cargo_bin("kbundle")
-        .expect("binary")
-        .current_dir(dir)
-        .args(args)
-        .env("COSIGN_PASSWORD", "pw")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config")
-        .output()
-        .expect("run kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::Run::of(support::kbundle_with_key_password(dir).args(args)).into()
 }
 
 #[test]

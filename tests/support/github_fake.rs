@@ -27,6 +27,30 @@ use sha2::Digest;
 #[path = "github_fake_routes.rs"]
 mod routes;
 
+/// Where the fleet repository of [`GitHubFake::fleet`] keeps its RootSync.
+pub const FLEET_FILE: &str = "clusters/prod/root-sync.yaml";
+
+/// `bump` of [`GitHubFake::fleet`]'s RootSync to `image`.
+pub fn bump_args(image: &str) -> [&str; 7] {
+    [
+        "bump",
+        "--repo",
+        "acme/fleet",
+        "--file",
+        FLEET_FILE,
+        "--image",
+        image,
+    ]
+}
+
+/// The example RootSync (examples/fleet/root-sync.yaml).
+pub fn example_root_sync() -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
+    )
+    .expect("example")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub name: String,
@@ -338,6 +362,25 @@ pub struct GitHubFake {
 }
 
 impl GitHubFake {
+    /// The fleet repository `acme/fleet` with the example RootSync at [`FLEET_FILE`] on `main`.
+    pub fn fleet() -> Self {
+        GitHubFake::start(
+            "acme",
+            "fleet",
+            "main",
+            &[(FLEET_FILE, &example_root_sync())],
+        )
+    }
+
+    /// [`crate::support::kbundle`] pointed at this fake, with a person's token
+    /// (`ghp_faketoken`).
+    pub fn kbundle(&self) -> assert_cmd::Command {
+        let mut cmd = crate::support::kbundle();
+        cmd.env("GITHUB_TOKEN", "ghp_faketoken")
+            .env("GITHUB_API_URL", &self.url);
+        cmd
+    }
+
     /// `owner/name` with `default_branch` holding `files`.
     pub fn start(owner: &str, name: &str, default_branch: &str, files: &[(&str, &str)]) -> Self {
         let mut state = State {

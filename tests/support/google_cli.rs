@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use crate::google_fake::{
-    ACCESS_TOKEN, CLIENT_SECRET, FEDERATED_TOKEN, GoogleFake, REFRESH_TOKEN, REQUEST_TOKEN,
-    SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_KEY_ID,
+    ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET, FEDERATED_TOKEN, GoogleFake, PROVIDER, REFRESH_TOKEN,
+    REQUEST_TOKEN, SERVICE_ACCOUNT_KEY, SERVICE_ACCOUNT_KEY_ID,
 };
 use crate::support::examples;
 
@@ -46,6 +46,31 @@ pub fn examples_path() -> String {
     examples().to_str().unwrap_or(".").to_owned()
 }
 
+/// `push` of the examples to `image` with `--auth google`.
+pub fn push_with_google_auth(image: &str, env: &[(&str, &str)]) -> (i32, String, String) {
+    kbundle(
+        &[
+            "push",
+            &examples_path(),
+            "--image",
+            image,
+            "--auth",
+            "google",
+        ],
+        env,
+    )
+}
+
+/// `skopeo inspect` of `image` logged in as Artifact Registry takes a Google access token.
+pub fn inspect_with_token(image: &str, token: &str) -> std::process::Output {
+    crate::support::skopeo(&[
+        "inspect",
+        "--creds",
+        &format!("oauth2accesstoken:{token}"),
+        &format!("docker://{image}"),
+    ])
+}
+
 /// A JSON key file as the Cloud console downloads it, with `token_uri` pointed at the fake.
 pub fn service_account_file(fake: &GoogleFake, email: &str, key: &str) -> tempfile::NamedTempFile {
     let file = tempfile::NamedTempFile::new().expect("temp file");
@@ -60,5 +85,45 @@ pub fn service_account_file(fake: &GoogleFake, email: &str, key: &str) -> tempfi
         "token_uri": format!("{}/token", fake.url),
     });
     std::fs::write(file.path(), json.to_string()).expect("write key file");
+    file
+}
+
+/// The external_account file google-github-actions/auth writes, pointed at the fake.
+pub fn external_account_file(
+    fake: &GoogleFake,
+    provider: &str,
+    sa: &str,
+) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let json = serde_json::json!({
+        "type": "external_account",
+        "audience": format!("//iam.googleapis.com/{PROVIDER}"),
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "token_url": format!("{}/v1/token", fake.url),
+        "service_account_impersonation_url": format!(
+            "{}/v1/projects/-/serviceAccounts/{sa}:generateAccessToken", fake.url
+        ),
+        "credential_source": {
+            "url": format!("{}&audience=https://iam.googleapis.com/{provider}", fake.oidc_request_url()),
+            "headers": {"Authorization": format!("Bearer {REQUEST_TOKEN}")},
+            "format": {"type": "json", "subject_token_field_name": "value"}
+        }
+    });
+    std::fs::write(file.path(), json.to_string()).expect("write credentials");
+    file
+}
+
+/// The `authorized_user` file `gcloud auth application-default login` writes, pointed at the
+/// fake.
+pub fn authorized_user_file(fake: &GoogleFake, refresh_token: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let json = serde_json::json!({
+        "type": "authorized_user",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "refresh_token": refresh_token,
+        "token_uri": format!("{}/token", fake.url),
+    });
+    std::fs::write(file.path(), json.to_string()).expect("write credentials");
     file
 }

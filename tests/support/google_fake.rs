@@ -98,6 +98,11 @@ struct State {
 }
 
 impl GoogleFake {
+    /// The fake as `GCE_METADATA_HOST` names a metadata server: `127.0.0.1:PORT`.
+    pub fn metadata_host(&self) -> String {
+        self.url.trim_start_matches("http://").to_owned()
+    }
+
     pub fn start(behaviour: Behaviour) -> GoogleFake {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake");
         let url = format!("http://{}", listener.local_addr().expect("addr"));

@@ -38,10 +38,7 @@ pub fn push(image: &str) -> String {
         &[],
     );
     assert_eq!(code, 0, "{err}");
-    out.trim()
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_owned())
-        .unwrap_or_default()
+    crate::support::pushed_digest(&out).to_string()
 }
 
 /// Trust files for the fake: its CA chain and its Rekor key.

@@ -7,9 +7,16 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+pub mod cli;
 pub mod crane;
 pub mod peers;
 pub mod trees;
+
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use cli::{
+    Run, assert_verifies, kbundle, kbundle_with_key_password, outputs, pushed_digest, read_outputs,
+};
 
 /// Which registry implementation a test runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -213,19 +220,25 @@ pub fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
-/// `kbundle` started the way the Actions runner starts a container step for a pull_request
-/// event: a clean environment, `GITHUB_ACTIONS=true`, outputs in `work/github_output`,
-/// `RUNNER_TEMP` and `HOME` in `work`, the event payload from tests/fixtures/github.
-pub fn runner_step(work: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+/// `kbundle` started the way the Actions runner starts a container step: a clean environment
+/// (PATH kept), `GITHUB_ACTIONS=true`, outputs in `work/github_output`, `RUNNER_TEMP` and
+/// `HOME` in `work`.
+pub fn runner_env(work: &Path) -> assert_cmd::Command {
+    let mut cmd = kbundle();
     cmd.current_dir(work)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", work)
         .env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", work.join("github_output"))
-        .env("RUNNER_TEMP", work)
-        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("RUNNER_TEMP", work);
+    cmd
+}
+
+/// [`runner_env`] for a pull_request event: the event payload from tests/fixtures/github.
+pub fn runner_step(work: &Path) -> assert_cmd::Command {
+    let mut cmd = runner_env(work);
+    cmd.env("GITHUB_SERVER_URL", "https://github.com")
         .env("GITHUB_EVENT_NAME", "pull_request")
         .env(
             "GITHUB_EVENT_PATH",
@@ -234,27 +247,19 @@ pub fn runner_step(work: &Path) -> assert_cmd::Command {
     cmd
 }
 
-/// Runs kbundle in an empty folder (so no `kbundle.yaml` is picked up) with the variables in
-/// `cleared` removed and `env` set; returns the exit code, stdout and stderr.
+/// Runs [`kbundle`] in an empty folder (so no `kbundle.yaml` is picked up) with
+/// `SOURCE_DATE_EPOCH` set, the variables in `cleared` removed and `env` set; returns the exit
+/// code, stdout and stderr.
 pub fn run_clean(args: &[&str], cleared: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let cwd = tempfile::tempdir().expect("tempdir");
-    let mut cmd = assert_cmd::Command::cargo_bin("kbundle").expect("binary");
+    let mut cmd = kbundle();
     cmd.current_dir(cwd.path())
         .args(args)
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .env("DOCKER_CONFIG", "/nonexistent-docker-config");
+        .env("SOURCE_DATE_EPOCH", "1700000000");
     for name in cleared {
         cmd.env_remove(name);
     }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    Run::of(cmd.envs(env.iter().copied())).into()
 }
 
 /// Fails when any part of any of `secrets` appears in stderr, or in stdout outside the

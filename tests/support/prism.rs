@@ -244,3 +244,39 @@ fn serve(stream: TcpStream, upstream: &str, recorded: &Mutex<Vec<Exchange>>, rew
         let _ = writer.flush();
     }
 }
+
+/// The example RootSync (examples/fleet/root-sync.yaml), base64 as the contents API sends a
+/// file.
+pub fn root_sync_base64() -> String {
+    base64_of(&example_root_sync())
+}
+
+/// The example RootSync with `image` as its image, base64.
+pub fn root_sync_base64_with(image: &str) -> String {
+    base64_of(&example_root_sync().replace(
+        "us-docker.pkg.dev/example-project/config/root:latest",
+        image,
+    ))
+}
+
+fn example_root_sync() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/root-sync.yaml"),
+    )
+    .expect("example")
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// Makes Prism's answer to a `GET …/contents/…` (its example is a README) the file whose
+/// content is `base64`; other answers are left alone.
+pub fn serve_file(method: &str, path: &str, json: &mut serde_json::Value, base64: &str) {
+    if method == "GET" && path.contains("/contents/") {
+        json["content"] = serde_json::Value::String(base64.to_owned());
+        json["encoding"] = "base64".into();
+        json["type"] = "file".into();
+    }
+}
