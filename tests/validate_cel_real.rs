@@ -6,7 +6,10 @@
 
 use std::process::Command;
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/validate/cel-real");
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/validate/cel-real"
+);
 
 fn validate(args: &[&str]) -> (i32, Vec<String>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kbundle"))
@@ -39,7 +42,9 @@ fn gateway_api_tlsroute_hostnames_may_not_be_ips() {
     check(
         "tlsroutes-crd.yaml",
         "tlsroutes.yaml",
-        &["/tlsroutes.yaml:17:5: TLSRoute by-address is invalid: /spec/hostnames: Hostnames cannot contain an IP"],
+        &[
+            "/tlsroutes.yaml:17:5: TLSRoute by-address is invalid: /spec/hostnames: Hostnames cannot contain an IP",
+        ],
     );
 }
 
@@ -118,10 +123,16 @@ fn crds_among_the_inputs_and_transition_rules() {
     let (code, lines, err) = validate(&["-v", DIR]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(lines.len(), 15, "{lines:#?}");
-    assert!(lines.iter().all(|l| !l.contains(" edge ") && !l.contains("tenant-blue") && !l.contains("passthrough")), "{lines:#?}");
     assert!(
-        err.lines()
-            .any(|l| l.contains("UserDefinedNetwork") && l.contains("self == oldSelf") && l.contains("not checked offline")),
+        lines.iter().all(|l| !l.contains(" edge ")
+            && !l.contains("tenant-blue")
+            && !l.contains("passthrough")),
+        "{lines:#?}"
+    );
+    assert!(
+        err.lines().any(|l| l.contains("UserDefinedNetwork")
+            && l.contains("self == oldSelf")
+            && l.contains("not checked offline")),
         "{err}"
     );
 }

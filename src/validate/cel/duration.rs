@@ -16,11 +16,7 @@ use super::env::{fail, opaque};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) struct Duration(i64);
 
-opaque!(
-    Duration,
-    DURATION_TYPE,
-    "google.protobuf.Duration",
-    {
+opaque!(Duration, DURATION_TYPE, "google.protobuf.Duration", {
     fn as_comparer(&self) -> Option<&dyn Comparer> {
         Some(self)
     }
@@ -36,20 +32,29 @@ opaque!(
     {
         Some(self)
     }
-    }
-);
+});
 
 impl Comparer for Duration {
     fn compare(&self, rhs: &dyn Val) -> Result<Ordering, ExecutionError> {
         rhs.downcast_ref::<Duration>()
             .map(|o| self.cmp(o))
-            .ok_or_else(|| ExecutionError::no_such_overload("_<_", vec![rhs.get_type().name().to_owned()]))
+            .ok_or_else(|| {
+                ExecutionError::no_such_overload("_<_", vec![rhs.get_type().name().to_owned()])
+            })
     }
 }
 
-fn combine<'b, 'v>(a: &Duration, rhs: &dyn Val, sign: i64, op: &'static str) -> Result<CowVal<'b, 'v>, ExecutionError> {
+fn combine<'b, 'v>(
+    a: &Duration,
+    rhs: &dyn Val,
+    sign: i64,
+    op: &'static str,
+) -> Result<CowVal<'b, 'v>, ExecutionError> {
     let Some(b) = rhs.downcast_ref::<Duration>() else {
-        return Err(ExecutionError::no_such_overload(op, vec![rhs.get_type().name().to_owned()]));
+        return Err(ExecutionError::no_such_overload(
+            op,
+            vec![rhs.get_type().name().to_owned()],
+        ));
     };
     b.0.checked_mul(sign)
         .and_then(|b| a.0.checked_add(b))
@@ -81,7 +86,9 @@ pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
 }
 
 fn duration(s: &CelString<'_>) -> Result<Duration, ExecutionError> {
-    parse(s.inner()).map(Duration).map_err(|e| fail("duration", e))
+    parse(s.inner())
+        .map(Duration)
+        .map_err(|e| fail("duration", e))
 }
 
 /// Go's `time.ParseDuration`, in nanoseconds.
@@ -126,7 +133,11 @@ pub(super) fn parse(s: &str) -> Result<i64, String> {
             "" => return Err(format!("time: missing unit in duration {s:?}")),
             other => return Err(format!("time: unknown unit {other:?} in duration {s:?}")),
         };
-        let whole: u128 = if int.is_empty() { 0 } else { int.parse().map_err(|_| invalid())? };
+        let whole: u128 = if int.is_empty() {
+            0
+        } else {
+            int.parse().map_err(|_| invalid())?
+        };
         let mut value = whole.checked_mul(scale).ok_or_else(invalid)?;
         // The fraction, to the nanosecond, truncated as Go does.
         let mut unit_part = scale;

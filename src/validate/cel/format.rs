@@ -34,7 +34,13 @@ const NAMES: &[&str] = &[
 
 pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_overload("format.named", "format-named", vec![STRING_TYPE], named)?;
-    env.add_member_overload("validate", "format-validate", FORMAT_TYPE.to_owned(), vec![STRING_TYPE], validate)?;
+    env.add_member_overload(
+        "validate",
+        "format-validate",
+        FORMAT_TYPE.to_owned(),
+        vec![STRING_TYPE],
+        validate,
+    )?;
     macro_rules! constant {
         ($($name:literal),*) => {$(
             env.add_overload(concat!("format.", $name), concat!("format.", $name), vec![], |_| {
@@ -117,7 +123,10 @@ fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
         return format!("{msg} (regex used for validation is '{fmt}')");
     }
     let e: Vec<String> = examples.iter().map(|e| format!("'{e}', ")).collect();
-    format!("{msg} (e.g. {}regex used for validation is '{fmt}')", e.join(" or "))
+    format!(
+        "{msg} (e.g. {}regex used for validation is '{fmt}')",
+        e.join(" or ")
+    )
 }
 
 fn max_len(n: usize) -> String {
@@ -185,7 +194,11 @@ fn qualified_name(s: &str) -> Vec<String> {
             if prefix.is_empty() {
                 errs.push("prefix part must be non-empty".to_owned());
             } else {
-                errs.extend(dns1123_subdomain(prefix).into_iter().map(|e| format!("prefix part {e}")));
+                errs.extend(
+                    dns1123_subdomain(prefix)
+                        .into_iter()
+                        .map(|e| format!("prefix part {e}")),
+                );
             }
             *name
         }
@@ -272,5 +285,6 @@ fn is_date(s: &str) -> bool {
 /// strfmt's `date-time`: RFC 3339 with seconds and a zone; `t` and `z` may be lower-case,
 /// a space may not stand for `T` (chrono would take one).
 fn is_datetime(s: &str) -> bool {
-    matches!(s.as_bytes().get(10), Some(b'T' | b't')) && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+    matches!(s.as_bytes().get(10), Some(b'T' | b't'))
+        && chrono::DateTime::parse_from_rfc3339(s).is_ok()
 }

@@ -29,9 +29,18 @@ pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
         vec![DYN_TYPE],
         last_index_of,
     )?;
-    env.add_member_overload("includes", "dyn_includes", DYN_TYPE, vec![DYN_TYPE], includes)?;
+    env.add_member_overload(
+        "includes",
+        "dyn_includes",
+        DYN_TYPE,
+        vec![DYN_TYPE],
+        includes,
+    )?;
     for (name, op) in [
-        ("sets.contains", sets_contains as cel::common::functions::Function),
+        (
+            "sets.contains",
+            sets_contains as cel::common::functions::Function,
+        ),
         ("sets.equivalent", sets_equivalent),
         ("sets.intersects", sets_intersects),
     ] {

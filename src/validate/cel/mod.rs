@@ -10,8 +10,8 @@
 //! warning that names the CRD and the rule: never a silent pass. Transition rules (`oldSelf`)
 //! need the object already in the cluster, so they are left out with a note.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use cel::{Context, ExecutionError, Program, Value as Cel};
 

@@ -65,7 +65,9 @@ pub(super) fn parse_ip(raw: &str) -> Result<IpAddr, String> {
 
 fn parse_cidr(raw: &str) -> Result<IpNet, String> {
     let bad = || {
-        format!("network address parse error during conversion from string: netip.ParsePrefix({raw:?}): invalid prefix")
+        format!(
+            "network address parse error during conversion from string: netip.ParsePrefix({raw:?}): invalid prefix"
+        )
     };
     let (addr, bits) = raw.split_once('/').ok_or_else(bad)?;
     // netip: decimal bits, no sign, no leading zero.

@@ -271,12 +271,8 @@ pub(super) fn parse(s: &str) -> Result<Quantity, &'static str> {
         }
         _ => false,
     };
-    let digits_from = |from: usize| {
-        from + b[from..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count()
-    };
+    let digits_from =
+        |from: usize| from + b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
     // Leading zeros are dropped; nothing but zeros is "0".
     while pos < b.len() && b[pos] == b'0' {
         pos += 1;
@@ -307,7 +303,11 @@ pub(super) fn parse(s: &str) -> Result<Quantity, &'static str> {
 
     // The fast path: a scaled int64 when the digits surely fit.
     let (precision, mut scale, mantissa) = if base == 10 {
-        (INT64_DIGITS - (num.len() + denom.len()) as i64, exponent, 1i64)
+        (
+            INT64_DIGITS - (num.len() + denom.len()) as i64,
+            exponent,
+            1i64,
+        )
     } else if exponent >= 0 && denom.is_empty() {
         let p = 15 - num.len() as i64 - (exponent as f32 * 3.0 / 10.0) as i64 - 1;
         (p, 0, 1i64 << exponent)

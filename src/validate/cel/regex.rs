@@ -16,7 +16,13 @@ use super::env::{Args, Out, fail, string, take};
 const CACHE_LIMIT: usize = 1024;
 
 pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
-    env.add_member_overload("find", "string_find_string", STRING_TYPE, vec![STRING_TYPE], find)?;
+    env.add_member_overload(
+        "find",
+        "string_find_string",
+        STRING_TYPE,
+        vec![STRING_TYPE],
+        find,
+    )?;
     env.add_member_overload(
         "findAll",
         "string_find_all_string",
@@ -41,9 +47,8 @@ pub(super) fn compiled(pattern: &str, function: &str) -> Result<Arc<Regex>, Exec
     if let Some(re) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(re);
     }
-    let re = Arc::new(
-        Regex::new(pattern).map_err(|e| fail(function, format!("Illegal regex: {e}")))?,
-    );
+    let re =
+        Arc::new(Regex::new(pattern).map_err(|e| fail(function, format!("Illegal regex: {e}")))?);
     if let Ok(mut c) = cache.lock() {
         if c.len() >= CACHE_LIMIT {
             c.clear();

@@ -55,7 +55,11 @@ fn go_float(f: f64) -> String {
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits = mantissa.trim_start_matches('-').replace('.', "").len() as i32;
     let dp = exp + 1;
-    let eprec = if 6 > digits && digits >= dp { digits } else { 6 };
+    let eprec = if 6 > digits && digits >= dp {
+        digits
+    } else {
+        6
+    };
     if exp < -4 || exp >= eprec {
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exp.abs())
@@ -95,21 +99,38 @@ fn libraries_agree_with_the_api_server() {
     let table = include_str!("../../../tests/fixtures/cel/k8s-oracle.tsv");
     let mut wrong = Vec::new();
     let mut rows = 0;
-    for line in table.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         rows += 1;
         let cols: Vec<&str> = line.split('\t').collect();
         let (expression, server) = (cols[0], cols[1]);
         let ours = evaluate(expression);
         let fine = match cols.get(2) {
-            Some(instead) => ours == *instead || (*instead == "unsupported" && ours.starts_with("unsupported")),
-            None if server.starts_with("COMPILE:") => !ours.starts_with("bool") && !ours.starts_with("int") && !ours.starts_with("string") && !ours.starts_with("double"),
+            Some(instead) => {
+                ours == *instead || (*instead == "unsupported" && ours.starts_with("unsupported"))
+            }
+            None if server.starts_with("COMPILE:") => {
+                !ours.starts_with("bool")
+                    && !ours.starts_with("int")
+                    && !ours.starts_with("string")
+                    && !ours.starts_with("double")
+            }
             None if server.starts_with("PROGRAM:") => ours.starts_with("ERR:"),
             None => ours == server,
         };
         if !fine {
-            wrong.push(format!("{expression}\n    api server: {server}\n    kbundle:    {ours}"));
+            wrong.push(format!(
+                "{expression}\n    api server: {server}\n    kbundle:    {ours}"
+            ));
         }
     }
     assert!(rows > 250, "the table lost rows: {rows}");
-    assert!(wrong.is_empty(), "{} of {rows} differ:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {rows} differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }

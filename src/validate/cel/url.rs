@@ -39,14 +39,12 @@ pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
 
 fn url(s: &CelString<'_>) -> Result<Url, ExecutionError> {
     let s = s.inner();
-    parse(s, true)
-        .and_then(|_| parse(s, false))
-        .map_err(|e| {
-            fail(
-                "url",
-                format!("URL parse error during conversion from string: parse {s:?}: {e}"),
-            )
-        })
+    parse(s, true).and_then(|_| parse(s, false)).map_err(|e| {
+        fail(
+            "url",
+            format!("URL parse error during conversion from string: parse {s:?}: {e}"),
+        )
+    })
 }
 
 /// The error Go's `url.ParseRequestURI` gives, if any (format `uri`).
@@ -122,7 +120,10 @@ fn get_query(u: &Url) -> CelMap<'static> {
                 .into_iter()
                 .map(|v| Box::new(CelString::from(v)) as Box<dyn Val>)
                 .collect();
-            (CelMapKey::from(k), Box::new(CelList::from(list)) as Box<dyn Val>)
+            (
+                CelMapKey::from(k),
+                Box::new(CelList::from(list)) as Box<dyn Val>,
+            )
         })
         .collect();
     CelMap::from(map)
@@ -170,13 +171,15 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
     while i < b.len() {
         match b[i] {
             b'%' => {
-                let hex = b.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit));
                 let Some(hex) = hex else {
                     let end = (i + 3).min(b.len());
                     return Err(format!("invalid URL escape {:?}", &s[i..end]));
                 };
-                let v = u8::from_str_radix(std::str::from_utf8(hex).unwrap_or("00"), 16)
-                    .unwrap_or(0);
+                let v =
+                    u8::from_str_radix(std::str::from_utf8(hex).unwrap_or("00"), 16).unwrap_or(0);
                 // In a host only %25 (a zone's `%`) and escapes of bytes >= 0x80 are allowed.
                 if mode == Mode::Host && v < 0x80 && &s[i..i + 3] != "%25" {
                     return Err(format!("invalid URL escape {:?}", &s[i..i + 3]));
@@ -217,9 +220,8 @@ fn escape(s: &str, mode: Mode) -> String {
 
 /// Go's `validEncoded` for paths.
 fn valid_encoded(s: &str) -> bool {
-    s.bytes().all(|c| {
-        b"!$&'()*+,;=:@[]%".contains(&c) || !should_escape(c, Mode::Path)
-    })
+    s.bytes()
+        .all(|c| b"!$&'()*+,;=:@[]%".contains(&c) || !should_escape(c, Mode::Path))
 }
 
 fn valid_optional_port(port: &str) -> bool {
