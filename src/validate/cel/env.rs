@@ -1,7 +1,7 @@
 //! The CEL environment of `x-kubernetes-validations`, as the API server builds it: CEL's
 //! standard library with optional types, cel-go's strings (v2), lists and sets extensions,
 //! and Kubernetes' own libraries (lists, regex, quantity, url, ip, cidr, format), plus
-//! `duration()`. What is left out is named in [`UNSUPPORTED`], so a rule calling it is a
+//! `duration()` and semver. What is left out is named in [`UNSUPPORTED`], so a rule calling it is a
 //! warning when compiled, not a silent pass.
 
 use std::sync::{Arc, OnceLock};
@@ -16,12 +16,6 @@ pub(super) type Out<'b, 'v> = Result<CowVal<'b, 'v>, ExecutionError>;
 
 /// Functions of the API server's CEL environment that kbundle does not evaluate.
 pub(super) const UNSUPPORTED: &[&str] = &[
-    // semver (Kubernetes 1.33)
-    "semver",
-    "isSemver",
-    "major",
-    "minor",
-    "patch",
     // timestamps (the cel crate's chrono feature is off)
     "timestamp",
     "getFullYear",
@@ -63,6 +57,7 @@ pub(super) fn env() -> Arc<Env> {
             super::net::register,
             super::format::register,
             super::duration::register,
+            super::semver::register,
         ];
         for library in registered {
             if let Err(e) = library(&mut env) {

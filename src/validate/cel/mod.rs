@@ -4,7 +4,7 @@
 //!
 //! Built on the `cel` crate with the API server's environment ([`env`]): CEL's standard
 //! library, cel-go's strings, lists and sets extensions, and Kubernetes' own libraries, one
-//! module each (lists, regex, quantity, url, net for ip/cidr, format, duration). Rules are
+//! module each (lists, regex, quantity, url, net for ip/cidr, format, duration, semver). Rules are
 //! compiled once, when their CRD's schema is first needed. A rule that does not compile, or
 //! calls a function left out here ([`env::UNSUPPORTED`], or any the interpreter lacks), is a
 //! warning that names the CRD and the rule: never a silent pass. Transition rules (`oldSelf`)
@@ -22,6 +22,7 @@ mod lists;
 mod net;
 mod quantity;
 mod regex;
+mod semver;
 mod url;
 
 use env::env;

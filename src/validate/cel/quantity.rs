@@ -20,6 +20,9 @@ const FORMAT_WRONG: &str =
 const SUFFIX: &str = "unable to parse quantity's suffix";
 /// Digits of an int64 that always fit (`maxInt64Factors`).
 const INT64_DIGITS: i64 = 18;
+/// More digits than this are refused (`isQuantity` false): a hostile string would make the
+/// big-integer parse slow; Go takes them, no real quantity has them.
+const MAX_DIGITS: usize = 4096;
 /// Powers of ten beyond this are not expanded (a hostile `1e999999999`): such values still
 /// parse; comparing or adding them is refused as unsupported here.
 const MAX_ALIGN: i64 = 4096;
@@ -300,6 +303,9 @@ pub(super) fn parse(s: &str) -> Result<Quantity, &'static str> {
         return Err(FORMAT_WRONG);
     }
     let (base, exponent) = suffix(&s[suffix_start..]).ok_or(SUFFIX)?;
+    if num.len() + denom.len() > MAX_DIGITS {
+        return Err("quantity has more than 4096 digits, more than kbundle evaluates");
+    }
 
     // The fast path: a scaled int64 when the digits surely fit.
     let (precision, mut scale, mantissa) = if base == 10 {
