@@ -242,7 +242,10 @@ fn label_value(s: &str) -> Vec<String> {
 /// apimachinery's `maskTrailingDash`, as written: it replaces the last two characters.
 fn mask_trailing_dash(s: &str) -> String {
     if s.len() > 1 && s.ends_with('-') {
-        format!("{}a", &s[..s.len() - 2])
+        // On bytes, as Go: the cut may split a character, which then fails the format.
+        let mut b = s.as_bytes()[..s.len() - 2].to_vec();
+        b.push(b'a');
+        String::from_utf8_lossy(&b).into_owned()
     } else {
         s.to_owned()
     }

@@ -179,10 +179,6 @@ impl Quantity {
     fn aligned(&self, other: &Self) -> Option<(BigInt, BigInt, i64)> {
         let (a, ea) = self.as_dec();
         let (b, eb) = other.as_dec();
-        if a.is_zero() || b.is_zero() {
-            let e = ea.min(eb);
-            return Some((a * pow10(ea - e)?, b * pow10(eb - e)?, e));
-        }
         let e = ea.min(eb);
         Some((a * pow10(ea - e)?, b * pow10(eb - e)?, e))
     }

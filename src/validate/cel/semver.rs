@@ -64,7 +64,9 @@ fn parse(s: &str, normalize: bool) -> Result<semver::Version, String> {
 }
 
 fn semver(s: &CelString<'_>) -> Result<Semver, ExecutionError> {
-    parse(s.inner(), false).map(Semver).map_err(|e| fail("semver", e))
+    parse(s.inner(), false)
+        .map(Semver)
+        .map_err(|e| fail("semver", e))
 }
 
 fn semver_normalize(s: &CelString<'_>, normalize: &CelBool) -> Result<Semver, ExecutionError> {

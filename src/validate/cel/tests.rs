@@ -134,3 +134,47 @@ fn libraries_agree_with_the_api_server() {
         wrong.join("\n")
     );
 }
+
+/// Whatever a field holds, the libraries answer or fail, never panic: byte-indexed parsers
+/// (quantity, url, duration, format's prefix masking) fed strings with multi-byte
+/// characters at every position.
+#[test]
+fn libraries_never_panic_on_odd_strings() {
+    const ALPHABET: &[&str] = &[
+        "0", "1", "9", ".", "%", "a", "F", "é", "€", ":", "/", "[", "]", "e", "E", "K", "i", "-",
+        "+", " ", "h", "m", "s", "v", "@", "?", "#", "*", "µ", "\u{7f}",
+    ];
+    let expressions = [
+        "isQuantity(self)",
+        "isQuantity(self) && quantity(self).isInteger()",
+        "isQuantity(self) && quantity(self).add(quantity('1Ki')).compareTo(quantity('-1.5m')) > 0",
+        "isURL(self) && url(self).getHostname() + url(self).getPort() + url(self).getEscapedPath() != '' || true",
+        "isURL(self) && url(self).getQuery().size() >= 0",
+        "isIP(self) || isCIDR(self) || ip.isCanonical(self)",
+        "isSemver(self) || isSemver(self, true)",
+        "format.dns1123LabelPrefix().validate(self).hasValue() || format.qualifiedName().validate(self).hasValue() || format.uri().validate(self).hasValue()",
+        "duration(self) > duration('0s')",
+        "self.findAll('[0-9]+', 2).size() >= 0",
+    ];
+    let env = env();
+    let programs: Vec<Program> = expressions
+        .iter()
+        .map(|e| env.compile(e).expect("compiles"))
+        .collect();
+    // A fixed linear congruential sequence: the same strings every run.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..3000 {
+        let mut s = String::new();
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let len = (state >> 60) as usize + 1;
+        for _ in 0..len {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s.push_str(ALPHABET[(state >> 33) as usize % ALPHABET.len()]);
+        }
+        for program in &programs {
+            let mut context = Context::with_env(env.clone());
+            context.add_variable_from_value("self", Cel::String(Arc::new(s.clone())));
+            let _ = program.execute(&context);
+        }
+    }
+}

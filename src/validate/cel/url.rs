@@ -175,8 +175,11 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
                     .get(i + 1..i + 3)
                     .filter(|h| h.iter().all(u8::is_ascii_hexdigit));
                 let Some(hex) = hex else {
-                    let end = (i + 3).min(b.len());
-                    return Err(format!("invalid URL escape {:?}", &s[i..end]));
+                    // Bytes, as Go quotes them: the escape may end inside a character.
+                    return Err(format!(
+                        "invalid URL escape {}",
+                        go_quote(&b[i..(i + 3).min(b.len())])
+                    ));
                 };
                 let v =
                     u8::from_str_radix(std::str::from_utf8(hex).unwrap_or("00"), 16).unwrap_or(0);
@@ -204,6 +207,27 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
         }
     }
     String::from_utf8(out).map_err(|_| "invalid UTF-8".to_owned())
+}
+
+/// Go's `%q` of bytes: invalid UTF-8 as `\xNN`.
+fn go_quote(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' | '\\' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                _ => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn escape(s: &str, mode: Mode) -> String {
