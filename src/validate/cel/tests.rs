@@ -165,10 +165,14 @@ fn libraries_never_panic_on_odd_strings() {
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     for _ in 0..3000 {
         let mut s = String::new();
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let len = (state >> 60) as usize + 1;
         for _ in 0..len {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             s.push_str(ALPHABET[(state >> 33) as usize % ALPHABET.len()]);
         }
         for program in &programs {
