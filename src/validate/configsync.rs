@@ -28,6 +28,7 @@ const RESERVED_ANNOTATION: &str = "KNV1010";
 const RESERVED_LABEL: &str = "KNV1011";
 const NAME_COLLISION: &str = "KNV1029";
 const UNKNOWN_SELECTOR: &str = "KNV1013";
+const INVALID_SELECTOR: &str = "KNV1014";
 
 const NAMESPACE_SELECTOR: &str = "configmanagement.gke.io/namespace-selector";
 const CLUSTER_SELECTOR: &str = "configmanagement.gke.io/cluster-selector";
@@ -174,6 +175,27 @@ pub fn selector_references(resource: &Resource) -> Vec<(SelectorName, Location, 
         }
     }
     out
+}
+
+/// KNV1014: in a hierarchical repository a NamespaceSelector must select statically
+/// (`mode: dynamic` needs the unstructured format), as `nomos vet` says.
+pub fn hierarchy_rules(resource: &Resource) -> Vec<Problem> {
+    let dynamic = declared_selector(resource).is_some_and(|(kind, _)| kind == "NamespaceSelector")
+        && resource.value.pointer("/spec/mode").and_then(Value::as_str) == Some("dynamic");
+    if !dynamic {
+        return Vec::new();
+    }
+    let at = resource.locate("/spec/mode");
+    let msg = format!(
+        "NamespaceSelector {:?} MUST NOT use the dynamic mode with the hierarchy source format; use mode: static, or the unstructured format",
+        resource.name()
+    );
+    vec![problem(
+        INVALID_SELECTOR,
+        "/spec/mode".to_owned(),
+        at.value,
+        &msg,
+    )]
 }
 
 /// KNV1013: an annotation names a selector its repository does not declare.

@@ -367,7 +367,13 @@ fn check_resource(
     let scope = store.scope(&gvk);
     let root = &place.root;
     Checked {
-        configsync: configsync::check(&resource, scope),
+        configsync: {
+            let mut problems = configsync::check(&resource, scope);
+            if place.hierarchical {
+                problems.extend(configsync::hierarchy_rules(&resource));
+            }
+            problems
+        },
         identity: configsync::identity(&resource, place, scope)
             .map(|id| (id, resource.locate("/metadata/name"))),
         declares: configsync::declared_selector(&resource).map(|s| (root.clone(), s)),

@@ -28,6 +28,8 @@ pub struct Place {
     /// In a hierarchical repository's `namespaces/` tree, the folder's namespace: what
     /// namespaced objects there without `metadata.namespace` are put in.
     pub namespace: Option<String>,
+    /// Whether the repository is in hierarchical format (`system/`, `namespaces/`...).
+    pub hierarchical: bool,
 }
 
 /// The repositories found among the inputs.
@@ -151,6 +153,7 @@ impl Layout {
             return self.everywhere.then(|| Place {
                 root: Arc::from(""),
                 namespace: None,
+                hierarchical: false,
             });
         };
         let rest = &folder[root.len()..];
@@ -159,6 +162,7 @@ impl Layout {
         Some(Place {
             root: Arc::from(root.join("/").as_str()),
             namespace,
+            hierarchical: *hierarchical,
         })
     }
 }

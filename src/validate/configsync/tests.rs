@@ -166,6 +166,7 @@ fn identity_and_collision() {
     let place = layout::Place {
         root: "repo".into(),
         namespace: None,
+        hierarchical: false,
     };
     let identity = |r: &Resource| identity(r, &place, None);
     let web = resource(
@@ -194,6 +195,7 @@ fn identity_and_collision() {
     let folder = layout::Place {
         root: "repo".into(),
         namespace: Some("shop".into()),
+        hierarchical: true,
     };
     let cm = resource("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
     assert_eq!(

@@ -2,17 +2,30 @@
 //! does on create: `rule` with `self` bound to the field, `message` or `messageExpression`,
 //! `fieldPath`, `reason`.
 //!
-//! Built on the `cel` crate with CEL's standard library and its strings, lists and math
-//! extensions. Rules are compiled once, when their CRD's schema is first needed. A rule that
-//! does not compile, or calls a function the interpreter lacks (some of Kubernetes' own CEL
-//! libraries: quantity, url, ip, format, isSorted...), is a warning that names the CRD and the
-//! rule: never a silent pass. Transition rules (`oldSelf`) need the object already in the
-//! cluster, so they are left out with a note.
+//! Built on the `cel` crate with the API server's environment ([`env`]): CEL's standard
+//! library, cel-go's strings, lists and sets extensions, and Kubernetes' own libraries, one
+//! module each (lists, regex, quantity, url, net for ip/cidr, format, duration, semver). Rules are
+//! compiled once, when their CRD's schema is first needed. A rule that does not compile, or
+//! calls a function left out here ([`env::UNSUPPORTED`], or any the interpreter lacks), is a
+//! warning that names the CRD and the rule: never a silent pass. Transition rules (`oldSelf`)
+//! need the object already in the cluster, so they are left out with a note.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 
-use cel::{Context, Env, ExecutionError, Program, Value as Cel};
+use cel::{Context, ExecutionError, Program, Value as Cel};
+
+mod duration;
+mod env;
+mod format;
+mod lists;
+mod net;
+mod quantity;
+mod regex;
+mod semver;
+mod url;
+
+use env::env;
 use serde_json::Value;
 
 use crate::manifest::{Resource, escape_pointer};
@@ -39,26 +52,6 @@ impl std::fmt::Debug for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rule").field("rule", &self.source).finish()
     }
-}
-
-fn env() -> Arc<Env> {
-    static ENV: OnceLock<Arc<Env>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Env::stdlib();
-        // Kubernetes enables the strings, lists and math extensions; what is missing shows
-        // as an unsupported function when a rule calls it.
-        for extension in [
-            cel::extensions::strings as fn(&mut Env) -> _,
-            cel::extensions::lists,
-            cel::extensions::math,
-        ] {
-            if let Err(e) = env.add_extension(extension) {
-                tracing::debug!("CEL extension not added: {e:?}");
-            }
-        }
-        Arc::new(env)
-    })
-    .clone()
 }
 
 /// Compiles every `x-kubernetes-validations` rule of an `openAPIV3Schema`. Rules that cannot
@@ -115,7 +108,17 @@ fn compile_rule(rule: &Value, path: &[String], owner: &Arc<str>) -> Option<Rule>
             return None;
         }
     };
-    if program.references().has_variable("oldSelf") {
+    let references = program.references();
+    if let Some(name) = env::UNSUPPORTED
+        .iter()
+        .find(|name| references.has_function(name))
+    {
+        tracing::warn!(
+            "{owner}: CEL rule {source:?} at {at} calls {name}(), which kbundle does not evaluate; it is not checked"
+        );
+        return None;
+    }
+    if references.has_variable("oldSelf") {
         tracing::info!(
             "{owner}: CEL transition rule {source:?} at {at} compares with the object in the cluster (oldSelf); not checked offline"
         );
@@ -225,21 +228,43 @@ pub fn check(rules: &[Rule], resource: &Resource) -> Vec<Problem> {
                 Ok(Cel::Bool(true)) => {}
                 Ok(Cel::Bool(false)) => out.push(failure(rule, &context, &pointer, resource)),
                 Ok(other) => rule.warn_once(&format!("gives {other:?}, not a bool")),
-                Err(e) => match e {
-                    // A missing field the rule reads without has(): the API server fails the
-                    // object too ("no such key").
-                    ExecutionError::NoSuchKey(key) => out.push(failure_with(
+                Err(e) => match failure_of(&e) {
+                    // The API server fails the object when a rule errs: "no such key",
+                    // a bad quantity, an empty list's min()...
+                    Some(why) => out.push(failure_with(
                         rule,
-                        format!("{} (no such key: {key})", rule_message(rule, None)),
+                        format!("{why} evaluating rule: {}", rule_error_string(rule)),
                         &pointer,
                         resource,
                     )),
-                    other => rule.warn_once(&format!("cannot be evaluated here: {other}")),
+                    None => rule.warn_once(&format!("cannot be evaluated here: {e}")),
                 },
             }
         }
     }
     out
+}
+
+/// Why the object fails when evaluating a rule errs; None for what this interpreter lacks
+/// (an undeclared function, an overload it does not have), which is a warning instead.
+fn failure_of(e: &ExecutionError) -> Option<String> {
+    match e {
+        ExecutionError::NoSuchKey(key) => Some(format!("no such key: {key}")),
+        ExecutionError::FunctionError { message, .. } => Some(message.clone()),
+        ExecutionError::DivisionByZero(_) => Some("division by zero".to_owned()),
+        ExecutionError::RemainderByZero(_) => Some("modulus by zero".to_owned()),
+        ExecutionError::Overflow(..) => Some("integer overflow".to_owned()),
+        ExecutionError::IndexOutOfBounds(i) => Some(format!("index out of bounds: {i:?}")),
+        _ => None,
+    }
+}
+
+/// The API server's `ruleErrorString`: the message, else the rule.
+fn rule_error_string(rule: &Rule) -> &str {
+    match &rule.message {
+        Some(m) if !m.trim().is_empty() => m.trim(),
+        _ => rule.source.trim(),
+    }
 }
 
 impl Rule {
@@ -261,8 +286,8 @@ fn rule_message(rule: &Rule, context: Option<&Context>) -> String {
         }
     }
     match &rule.message {
-        Some(m) if !m.is_empty() => m.clone(),
-        _ => format!("failed rule: {}", rule.source),
+        Some(m) if !m.is_empty() => m.trim().to_owned(),
+        _ => format!("failed rule: {}", rule.source.trim()),
     }
 }
 
@@ -290,47 +315,4 @@ fn failure_with(rule: &Rule, message: String, pointer: &str, resource: &Resource
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn field_paths_become_pointers() {
-        assert_eq!(field_pointer(".spec.replicas"), "/spec/replicas");
-        assert_eq!(field_pointer(".a['b.c'][0]"), "/a/b.c/0");
-    }
-
-    #[test]
-    fn rules_compile_once_and_find_their_fields() {
-        let openapi = json!({"type": "object", "properties": {"spec": {"type": "object",
-            "x-kubernetes-validations": [
-                {"rule": "self.min <= self.max", "message": "min must not exceed max"},
-                {"rule": "self.min == oldSelf.min"},
-                {"rule": "self.(("}
-            ],
-            "properties": {"ports": {"type": "array", "items": {"type": "object",
-                "x-kubernetes-validations": [{"rule": "self.port > 0 && self.port < 65536",
-                    "messageExpression": "'port ' + string(self.port) + ' is out of range'"}]}}}}}});
-        let rules = compile(&openapi, "test");
-        // The transition rule and the broken one are left out.
-        assert_eq!(rules.len(), 2);
-        assert_eq!(rules[1].path, ["spec", "ports", "*"]);
-        let value = json!({"spec": {"min": 3, "max": 2, "ports": [{"port": 80}, {"port": 70000}]}});
-        let doc = crate::manifest::parse_stream(&serde_json::to_string(&value).unwrap())
-            .documents
-            .remove(0);
-        let resource = crate::manifest::resources_of(doc).remove(0);
-        let problems = check(&rules, &resource);
-        let found: Vec<(&str, &str)> = problems
-            .iter()
-            .map(|p| (p.path.as_str(), p.msg.as_str()))
-            .collect();
-        assert_eq!(
-            found,
-            [
-                ("/spec", "min must not exceed max"),
-                ("/spec/ports/1", "port 70000 is out of range"),
-            ]
-        );
-    }
-}
+mod tests;
