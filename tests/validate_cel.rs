@@ -73,3 +73,43 @@ fn transition_rules_are_noted_not_passed() {
         "{err}"
     );
 }
+
+/// A 300-byte rule nesting comprehensions over a ten-item list eight deep: 10^8 iterations,
+/// which ran for minutes (the API server refuses such a rule by its cost limit). Now it is a
+/// warning naming the rule and the bound, and the run ends at once; `prlimit --cpu` makes a
+/// return of the old behaviour a failure rather than a slow test.
+#[test]
+fn a_rule_that_would_loop_past_the_cost_limit_is_a_warning_not_a_hang() {
+    let ten = "[0,1,2,3,4,5,6,7,8,9]";
+    let mut rule = "true".to_owned();
+    for v in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+        rule = format!("{ten}.all({v}, {rule})");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("widget.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {{kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            x-kubernetes-validations:\n            - rule: '{rule}'\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\nspec: {{s: x}}\n"
+        ),
+    )
+    .expect("write");
+    let out = Command::new("prlimit")
+        .args(["--cpu=20", "--"])
+        .arg(env!("CARGO_BIN_EXE_kbundle"))
+        .args(["validate", "--summary"])
+        .arg(&file)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("prlimit (util-linux) runs kbundle");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("may loop 111111110 times on /spec, more than the API server's limit of 1000000 per call; it is not checked"),
+        "{err}"
+    );
+    assert!(
+        err.contains("CustomResourceDefinition for example.com/v1 Widget"),
+        "{err}"
+    );
+}

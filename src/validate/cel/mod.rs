@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use cel::{Context, ExecutionError, Program, Value as Cel};
 
+mod budget;
 mod duration;
 mod env;
 mod format;
@@ -222,11 +223,36 @@ pub fn check(rules: &[Rule], resource: &Resource) -> Vec<Problem> {
     let env = env();
     for rule in rules {
         for (pointer, value) in instances(&resource.value, &rule.path) {
+            let most = budget::largest(value);
+            let bound = budget::iterations(rule.program.expression(), most);
+            if bound > budget::MAX_ITERATIONS {
+                rule.warn_once(&format!(
+                    "may loop {bound} times on {}, more than the API server's limit of {} per \
+                     call",
+                    if pointer.is_empty() {
+                        "/"
+                    } else {
+                        pointer.as_str()
+                    },
+                    budget::MAX_ITERATIONS
+                ));
+                continue;
+            }
             let mut context = Context::with_env(env.clone());
             context.add_variable_from_value("self", to_cel(value));
             match rule.program.execute(&context) {
                 Ok(Cel::Bool(true)) => {}
-                Ok(Cel::Bool(false)) => out.push(failure(rule, &context, &pointer, resource)),
+                Ok(Cel::Bool(false)) => {
+                    // A messageExpression past the bound is not run either: `message` instead.
+                    let message_fits = rule.message_expression.as_ref().is_none_or(|m| {
+                        budget::iterations(m.expression(), most) <= budget::MAX_ITERATIONS
+                    });
+                    out.push(if message_fits {
+                        failure(rule, &context, &pointer, resource)
+                    } else {
+                        failure_with(rule, rule_message(rule, None), &pointer, resource)
+                    })
+                }
                 Ok(other) => rule.warn_once(&format!("gives {other:?}, not a bool")),
                 Err(e) => match failure_of(&e) {
                     // The API server fails the object when a rule errs: "no such key",
