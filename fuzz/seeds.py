@@ -112,6 +112,12 @@ def main():
     for f in files("tests/fixtures/sigstore/*.json"):
         put("sigstore_bundle", read(f))
 
+    # cel: a rule number, then the string the rule reads (fuzz_targets/cel.rs lists the rules).
+    for pick, value in enumerate(["1Ki", "1.5e3", "https://example.com:8443/a%20b?x=1", "x",
+                                  "10.0.0.1", "10.0.0.0/8", "::1", "fe80::/10", "my-name",
+                                  "a.b/c", "2024-01-02T03:04:05Z", "dns1123Label", "1h30m5.5s",
+                                  "1.2.3-rc.1+build", "^[a-z]+$", "a,b,c", "héllo", " trim "]):
+        put("cel", bytes([pick]) + value.encode())
     for target_dir in glob.glob(os.path.join(ROOT, "fuzz", "seeds", "*")):
         for f in files(os.path.relpath(target_dir, ROOT) + "/*"):
             put(os.path.basename(target_dir), read(f))
