@@ -3,7 +3,7 @@
 
 pub mod blob;
 pub mod denied;
-mod grammar;
+pub mod grammar;
 pub mod layout;
 pub mod reference;
 pub mod referrers;
