@@ -35,7 +35,8 @@ pub struct Registry {
     /// Repositories a cross-repository mount token was fetched for.
     mount_sources: tokio::sync::Mutex<Vec<String>>,
     /// How many times tokens were fetched afresh after a refusal (see [`Registry::call`]).
-    renewals: tokio::sync::Mutex<u64>,
+    /// Boxed, like `session`, to keep `Store` small.
+    renewals: Box<tokio::sync::Mutex<u64>>,
 }
 
 /// The client and the credential it is logged in with.
@@ -115,7 +116,7 @@ impl Registry {
             refresh,
             session: Box::new(tokio::sync::Mutex::new(session)),
             mount_sources: tokio::sync::Mutex::new(Vec::new()),
-            renewals: tokio::sync::Mutex::new(0),
+            renewals: Box::new(tokio::sync::Mutex::new(0)),
         }
     }
 
