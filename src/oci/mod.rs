@@ -8,6 +8,7 @@ pub mod layout;
 pub mod reference;
 pub mod referrers;
 pub mod registry;
+mod retry;
 mod token;
 
 use indicatif::ProgressBar;
