@@ -449,3 +449,52 @@ fn fake_workload_identity_publish_reaches_the_registry_through_its_token_service
     verify.extend(["--username", "oauth2accesstoken", "--password-stdin"]);
     ok(&kbundle(d, &verify, ACCESS_TOKEN));
 }
+
+#[test]
+fn a_token_refused_before_its_exp_is_fetched_again_once_for_push_pull_and_verify() {
+    // The token service's clock runs an hour ahead for one token: the client sees a token
+    // good for five minutes, the registry refuses it as not yet valid. One fresh token and a
+    // retry must carry the command, not a failure.
+    let registry = TokenRegistry::start(Policy::writer(TOKEN));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    docker_login(d, &registry.addr, TOKEN);
+    keys(d);
+    let image = format!("{}/proj/repo/skew:v1", registry.addr);
+    let step = |args: &[&str]| {
+        registry.tokens.skew_next(&[3600]);
+        let before = registry.tokens.count();
+        let run = kbundle(d, args, "");
+        ok(&run);
+        no_leak(&registry, &run);
+        (run, registry.tokens.count() - before)
+    };
+    let (pushed, tokens) = step(&["push", &examples_arg(), "--image", &image]);
+    assert_eq!(tokens, 2, "push: the refused token and one fresh one");
+    let digest = digest_of(&pushed);
+    let manifest = inspect(&image, Some(TOKEN)).expect("skopeo reads the pushed tag");
+    assert_eq!(manifest["layers"].as_array().map(Vec::len), Some(1));
+    let out = d.join("pulled");
+    let (_, tokens) = step(&["pull", &image, "-o", out.to_str().expect("utf-8")]);
+    assert_eq!(tokens, 2, "pull: the refused token and one fresh one");
+    assert!(out.join("shop/deployment.yaml").is_file());
+    ok(&kbundle(d, &["sign", &image, "--key", "cosign.key"], ""));
+    let (verified, _) = step(&["verify", &image, "--key", "cosign.pub"]);
+    assert!(verified.stdout.contains(&digest) || verified.stderr.contains(&digest));
+}
+
+#[test]
+fn a_fresh_token_refused_too_fails_the_push_after_one_retry_and_writes_no_tag() {
+    let registry = TokenRegistry::start(Policy::writer(TOKEN));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    docker_login(d, &registry.addr, TOKEN);
+    let image = format!("{}/proj/repo/skewed:v1", registry.addr);
+    registry.tokens.skew_next(&[3600, 3600]);
+    let run = kbundle(d, &["push", &examples_arg(), "--image", &image], "");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("proj/repo/skewed"), "{}", run.stderr);
+    assert_eq!(registry.tokens.count(), 2, "one retry, not a loop");
+    no_leak(&registry, &run);
+    assert!(inspect(&image, Some(TOKEN)).is_none(), "a tag was written");
+}

@@ -9,8 +9,12 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use flate2::write::GzEncoder;
 use flate2::{Compression, GzBuilder};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use rayon::prelude::*;
+
+use super::digest::{Digest, DigestWriter};
 
 /// Name of the per-folder ignore file (gitignore syntax).
 pub const IGNORE_FILE: &str = ".kbundleignore";
@@ -120,8 +124,95 @@ pub fn entries(roots: &[PathBuf], options: &Options) -> Result<Vec<Entry>, Bundl
 /// zeroes), mode 0644 for files and 0755 for directories, uid/gid 0, mtime 0, empty user and
 /// group names, directories named with a trailing `/`. No PAX headers are written.
 pub fn tar(entries: &[Entry]) -> Result<Vec<u8>, BundleError> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for entry in entries {
+    let contents = read_files(entries)?;
+    write_tar(entries, &contents, Vec::new())
+}
+
+/// A gzipped tar, and the digest of the tar inside (an image config's `diff_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    pub gzip: Vec<u8>,
+    pub tar_digest: Digest,
+}
+
+impl Layer {
+    /// The layer of a tar already in memory.
+    pub fn of_tar(tar: &[u8]) -> Layer {
+        Layer {
+            gzip: gzip(tar),
+            tar_digest: Digest::of(tar),
+        }
+    }
+}
+
+/// `gzip(tar(entries))`, byte for byte, in one pass: the files are read in parallel, and the
+/// tar goes straight into the compressor, hashed on the way, never held whole.
+pub fn tar_gz(entries: &[Entry]) -> Result<Layer, BundleError> {
+    let contents = read_files(entries)?;
+    let size: usize = contents.iter().flatten().map(Vec::len).sum();
+    let sink = DigestWriter::new(gzip_encoder(Vec::with_capacity(size / 4 + 4096)));
+    let (encoder, tar_digest) = write_tar(entries, &contents, sink)?.finish();
+    Ok(Layer {
+        gzip: finish_gzip(encoder),
+        tar_digest,
+    })
+}
+
+/// Deterministic gzip: mtime 0, no file name, OS byte "unknown", level 6.
+///
+/// The bytes also depend on the deflate implementation compiled in (flate2's default,
+/// miniz_oxide); changing the backend changes layer digests for the same input.
+pub fn gzip(tar: &[u8]) -> Vec<u8> {
+    let mut encoder = gzip_encoder(Vec::with_capacity(tar.len() / 4 + 64));
+    // Writing to a Vec cannot fail.
+    if let Err(err) = encoder.write_all(tar) {
+        unreachable!("gzip into memory failed: {err}");
+    }
+    finish_gzip(encoder)
+}
+
+fn gzip_encoder(out: Vec<u8>) -> GzEncoder<Vec<u8>> {
+    GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(out, Compression::new(6))
+}
+
+fn finish_gzip(encoder: GzEncoder<Vec<u8>>) -> Vec<u8> {
+    match encoder.finish() {
+        Ok(bytes) => bytes,
+        Err(err) => unreachable!("gzip into memory failed: {err}"),
+    }
+}
+
+/// Every file's bytes (`None` for directories), read in parallel. Read whole, so the size in
+/// a header is the size of what follows even if a file changes meanwhile; manifests are
+/// small. Of several unreadable files, the first in archive order is reported.
+fn read_files(entries: &[Entry]) -> Result<Vec<Option<Vec<u8>>>, BundleError> {
+    entries
+        .par_iter()
+        .map(|entry| {
+            (!entry.is_dir)
+                .then(|| {
+                    fs::read(&entry.source).map_err(|source| BundleError::Io {
+                        path: entry.source.clone(),
+                        action: "read",
+                        source,
+                    })
+                })
+                .transpose()
+        })
+        .collect()
+}
+
+/// Writes the tar of `entries`, whose file bytes are `contents`, to `out`; returns `out`.
+fn write_tar<W: Write>(
+    entries: &[Entry],
+    contents: &[Option<Vec<u8>>],
+    out: W,
+) -> Result<W, BundleError> {
+    let mut builder = tar::Builder::new(out);
+    for (entry, data) in entries.iter().zip(contents) {
         let write_error = |source| BundleError::Io {
             path: entry.source.clone(),
             action: "archive",
@@ -133,27 +224,23 @@ pub fn tar(entries: &[Entry]) -> Result<Vec<u8>, BundleError> {
         header.set_mtime(0);
         header.set_username("").map_err(write_error)?;
         header.set_groupname("").map_err(write_error)?;
-        if entry.is_dir {
-            header.set_entry_type(tar::EntryType::Directory);
-            header.set_mode(0o755);
-            header.set_size(0);
-            builder
-                .append_data(&mut header, format!("{}/", entry.path), io::empty())
-                .map_err(write_error)?;
-        } else {
-            // Read whole, so the size in the header is the size of what follows even if the
-            // file changes while we read; manifests are small.
-            let data = fs::read(&entry.source).map_err(|source| BundleError::Io {
-                path: entry.source.clone(),
-                action: "read",
-                source,
-            })?;
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_mode(0o644);
-            header.set_size(data.len() as u64);
-            builder
-                .append_data(&mut header, &entry.path, data.as_slice())
-                .map_err(write_error)?;
+        match data {
+            None => {
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_mode(0o755);
+                header.set_size(0);
+                builder
+                    .append_data(&mut header, format!("{}/", entry.path), io::empty())
+                    .map_err(write_error)?;
+            }
+            Some(data) => {
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_mode(0o644);
+                header.set_size(data.len() as u64);
+                builder
+                    .append_data(&mut header, &entry.path, data.as_slice())
+                    .map_err(write_error)?;
+            }
         }
     }
     builder.into_inner().map_err(|source| BundleError::Io {
@@ -161,22 +248,6 @@ pub fn tar(entries: &[Entry]) -> Result<Vec<u8>, BundleError> {
         action: "finish",
         source,
     })
-}
-
-/// Deterministic gzip: mtime 0, no file name, OS byte "unknown", level 6.
-///
-/// The bytes also depend on the deflate implementation compiled in (flate2's default,
-/// miniz_oxide); changing the backend changes layer digests for the same input.
-pub fn gzip(tar: &[u8]) -> Vec<u8> {
-    let mut encoder = GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(Vec::with_capacity(tar.len() / 4 + 64), Compression::new(6));
-    // Writing to a Vec cannot fail; the results are checked only to satisfy the types.
-    match encoder.write_all(tar).and_then(|()| encoder.finish()) {
-        Ok(bytes) => bytes,
-        Err(err) => unreachable!("gzip into memory failed: {err}"),
-    }
 }
 
 /// Walks one directory root, carrying the ignore matchers in force.
@@ -211,22 +282,23 @@ impl Walk<'_> {
         let mut children = Vec::new();
         for child in fs::read_dir(dir).map_err(read_error)? {
             let child = child.map_err(read_error)?;
-            children.push(child.path());
+            // The directory entry's own type (no stat on most file systems); like
+            // symlink_metadata, it does not follow links.
+            let kind = child.file_type().map_err(|source| BundleError::Io {
+                path: child.path(),
+                action: "read",
+                source,
+            })?;
+            children.push((child.path(), kind));
         }
         // Sorted so that, of several problems, the same one is reported on every machine.
-        children.sort();
+        children.sort_by(|a, b| a.0.cmp(&b.0));
 
-        for path in children {
+        for (path, kind) in children {
             let name = utf8_name(&path)?;
             if name == ".git" || name == IGNORE_FILE {
                 continue;
             }
-            let meta = fs::symlink_metadata(&path).map_err(|source| BundleError::Io {
-                path: path.clone(),
-                action: "read",
-                source,
-            })?;
-            let kind = meta.file_type();
             // Ignore before refusing, so that a symlink can be left out instead of replaced.
             if self.ignored(&path, kind.is_dir()) {
                 continue;

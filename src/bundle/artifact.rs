@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::archive::gzip;
+use super::archive::Layer;
 use super::digest::Digest;
 
 /// Media type of every manifest kbundle writes.
@@ -141,7 +141,19 @@ struct History {
 /// not the clock, or the digest changes on every run. For `configsync` it is also the image
 /// config's `created`.
 pub fn build(kind: ArtifactKind, tar: &[u8], annotations: &BTreeMap<String, String>) -> Artifact {
-    let compressed = gzip(tar);
+    build_layer(kind, Layer::of_tar(tar), annotations)
+}
+
+/// [`build`] from a layer already compressed ([`super::tar_gz`]).
+pub fn build_layer(
+    kind: ArtifactKind,
+    layer: Layer,
+    annotations: &BTreeMap<String, String>,
+) -> Artifact {
+    let Layer {
+        gzip: compressed,
+        tar_digest,
+    } = layer;
     let (artifact_type, config, layer, layer_annotations) = match kind {
         ArtifactKind::Configsync => {
             let config = ImageConfig {
@@ -152,7 +164,7 @@ pub fn build(kind: ArtifactKind, tar: &[u8], annotations: &BTreeMap<String, Stri
                 rootfs: RootFs {
                     kind: "layers",
                     // diff_ids name the uncompressed layer, as in any image config.
-                    diff_ids: [Digest::of(tar)],
+                    diff_ids: [tar_digest],
                 },
                 history: [History {
                     created_by: "kbundle",
@@ -205,6 +217,7 @@ fn to_json(value: &impl Serialize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bundle::gzip;
     use serde_json::{Value, json};
 
     const TAR: &[u8] = b"not really a tar, but build does not look inside";

@@ -1,6 +1,7 @@
 //! Content digests in the OCI form `sha256:<64 lowercase hex>`.
 
 use std::fmt;
+use std::io::{self, Write};
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -87,6 +88,40 @@ impl<'de> Deserialize<'de> for Digest {
     }
 }
 
+/// Hashes the bytes written through it on their way to `inner`: the digest of a stream that
+/// is never held whole.
+pub struct DigestWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> DigestWriter<W> {
+    pub fn new(inner: W) -> DigestWriter<W> {
+        DigestWriter {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The inner writer and the digest of everything written.
+    pub fn finish(self) -> (W, Digest) {
+        let digest = Digest(format!("{PREFIX}{}", hex::encode(self.hasher.finalize())));
+        (self.inner, digest)
+    }
+}
+
+impl<W: Write> Write for DigestWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +136,15 @@ mod tests {
             "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
         );
         assert_eq!(Digest::of(b"").hex(), &EMPTY[7..]);
+    }
+
+    #[test]
+    fn a_digest_writer_hashes_what_passes_through() {
+        let mut w = DigestWriter::new(Vec::new());
+        w.write_all(b"{").unwrap();
+        w.write_all(b"}").unwrap();
+        let (bytes, digest) = w.finish();
+        assert_eq!((bytes, digest), (b"{}".to_vec(), Digest::of(b"{}")));
     }
 
     #[test]

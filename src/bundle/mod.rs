@@ -10,13 +10,13 @@ mod artifact;
 mod digest;
 mod unpack;
 
-pub use archive::{BundleError, Entry, IGNORE_FILE, Options, entries, gzip, tar};
+pub use archive::{BundleError, Entry, IGNORE_FILE, Layer, Options, entries, gzip, tar, tar_gz};
 pub use artifact::{
     Artifact, ArtifactKind, Blob, EMPTY_MEDIA_TYPE, FLUX_CONFIG_MEDIA_TYPE, FLUX_LAYER_MEDIA_TYPE,
     IMAGE_CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, ORAS_ARTIFACT_TYPE,
-    ORAS_LAYER_TITLE, build,
+    ORAS_LAYER_TITLE, build, build_layer,
 };
-pub use digest::{Digest, DigestError};
+pub use digest::{Digest, DigestError, DigestWriter};
 pub use unpack::{
     Cleanup, Limits, STAGING_PREFIX, Staging, UnpackError, Unpacker, remove_stale, unpack,
 };

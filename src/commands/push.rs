@@ -8,8 +8,10 @@ use crate::bundle::{self, ArtifactKind, Digest, Entry};
 use crate::commands::args::{PushArgs, RegistryArgs, RuleArgs};
 use crate::error::{Error, Outcome, Result};
 use crate::manifest::Input;
-use crate::oci::{self, ImageRef, Store};
+use crate::oci::{self, Connect, ImageRef, OciError, Store};
 use crate::report::{Format, Report, Settings};
+use oci_client::RegistryOperation;
+use tokio::sync::oneshot;
 
 const SOURCE: &str = "org.opencontainers.image.source";
 const REVISION: &str = "org.opencontainers.image.revision";
@@ -17,28 +19,43 @@ const CREATED: &str = "org.opencontainers.image.created";
 
 pub fn run(args: PushArgs) -> Result<Outcome> {
     let entries = super::bundle::select(&args.paths, &args.select)?;
-    if !args.no_validate {
-        let report = validate_entries(&args.rules, &entries)?;
-        if !report.passed() {
+    let annotations = || {
+        annotations(
+            &args.paths,
+            args.source.clone(),
+            args.revision.clone(),
+            &args.annotation,
+        )
+    };
+    // Validation runs beside the rest (building the layer, logging in, asking the registry
+    // what it has), and its verdict is awaited before anything is written.
+    let delivered = std::thread::scope(|s| {
+        let verdict = (!args.no_validate).then(|| {
+            let (tx, rx) = oneshot::channel();
+            // A send fails only when the push has stopped waiting: nothing to do then.
+            s.spawn(|| drop(tx.send(validate_entries(&args.rules, &entries))));
+            rx
+        });
+        deliver(
+            s,
+            &args.image,
+            args.artifact,
+            &entries,
+            annotations,
+            &args.registry,
+            verdict,
+        )
+    })?;
+    match delivered {
+        Delivery::Pushed(digest) => {
+            println!("{}", pinned(&args.image, &digest));
+            Ok(Outcome::Passed)
+        }
+        Delivery::Invalid(report) => {
             explain_failure(&report)?;
-            return Ok(Outcome::Failed);
+            Ok(Outcome::Failed)
         }
     }
-    let annotations = annotations(
-        &args.paths,
-        args.source.clone(),
-        args.revision.clone(),
-        &args.annotation,
-    )?;
-    let digest = upload(
-        &args.image,
-        args.artifact,
-        &entries,
-        &annotations,
-        &args.registry,
-    )?;
-    println!("{}", pinned(&args.image, &digest));
-    Ok(Outcome::Passed)
 }
 
 /// `REPOSITORY:TAG@DIGEST` (or `REPOSITORY@DIGEST` for a digest reference).
@@ -57,27 +74,117 @@ pub(crate) fn upload(
     annotations: &BTreeMap<String, String>,
     registry: &RegistryArgs,
 ) -> Result<Digest> {
-    let tar = bundle::tar(entries).map_err(|e| Error::new(e.to_string()))?;
-    let artifact = bundle::build(kind, &tar, annotations);
-    let connect = super::connect(image, registry)?;
-    let store = Store::for_push(image, connect).map_err(|e| Error::new(e.to_string()))?;
-    let progress = super::progress("pushing");
-    let started = Instant::now();
-    let pushed = super::runtime()?.block_on(oci::push(&store, &artifact, image.tag(), &progress));
-    progress.finish_and_clear();
-    let (digest, stats) = pushed.map_err(|e| {
+    let annotations = || Ok(annotations.clone());
+    match std::thread::scope(|s| deliver(s, image, kind, entries, annotations, registry, None))? {
+        Delivery::Pushed(digest) => Ok(digest),
+        Delivery::Invalid(_) => Err(Error::new("not pushed: the bundle is not valid")),
+    }
+}
+
+/// What came of a push.
+enum Delivery {
+    Pushed(Digest),
+    /// The validation's verdict, when it failed; nothing was written.
+    Invalid(Report),
+}
+
+/// Builds the layer (on a thread of `scope`) while the credentials are looked up, the
+/// registry is logged in to and asked which blobs and tag it has; then, once `verdict` (if
+/// any) has passed, writes what is missing. A failing verdict stops the rest at once and
+/// wins over any other error, as when validation ran first.
+fn deliver<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    image: &ImageRef,
+    kind: ArtifactKind,
+    entries: &'scope [Entry],
+    annotations: impl FnOnce() -> Result<BTreeMap<String, String>> + Send + 'scope,
+    registry: &RegistryArgs,
+    verdict: Option<oneshot::Receiver<Result<Report>>>,
+) -> Result<Delivery> {
+    let (built_tx, built) = oneshot::channel();
+    scope.spawn(move || {
+        let artifact = annotations().and_then(|annotations| {
+            let layer = bundle::tar_gz(entries).map_err(|e| Error::new(e.to_string()))?;
+            Ok(bundle::build_layer(kind, layer, &annotations))
+        });
+        drop(built_tx.send(artifact));
+    });
+    let unchanged = |e: OciError| {
         Error::new(format!(
             "{e}; the tag was not written, so {image} is unchanged"
         ))
-    })?;
-    tracing::info!(
-        "pushed in {:.2?}: {} blobs uploaded ({} bytes), {} already there",
-        started.elapsed(),
-        stats.uploaded,
-        stats.bytes,
-        stats.already_there
-    );
-    Ok(digest)
+    };
+    // A layout is opened (and created) only once the verdict is in.
+    let connected = matches!(image, ImageRef::Registry(_)).then(|| {
+        let connect = super::connect(image, registry)?;
+        Store::for_push(image, connect).map_err(|e| Error::new(e.to_string()))
+    });
+    let stopped = |what: &str| Error::new(format!("{what} stopped unexpectedly"));
+    super::runtime()?.block_on(async {
+        let prepare = async {
+            let store = connected.transpose()?;
+            if let Some(store) = &store {
+                store
+                    .login(RegistryOperation::Push)
+                    .await
+                    .map_err(unchanged)?;
+            }
+            let artifact = built.await.map_err(|_| stopped("bundling"))??;
+            let plan = match &store {
+                Some(store) => Some(
+                    oci::plan(store, &artifact, image.tag())
+                        .await
+                        .map_err(unchanged)?,
+                ),
+                None => None,
+            };
+            Ok::<_, Error>((store, artifact, plan))
+        };
+        let mut prepare = std::pin::pin!(prepare);
+        let mut prepared = None;
+        if let Some(mut verdict) = verdict {
+            let report = tokio::select! {
+                report = &mut verdict => report,
+                done = &mut prepare => {
+                    prepared = Some(done);
+                    verdict.await
+                }
+            };
+            let report = report.map_err(|_| stopped("validation"))??;
+            if !report.passed() {
+                return Ok(Delivery::Invalid(report));
+            }
+        }
+        let (store, artifact, plan) = match prepared {
+            Some(done) => done?,
+            None => prepare.await?,
+        };
+        let store = match store {
+            Some(store) => store,
+            None => {
+                Store::for_push(image, Connect::default()).map_err(|e| Error::new(e.to_string()))?
+            }
+        };
+        let plan = match plan {
+            Some(plan) => plan,
+            None => oci::plan(&store, &artifact, image.tag())
+                .await
+                .map_err(unchanged)?,
+        };
+        let progress = super::progress("pushing");
+        let started = Instant::now();
+        let written = oci::write(&store, &artifact, &plan, image.tag(), &progress).await;
+        progress.finish_and_clear();
+        let (digest, stats) = written.map_err(unchanged)?;
+        tracing::info!(
+            "pushed in {:.2?}: {} blobs uploaded ({} bytes), {} already there",
+            started.elapsed(),
+            stats.uploaded,
+            stats.bytes,
+            stats.already_there
+        );
+        Ok(Delivery::Pushed(digest))
+    })
 }
 
 /// Validates the manifests a bundle holds under `validate`'s rules.

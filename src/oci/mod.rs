@@ -3,11 +3,12 @@
 
 pub mod blob;
 pub mod denied;
-mod grammar;
+pub mod grammar;
 pub mod layout;
 pub mod reference;
 pub mod referrers;
 pub mod registry;
+mod retry;
 mod token;
 
 use indicatif::ProgressBar;
@@ -294,52 +295,75 @@ pub struct PushStats {
     pub bytes: u64,
 }
 
-/// Pushes an artifact: blobs the store lacks (asked about all at once, uploaded
-/// concurrently), then the manifest, then the tag. Nothing is written when the tag already
-/// names this manifest and every blob is there.
+/// What a push has to write, found by asking the store (which writes nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Per blob (the config, then the layers): whether the store has it already.
+    present: Vec<bool>,
+    /// Whether the tag already names this manifest.
+    tagged: bool,
+}
+
+/// Pushes an artifact: logs in, asks what is there ([`plan`]), then writes ([`write`]).
 pub async fn push(
     store: &Store,
     artifact: &Artifact,
     tag: Option<&str>,
     progress: &ProgressBar,
 ) -> Result<(Digest, PushStats), OciError> {
-    use futures_util::future::{join, try_join_all};
     store.login(RegistryOperation::Push).await?;
-    let mut stats = PushStats::default();
-    let blobs: Vec<_> = std::iter::once(&artifact.config)
-        .chain(&artifact.layers)
-        .collect();
-    progress.set_length(blobs.iter().map(|b| b.data.len() as u64).sum());
+    let plan = plan(store, artifact, tag).await?;
+    write(store, artifact, &plan, tag, progress).await
+}
+
+/// Asks which blobs the store lacks (all at once) and whether the tag names the manifest
+/// already. Log in for push first.
+pub async fn plan(store: &Store, artifact: &Artifact, tag: Option<&str>) -> Result<Plan, OciError> {
+    use futures_util::future::{join, try_join_all};
+    let blobs = blobs(artifact);
     let manifest_digest = Digest::of(&artifact.manifest);
     // A short-lived credential is swapped (and the client with it) as it runs out: one
     // request at a time then, so that none goes out with a credential already replaced.
-    let width = if store.refreshes() { 1 } else { 8 };
-    let (present, tagged) = if width == 1 {
+    let (present, tagged) = if store.refreshes() {
         let mut present = Vec::new();
         for b in &blobs {
-            present.push(store.has_blob(&b.digest).await);
+            present.push(store.has_blob(&b.digest).await?);
         }
-        let present: Result<Vec<_>, _> = present.into_iter().collect();
         (present, store.tag_names(tag, &manifest_digest).await)
     } else {
-        join(
+        let (present, tagged) = join(
             try_join_all(blobs.iter().map(|b| store.has_blob(&b.digest))),
             store.tag_names(tag, &manifest_digest),
         )
-        .await
+        .await;
+        (present?, tagged)
     };
-    let present = present?;
-    let missing: Vec<_> = blobs
-        .iter()
-        .zip(&present)
-        .filter(|(_, there)| !**there)
-        .map(|(b, _)| *b)
-        .collect();
-    for blob in blobs.iter().zip(&present).filter(|(_, there)| **there) {
-        stats.already_there += 1;
-        progress.inc(blob.0.data.len() as u64);
+    Ok(Plan { present, tagged })
+}
+
+/// Uploads the blobs `plan` found missing (concurrently), then the manifest under `tag`.
+/// Nothing is written when the tag already names this manifest and every blob is there.
+pub async fn write(
+    store: &Store,
+    artifact: &Artifact,
+    plan: &Plan,
+    tag: Option<&str>,
+    progress: &ProgressBar,
+) -> Result<(Digest, PushStats), OciError> {
+    use futures_util::future::try_join_all;
+    let mut stats = PushStats::default();
+    let blobs = blobs(artifact);
+    progress.set_length(blobs.iter().map(|b| b.data.len() as u64).sum());
+    let mut missing = Vec::new();
+    for (blob, there) in blobs.iter().zip(&plan.present) {
+        if *there {
+            stats.already_there += 1;
+            progress.inc(blob.data.len() as u64);
+        } else {
+            missing.push(*blob);
+        }
     }
-    if width == 1 {
+    if store.refreshes() {
         for blob in &missing {
             store.put_blob(&blob.digest, &blob.data).await?;
             progress.inc(blob.data.len() as u64);
@@ -354,13 +378,20 @@ pub async fn push(
     }
     stats.uploaded = missing.len();
     stats.bytes = missing.iter().map(|b| b.data.len() as u64).sum();
-    if tagged && missing.is_empty() {
+    let manifest_digest = Digest::of(&artifact.manifest);
+    if plan.tagged && missing.is_empty() {
         return Ok((manifest_digest, stats));
     }
     let digest = store
         .put_manifest(&artifact.manifest, crate::bundle::MANIFEST_MEDIA_TYPE, tag)
         .await?;
     Ok((digest, stats))
+}
+
+fn blobs(artifact: &Artifact) -> Vec<&crate::bundle::Blob> {
+    std::iter::once(&artifact.config)
+        .chain(&artifact.layers)
+        .collect()
 }
 
 /// The image a store's reference names: its manifest digest and its layers, in order.

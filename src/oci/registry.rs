@@ -13,6 +13,9 @@ use crate::auth::Refresh;
 use crate::auth::docker::Credential;
 use crate::bundle::Digest;
 
+pub use super::retry::unreachable_or_refused;
+use super::retry::{not_found, retry, unauthorized};
+
 /// Media types a pull accepts, in preference order.
 const ACCEPT: [&str; 4] = [
     "application/vnd.oci.image.manifest.v1+json",
@@ -34,6 +37,9 @@ pub struct Registry {
     session: Box<tokio::sync::Mutex<Session>>,
     /// Repositories a cross-repository mount token was fetched for.
     mount_sources: tokio::sync::Mutex<Vec<String>>,
+    /// How many times tokens were fetched afresh after a refusal (see [`Registry::call`]).
+    /// Boxed, like `session`, to keep `Store` small.
+    renewals: Box<tokio::sync::Mutex<u64>>,
 }
 
 /// The client and the credential it is logged in with.
@@ -113,6 +119,7 @@ impl Registry {
             refresh,
             session: Box::new(tokio::sync::Mutex::new(session)),
             mount_sources: tokio::sync::Mutex::new(Vec::new()),
+            renewals: Box::new(tokio::sync::Mutex::new(0)),
         }
     }
 
@@ -158,7 +165,24 @@ impl Registry {
     /// Logs in for an operation (answers the registry's Basic or Bearer challenge).
     pub async fn login(&self, operation: RegistryOperation) -> Result<(), OciDistributionError> {
         let (client, auth) = self.session().await?;
-        let token = retry(|| client.auth(&self.reference, &auth, operation)).await?;
+        self.answer(&client, &auth, operation).await?;
+        let mut session = self.session.lock().await;
+        if !session.logged_in.contains(&operation) {
+            session.logged_in.push(operation);
+        }
+        Ok(())
+    }
+
+    /// Answers the challenge for `operation` afresh (a new token, where the registry uses
+    /// them, replacing any the client holds); whether the answer was a bearer token.
+    async fn answer(
+        &self,
+        client: &Client,
+        auth: &RegistryAuth,
+        operation: RegistryOperation,
+    ) -> Result<bool, OciDistributionError> {
+        let token = retry(|| client.auth(&self.reference, auth, operation)).await?;
+        let bearer = token.is_some();
         if let (Some(token), RegistryOperation::Push) = (token, operation) {
             // A push token has pull too; without this, the first HEAD of a push (a pull
             // operation to oci-client) would fetch another token.
@@ -170,22 +194,92 @@ impl Registry {
                 )
                 .await?;
         }
-        let mut session = self.session.lock().await;
-        if !session.logged_in.contains(&operation) {
-            session.logged_in.push(operation);
+        Ok(bearer)
+    }
+
+    /// Runs a request (an `operation` to the token service) with [`retry`]. When the registry
+    /// answers 401 to a token the client still holds valid (a token service whose clock is
+    /// ahead, a token revoked early), it gets one fresh token and one more try; a second 401
+    /// is the answer.
+    async fn call<T, F, Fut>(
+        &self,
+        operation: RegistryOperation,
+        request: F,
+    ) -> Result<T, OciDistributionError>
+    where
+        F: Fn(Client, RegistryAuth) -> Fut,
+        Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
+    {
+        let seen = *self.renewals.lock().await;
+        let (client, auth) = self.session().await?;
+        match retry(|| request(client.clone(), auth.clone())).await {
+            Err(e) if unauthorized(&e) && self.renew(seen, operation).await => {
+                let (client, auth) = self.session().await?;
+                retry(|| request(client.clone(), auth.clone())).await
+            }
+            other => other,
         }
-        Ok(())
+    }
+
+    /// Fetches fresh tokens for `operation` and each operation logged in for, unless another
+    /// request did since `seen` (so concurrent refusals cost one token). False when there is
+    /// nothing to renew: no bearer token (Basic auth, where a 401 is final) or no answer.
+    async fn renew(&self, seen: u64, operation: RegistryOperation) -> bool {
+        let mut renewals = self.renewals.lock().await;
+        if *renewals != seen {
+            return true;
+        }
+        let Ok((client, auth)) = self.session().await else {
+            return false;
+        };
+        let mut operations = self.session.lock().await.logged_in.clone();
+        if !operations.contains(&operation) {
+            operations.push(operation);
+        }
+        // Push first: its token is stored for pull too.
+        operations.sort_by_key(|o| *o != RegistryOperation::Push);
+        let mut bearer = false;
+        for (i, op) in operations.iter().enumerate() {
+            if i > 0 && bearer && *op == RegistryOperation::Pull {
+                break;
+            }
+            match self.answer(&client, &auth, *op).await {
+                Ok(b) => bearer |= b,
+                Err(e) => {
+                    tracing::debug!("no fresh token after a refusal: {e}");
+                    return false;
+                }
+            }
+        }
+        if bearer {
+            tracing::info!("the registry refused a token before its expiry; fetched a new one");
+            *renewals += 1;
+            // The new push token replaced any mount token, which is fetched again if needed.
+            self.mount_sources.lock().await.clear();
+        }
+        bearer
     }
 
     pub async fn has_blob(&self, digest: &Digest) -> Result<bool, OciDistributionError> {
-        let (client, _) = self.session().await?;
-        retry(|| client.blob_exists(&self.reference, digest.as_str())).await
+        self.call(RegistryOperation::Pull, |client, _| async move {
+            client.blob_exists(&self.reference, digest.as_str()).await
+        })
+        .await
     }
 
     pub async fn put_blob(&self, digest: &Digest, data: &[u8]) -> Result<(), OciDistributionError> {
         let bytes = bytes::Bytes::copy_from_slice(data);
-        let (client, _) = self.session().await?;
-        match retry(|| client.push_blob(&self.reference, bytes.clone(), digest.as_str())).await {
+        let pushed = self
+            .call(RegistryOperation::Push, |client, _| {
+                let bytes = bytes.clone();
+                async move {
+                    client
+                        .push_blob(&self.reference, bytes, digest.as_str())
+                        .await
+                }
+            })
+            .await;
+        match pushed {
             // go-containerregistry's registry (`crane registry serve`) finishes an upload with
             // 201 Created but no Location, which oci-client forgives for manifests only. Blobs
             // are fetched by digest, so the Location is not needed: the blob being there is.
@@ -199,8 +293,7 @@ impl Registry {
     }
 
     pub async fn get_blob(&self, digest: &Digest) -> Result<Vec<u8>, OciDistributionError> {
-        let (client, _) = self.session().await?;
-        retry(|| async {
+        self.call(RegistryOperation::Pull, |client, _| async move {
             let mut out = Vec::new();
             client
                 .pull_blob(&self.reference, digest.as_str(), &mut out)
@@ -216,12 +309,18 @@ impl Registry {
         &self,
         digest: &Digest,
     ) -> Result<oci_client::client::SizedStream, OciDistributionError> {
-        let (client, _) = self.session().await?;
-        retry(|| client.pull_blob_stream(&self.reference, digest.as_str())).await
+        self.call(RegistryOperation::Pull, |client, _| async move {
+            client
+                .pull_blob_stream(&self.reference, digest.as_str())
+                .await
+        })
+        .await
     }
 
-    /// Puts a manifest under its digest, then, last, under `tag`: a failure before the end
-    /// leaves no tag pointing at anything incomplete.
+    /// Puts a manifest under `tag`, or under its digest when there is none. One request: the
+    /// registry stores a manifest under its digest whatever it is put under, and refuses the
+    /// whole PUT if a blob it names is missing, so a failure leaves no tag pointing at
+    /// anything incomplete.
     pub async fn put_manifest(
         &self,
         manifest: &[u8],
@@ -232,26 +331,26 @@ impl Registry {
         let content_type = http::HeaderValue::from_str(media_type)
             .map_err(|e| OciDistributionError::GenericError(Some(e.to_string())))?;
         let body = bytes::Bytes::copy_from_slice(manifest);
-        // The digest is the tag too: a registry that answers 201 without a Location (such as
-        // go-containerregistry's) sends oci-client down a workaround that cuts the tag off the
-        // URL and panics when there is none. The URL is the same, `/manifests/<digest>`.
-        let by_digest = Reference::with_tag_and_digest(
-            self.reference.registry().to_owned(),
-            self.reference.repository().to_owned(),
-            digest.to_string(),
-            digest.to_string(),
-        );
-        let (client, _) = self.session().await?;
-        retry(|| client.push_manifest_raw(&by_digest, body.clone(), content_type.clone())).await?;
-        if let Some(tag) = tag {
-            let by_tag = Reference::with_tag(
-                self.reference.registry().to_owned(),
-                self.reference.repository().to_owned(),
-                tag.to_owned(),
-            );
-            let (client, _) = self.session().await?;
-            retry(|| client.push_manifest_raw(&by_tag, body.clone(), content_type.clone())).await?;
-        }
+        let (registry, repository) = (self.reference.registry(), self.reference.repository());
+        let target = match tag {
+            Some(tag) => {
+                Reference::with_tag(registry.to_owned(), repository.to_owned(), tag.into())
+            }
+            // The digest is the tag too: a registry that answers 201 without a Location (such
+            // as go-containerregistry's) sends oci-client down a workaround that cuts the tag
+            // off the URL and panics when there is none. The URL is the same.
+            None => Reference::with_tag_and_digest(
+                registry.to_owned(),
+                repository.to_owned(),
+                digest.to_string(),
+                digest.to_string(),
+            ),
+        };
+        self.call(RegistryOperation::Push, |client, _| {
+            let (target, body, content_type) = (&target, body.clone(), content_type.clone());
+            async move { client.push_manifest_raw(target, body, content_type).await }
+        })
+        .await?;
         Ok(())
     }
 
@@ -345,8 +444,12 @@ impl Registry {
     /// where it has none (a 404) the referrers tag schema's index, as oci-client reads them.
     pub async fn referrers(&self, subject: &Digest) -> Result<Vec<u8>, OciDistributionError> {
         let by_digest = self.reference.clone_with_digest(subject.to_string());
-        let (client, _) = self.session().await?;
-        let index = retry(|| client.pull_referrers(&by_digest, None)).await?;
+        let index = self
+            .call(RegistryOperation::Pull, |client, _| {
+                let by_digest = &by_digest;
+                async move { client.pull_referrers(by_digest, None).await }
+            })
+            .await?;
         serde_json::to_vec(&index)
             .map_err(|e| OciDistributionError::GenericError(Some(e.to_string())))
     }
@@ -364,8 +467,11 @@ impl Registry {
         &self,
         reference: &Reference,
     ) -> Result<(Digest, String, Vec<u8>), OciDistributionError> {
-        let (client, auth) = self.session().await?;
-        let (bytes, digest) = retry(|| client.pull_manifest_raw(reference, &auth, &ACCEPT)).await?;
+        let (bytes, digest) = self
+            .call(RegistryOperation::Pull, |client, auth| async move {
+                client.pull_manifest_raw(reference, &auth, &ACCEPT).await
+            })
+            .await?;
         let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .and_then(|v| v.get("mediaType")?.as_str().map(str::to_owned))
@@ -377,84 +483,9 @@ impl Registry {
     }
 }
 
-/// Retries an operation on 429, 5xx and dropped or refused connections, with backoff
-/// (0.25 s, 0.5 s, 1 s); other errors return at once.
-async fn retry<T, F, Fut>(mut op: F) -> Result<T, OciDistributionError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
-{
-    let mut delay = Duration::from_millis(250);
-    for attempt in 1.. {
-        match op().await {
-            Err(e) if attempt < 4 && transient(&e) => {
-                tracing::info!("retrying in {delay:?} after: {e}");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-            other => return other,
-        }
-    }
-    unreachable!("the loop returns on its last attempt")
-}
-
-fn not_found(e: &OciDistributionError) -> bool {
-    match e {
-        OciDistributionError::ImageManifestNotFoundError(_) => true,
-        OciDistributionError::ServerError { code, .. } => *code == 404,
-        OciDistributionError::RequestError(r) => r.status().is_some_and(|s| s.as_u16() == 404),
-        OciDistributionError::RegistryError { envelope, .. } => envelope
-            .errors
-            .iter()
-            .any(|e| matches!(e.code, oci_client::errors::OciErrorCode::ManifestUnknown)),
-        _ => false,
-    }
-}
-
-/// Whether an error means the registry could not be asked at all (transport, 5xx, 429) or
-/// refused us (401, 403), as opposed to answering a request it does not support.
-pub fn unreachable_or_refused(e: &OciDistributionError) -> bool {
-    let status = match e {
-        OciDistributionError::AuthenticationFailure(_)
-        | OciDistributionError::UnauthorizedError { .. } => return true,
-        OciDistributionError::ServerError { code, .. } => Some(*code),
-        OciDistributionError::RequestError(r) => r.status().map(|s| s.as_u16()),
-        _ => return transient(e),
-    };
-    status.is_none_or(|s| s == 401 || s == 403 || s == 429 || s >= 500)
-}
-
-fn transient(e: &OciDistributionError) -> bool {
-    match e {
-        OciDistributionError::RequestError(e) => e
-            .status()
-            .is_none_or(|s| s.as_u16() == 429 || s.is_server_error()),
-        OciDistributionError::ServerError { code, .. } => *code == 429 || *code >= 500,
-        OciDistributionError::IoError(_) => true,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_unsupported_referrers_endpoint_is_not_an_unreachable_registry() {
-        let server = |code| OciDistributionError::ServerError {
-            code,
-            url: "http://r/v2/x/referrers/sha256:0".into(),
-            message: String::new(),
-        };
-        for code in [400, 404, 405, 406] {
-            assert!(!unreachable_or_refused(&server(code)), "{code}");
-        }
-        for code in [401, 403, 429, 500, 503] {
-            assert!(unreachable_or_refused(&server(code)), "{code}");
-        }
-        let parse = OciDistributionError::ManifestParsingError("html".into());
-        assert!(!unreachable_or_refused(&parse));
-    }
 
     #[test]
     fn loopback_hosts_use_plain_http() {

@@ -139,7 +139,7 @@ impl PinnedImage {
         let digest: Digest = digest
             .parse()
             .map_err(|e| format!("annotation {IMAGE_TO_SYNC}={value:?}: {e}"))?;
-        let parsed = Reference::try_from(image).map_err(|e| {
+        let parsed = crate::oci::grammar::parse(image).map_err(|e| {
             format!(
                 "annotation {IMAGE_TO_SYNC}={value:?}: {image:?} is not an image reference ({e})"
             )

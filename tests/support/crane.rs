@@ -38,6 +38,7 @@ pub(super) fn start() -> Registry {
         addr: format!("127.0.0.1:{port}"),
         storage,
         htpasswd: None,
+        log: Default::default(),
         _dir: dir,
     }
 }

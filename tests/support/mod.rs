@@ -3,9 +3,11 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 pub mod cli;
 pub mod crane;
@@ -56,7 +58,40 @@ pub struct Registry {
     pub storage: PathBuf,
     /// The password file of a registry that requires a login; it is read again when it changes.
     pub htpasswd: Option<PathBuf>,
+    /// The requests distribution logged ("METHOD URI"); empty for other implementations.
+    pub log: Arc<RequestLog>,
     _dir: tempfile::TempDir,
+}
+
+/// Requests as the registry logs them, in the order it answered them.
+#[derive(Default)]
+pub struct RequestLog {
+    lines: Mutex<Vec<String>>,
+    grew: Condvar,
+}
+
+impl RequestLog {
+    /// Takes one line of distribution's log: a finished request becomes "METHOD URI".
+    fn take(&self, line: &str) {
+        let field = |name: &str| {
+            let rest = line.split(&format!(" {name}=")).nth(1)?;
+            Some(match rest.strip_prefix('"') {
+                Some(quoted) => quoted.split('"').next()?.to_owned(),
+                None => rest.split(' ').next()?.to_owned(),
+            })
+        };
+        if !line.contains("msg=\"response completed") {
+            return;
+        }
+        if let (Some(method), Some(uri)) = (field("http.request.method"), field("http.request.uri"))
+        {
+            self.lines
+                .lock()
+                .expect("log")
+                .push(format!("{method} {uri}"));
+            self.grew.notify_all();
+        }
+    }
 }
 
 fn require(program: &str) {
@@ -153,14 +188,51 @@ impl Registry {
             }
         };
         // Keep draining the log so the registry never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let log = Arc::new(RequestLog::default());
+        let taken = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                taken.take(&line);
+            }
+        });
         Registry {
             child,
             addr,
             storage,
             htpasswd,
+            log,
             _dir: dir,
         }
+    }
+
+    /// Every request the registry answered so far ("METHOD URI"). Distribution logs a request
+    /// before it sends the response, so a client that has exited is all in the log; a marker
+    /// request, answered after them and read after them from the same pipe, says when the
+    /// reader has caught up.
+    pub fn requests(&self) -> Vec<String> {
+        let marker = format!("/v2/kbundle-test-marker-{}/tags/list", marker_number());
+        let mut stream = std::net::TcpStream::connect(&self.addr).expect("connect to registry");
+        write!(
+            stream,
+            "GET {marker} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .expect("send marker request");
+        let _ = std::io::Read::read_to_end(&mut stream, &mut Vec::new());
+        let lines = self.log.lines.lock().expect("log");
+        let (lines, waited) = self
+            .log
+            .grew
+            .wait_timeout_while(lines, Duration::from_secs(10), |l| {
+                !l.iter().any(|r| r.ends_with(&marker))
+            })
+            .expect("log");
+        assert!(!waited.timed_out(), "the registry never logged {marker}");
+        lines
+            .iter()
+            .filter(|r| !r.contains("/kbundle-test-marker-"))
+            .cloned()
+            .collect()
     }
 
     pub fn stop(&mut self) {
@@ -173,6 +245,13 @@ impl Drop for Registry {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A number no other marker request of this process used.
+fn marker_number() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::SeqCst)
 }
 
 /// Runs skopeo with TLS verification off (the test registry speaks HTTP).

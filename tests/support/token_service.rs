@@ -15,6 +15,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::VecDeque;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -114,6 +115,7 @@ pub struct TokenService {
     pub refused: Arc<Mutex<usize>>,
     /// The PEM certificate the registry must trust.
     pub certificate: String,
+    ahead: Arc<Mutex<VecDeque<i64>>>,
 }
 
 struct State {
@@ -123,6 +125,7 @@ struct State {
     issued: Arc<Mutex<Vec<Issued>>>,
     refused: Arc<Mutex<usize>>,
     serial: AtomicU64,
+    ahead: Arc<Mutex<VecDeque<i64>>>,
 }
 
 impl TokenService {
@@ -139,6 +142,7 @@ impl TokenService {
         let realm = format!("http://{}/token", listener.local_addr().expect("addr"));
         let issued = Arc::new(Mutex::new(Vec::new()));
         let refused = Arc::new(Mutex::new(0));
+        let ahead = Arc::new(Mutex::new(VecDeque::new()));
         let state = Arc::new(State {
             policy: Mutex::new(policy),
             key: jsonwebtoken::EncodingKey::from_ec_pem(key.serialize_pem().as_bytes())
@@ -147,6 +151,7 @@ impl TokenService {
             issued: issued.clone(),
             refused: refused.clone(),
             serial: AtomicU64::new(0),
+            ahead: ahead.clone(),
         });
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
@@ -159,7 +164,17 @@ impl TokenService {
             issued,
             refused,
             certificate: cert.pem(),
+            ahead,
         }
+    }
+
+    /// Runs the service's clock `seconds[i]` ahead of the registry's for the i-th of the next
+    /// tokens (then true time again). A token issued an hour ahead has its `nbf` an hour from
+    /// now, so the registry refuses it (past its 60 s leeway), while its `exp` tells the
+    /// client it is good: what a token service with a skewed clock, or a revoked token, look
+    /// like from the client.
+    pub fn skew_next(&self, seconds: &[i64]) {
+        self.ahead.lock().expect("ahead").extend(seconds);
     }
 
     /// Tokens issued so far.
@@ -315,7 +330,8 @@ fn answer(state: &State, query: &str, authorization: Option<&str>) -> (u16, Stri
         // As distribution's spec says: grant what can be granted, an empty list included.
         access.push((name.to_owned(), granted));
     }
-    let iat = now();
+    let ahead = state.ahead.lock().expect("ahead").pop_front().unwrap_or(0);
+    let iat = now() + ahead;
     let exp = iat + policy.lifetime;
     let jti = state.serial.fetch_add(1, Ordering::SeqCst);
     let claims = serde_json::json!({

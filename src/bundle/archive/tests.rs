@@ -81,6 +81,60 @@ fn tar_and_gzip_digests_are_pinned() {
 }
 
 #[test]
+fn tar_gz_in_one_pass_is_gzip_of_the_tar_byte_for_byte() {
+    // The pinned tree, then one large enough for many deflate blocks and output buffers
+    // (incompressible content, a long name, empty folders), so that streaming the tar into
+    // the compressor cannot change a layer digest.
+    let small = fixed_tree();
+    let big = TempDir::new().unwrap();
+    let mut noise = 0x2545_f491_u64;
+    for i in 0..300 {
+        let text: String = (0..(i * 37) % 4000)
+            .map(|_| {
+                noise ^= noise << 13;
+                noise ^= noise >> 7;
+                noise ^= noise << 17;
+                char::from(b'!' + (noise % 90) as u8)
+            })
+            .collect();
+        write(big.path(), &format!("d{}/f{i}.yaml", i % 7), &text);
+    }
+    write(
+        big.path(),
+        &format!("{}/deep.yaml", "x".repeat(150)),
+        "long\n",
+    );
+    fs::create_dir_all(big.path().join("empty/inner")).unwrap();
+    for (tree, least) in [(small.path(), 100), (big.path(), 400_000)] {
+        let list = entries(&[tree.to_path_buf()], &Options::default()).unwrap();
+        let tar = tar(&list).unwrap();
+        let layer = tar_gz(&list).unwrap();
+        assert_eq!(layer, Layer::of_tar(&tar));
+        assert!(layer.gzip.len() > least, "{}", layer.gzip.len());
+    }
+    let list = entries(&[small.path().to_path_buf()], &Options::default()).unwrap();
+    assert_eq!(
+        hex::encode(Sha256::digest(tar_gz(&list).unwrap().gzip)),
+        "c15b2020009df7012d4091489b43f2a0287b29bf117df42ff78c217c8b49fe1a"
+    );
+}
+
+#[test]
+fn of_several_unreadable_files_the_first_in_archive_order_is_reported() {
+    let tree = fixed_tree();
+    let mut list = entries(&[tree.path().to_path_buf()], &Options::default()).unwrap();
+    for entry in list.iter_mut().filter(|e| !e.is_dir) {
+        entry.source = tree
+            .path()
+            .join(format!("gone-{}", entry.path.replace('/', "-")));
+    }
+    for _ in 0..20 {
+        let err = tar_gz(&list).unwrap_err().to_string();
+        assert!(err.contains("gone-README.md"), "{err}");
+    }
+}
+
+#[test]
 fn headers_are_normalised_and_dirs_come_first() {
     let tree = fixed_tree();
     let long = format!("{}/deep.yaml", "x".repeat(120));

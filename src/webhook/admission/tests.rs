@@ -145,3 +145,15 @@ fn responses_keep_the_version_and_uid() {
     assert_eq!(body["response"]["allowed"], true);
     assert_eq!(body["response"]["warnings"][0], "careful");
 }
+
+#[test]
+fn annotations_are_read_with_the_distribution_grammar() {
+    let pinned = PinnedImage::parse(&format!("busybox:1.36@{DIGEST}")).expect("parses");
+    assert_eq!(
+        (pinned.reference.registry(), pinned.reference.repository()),
+        ("docker.io", "library/busybox")
+    );
+    // oci-spec's Unicode `\w` took this tag; no registry serves it, and Go refuses it.
+    let err = PinnedImage::parse(&format!("r.example/root:é@{DIGEST}")).unwrap_err();
+    assert!(err.contains("is not an image reference"), "{err}");
+}

@@ -303,6 +303,9 @@ pub struct Client {
     pub tokens: TokenCache,
     client: reqwest::Client,
     push_chunk_size: usize,
+    // kbundle: registries whose `/v2/` answered without a challenge (no auth), so that each
+    // request does not ask again.
+    unchallenged: Arc<RwLock<std::collections::HashSet<String>>>,
 }
 
 impl Default for Client {
@@ -313,6 +316,7 @@ impl Default for Client {
             tokens: TokenCache::new(DEFAULT_TOKEN_EXPIRATION_SECS),
             client: reqwest::Client::default(),
             push_chunk_size: PUSH_CHUNK_MAX_SIZE,
+            unchallenged: Arc::default(),
         }
     }
 }
@@ -388,6 +392,7 @@ impl TryFrom<ClientConfig> for Client {
             tokens: TokenCache::new(default_token_expiration_secs),
             client: client_builder.build()?,
             push_chunk_size: PUSH_CHUNK_MAX_SIZE,
+            unchallenged: Arc::default(),
         })
     }
 }
@@ -447,8 +452,12 @@ impl Client {
         let auth = self.auth_store.read().await.get(registry)?.clone();
         match self.tokens.get(reference, op).await {
             Some(token) => Some(token),
+            None if self.unchallenged.read().await.contains(registry) => None,
             None => {
-                let token = self._auth(reference, &auth, op).await.ok()??;
+                let Some(token) = self._auth(reference, &auth, op).await.ok()? else {
+                    self.unchallenged.write().await.insert(registry.to_owned());
+                    return None;
+                };
                 self.tokens.insert(reference, op, token.clone()).await;
                 Some(token)
             }
@@ -829,7 +838,13 @@ impl Client {
                     .await;
                 Ok(None)
             }
-            Ok(None) => Ok(None),
+            Ok(None) => {
+                self.unchallenged
+                    .write()
+                    .await
+                    .insert(image.resolve_registry().to_owned());
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }
@@ -945,6 +960,10 @@ impl Client {
             .send()
             .await?;
 
+        // kbundle: a HEAD that found nothing needs no GET to say so.
+        if res.status() == reqwest::StatusCode::NOT_FOUND {
+            return Err(OciDistributionError::ImageManifestNotFoundError(url));
+        }
         if let Some(digest) = digest_header_value(res.headers().clone())? {
             let status = res.status();
             let body = res.bytes().await?;
