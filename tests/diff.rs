@@ -540,18 +540,12 @@ fn no_diff_leaves_the_section_out_and_pulls_nothing_against_local_fake() {
     // The old image names a registry nobody listens on: reading it would fail and say so.
     let old = format!("127.0.0.1:9/shop:v1@sha256:{}", "1".repeat(64));
     let fake = GitHubFake::start("acme", "fleet", "main", &[(FLEET_FILE, &root_sync(&old))]);
+    let image = format!("{repo}:v2@{new}");
+    let mut args = bump_args(&image).to_vec();
+    args.push("--no-diff");
     let run = kbundle(
         dir.path(),
-        &[
-            "bump",
-            "--repo",
-            "acme/fleet",
-            "--file",
-            FLEET_FILE,
-            "--image",
-            &format!("{repo}:v2@{new}"),
-            "--no-diff",
-        ],
+        &args,
         &[
             ("GITHUB_TOKEN", "ghp_faketoken"),
             ("GITHUB_API_URL", &fake.url),

@@ -2,22 +2,14 @@
 //! `messageExpression`, `fieldPath`, `reason`; unsupported functions are warnings naming the
 //! rule, transition rules are left out with a note.
 
+mod support;
+
 use std::process::Command;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/validate/cel");
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kbundle"))
-        .arg("validate")
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    support::Run::of(support::kbundle().arg("validate").args(args)).into()
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! GoogleContainerTools/kpt-config-sync): kbundle refuses what `nomos vet` refuses there and
 //! accepts what hydrates.
 
-use std::process::Command;
+mod support;
 
 const DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -10,17 +10,8 @@ const DIR: &str = concat!(
 );
 
 fn validate(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kbundle"))
-        .arg("validate")
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("kbundle");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).replace(DIR, ""),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (code, out, err) = support::Run::of(support::kbundle().arg("validate").args(args)).into();
+    (code, out.replace(DIR, ""), err)
 }
 
 /// Upstream's e2e test wants KNV1014 for both selectors of this hierarchical repository: one

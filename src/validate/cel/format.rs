@@ -16,7 +16,21 @@ pub(super) struct Format(&'static str);
 
 opaque!(Format, FORMAT_TYPE, "kubernetes.NamedFormat");
 
-const NAMES: &[&str] = &[
+/// The named formats: `NAMES` for `format.named()`, and `format.<name>()` for each.
+macro_rules! formats {
+    ($($name:literal),*) => {
+        const NAMES: &[&str] = &[$($name),*];
+
+        fn register_constants(env: &mut Env) -> Result<(), DeclarationError> {
+            $(env.add_overload(concat!("format.", $name), concat!("format.", $name), vec![], |_| {
+                Ok(CowVal::owned(Format($name)))
+            })?;)*
+            Ok(())
+        }
+    };
+}
+
+formats!(
     "dns1123Label",
     "dns1123Subdomain",
     "dns1035Label",
@@ -29,8 +43,8 @@ const NAMES: &[&str] = &[
     "uuid",
     "byte",
     "date",
-    "datetime",
-];
+    "datetime"
+);
 
 pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_overload("format.named", "format-named", vec![STRING_TYPE], named)?;
@@ -41,28 +55,7 @@ pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
         vec![STRING_TYPE],
         validate,
     )?;
-    macro_rules! constant {
-        ($($name:literal),*) => {$(
-            env.add_overload(concat!("format.", $name), concat!("format.", $name), vec![], |_| {
-                Ok(CowVal::owned(Format($name)))
-            })?;
-        )*};
-    }
-    constant!(
-        "dns1123Label",
-        "dns1123Subdomain",
-        "dns1035Label",
-        "qualifiedName",
-        "dns1123LabelPrefix",
-        "dns1123SubdomainPrefix",
-        "dns1035LabelPrefix",
-        "labelValue",
-        "uri",
-        "uuid",
-        "byte",
-        "date",
-        "datetime"
-    );
+    register_constants(env)?;
     Ok(())
 }
 
