@@ -4,44 +4,61 @@
 //! rule at run time past one million cost units. The interpreter here counts nothing, so a
 //! 200-byte rule nesting comprehensions (`[0,…,9].all(a, [0,…,9].all(b, …))`, seven deep)
 //! kept `validate` busy for minutes, and one level more for hours. Each comprehension is
-//! bounded by its range: a literal list's length, a concatenation's sum, a map or filter's
-//! input, `flatten()` the square of the largest collection, anything else the largest list,
-//! map or string in the object; nested comprehensions multiply. Functions that grow strings
-//! (`replace`, `+`) are not bounded: see the README's CEL section.
+//! bounded by its range: a literal list's length, `lists.range(n)`'s n, a concatenation's sum,
+//! a map or filter's input, a field of the object its largest list or map, a list a function
+//! makes (`split`, `findAll`) the longer of that and the longest string, `flatten()` that
+//! squared; nested comprehensions multiply. Strings alone do not bound a field's loops, so a
+//! long annotation does not stop a rule. Functions that grow strings (`replace`, `+`) are not
+//! bounded: see the README's CEL section.
 
 use cel::IdedExpr;
-use cel::common::ast::{EntryExpr, Expr};
+use cel::common::ast::{EntryExpr, Expr, LiteralValue};
 use serde_json::Value;
 
 /// Loop iterations one evaluation may take: the API server's per-call cost limit, where an
 /// iteration costs at least one unit.
 pub(super) const MAX_ITERATIONS: u64 = 1_000_000;
 
-/// The most elements any list, map or string in `value` has (at least 1).
-pub(super) fn largest(value: &Value) -> u64 {
-    let mut most = 1u64;
+/// The sizes the bound starts from: the most items of any list or map in the object, and
+/// its longest string (each at least 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Largest {
+    pub collection: u64,
+    pub string: u64,
+}
+
+impl Largest {
+    fn any(self) -> u64 {
+        self.collection.max(self.string)
+    }
+}
+
+/// The largest list or map, and the longest string, in `value`.
+pub(super) fn largest(value: &Value) -> Largest {
+    let mut most = Largest {
+        collection: 1,
+        string: 1,
+    };
     let mut stack = vec![value];
     while let Some(v) = stack.pop() {
-        let n = match v {
+        match v {
             Value::Array(items) => {
                 stack.extend(items);
-                items.len()
+                most.collection = most.collection.max(items.len() as u64);
             }
             Value::Object(map) => {
                 stack.extend(map.values());
-                map.len()
+                most.collection = most.collection.max(map.len() as u64);
             }
-            Value::String(s) => s.len(),
-            _ => 0,
-        };
-        most = most.max(n as u64);
+            Value::String(s) => most.string = most.string.max(s.len() as u64),
+            _ => {}
+        }
     }
     most
 }
 
-/// An upper bound on the comprehension iterations `expr` takes when no collection is
-/// longer than `largest`.
-pub(super) fn iterations(expr: &IdedExpr, largest: u64) -> u64 {
+/// An upper bound on the comprehension iterations `expr` takes on an object of `largest`.
+pub(super) fn iterations(expr: &IdedExpr, largest: Largest) -> u64 {
     match &expr.expr {
         Expr::Comprehension(c) => {
             let per_item = 1u64
@@ -60,18 +77,34 @@ pub(super) fn iterations(expr: &IdedExpr, largest: u64) -> u64 {
 }
 
 /// An upper bound on the elements `expr` gives a comprehension that ranges over it.
-fn size(expr: &IdedExpr, largest: u64) -> u64 {
+fn size(expr: &IdedExpr, largest: Largest) -> u64 {
     match &expr.expr {
         Expr::List(list) => list.elements.len() as u64,
         Expr::Map(map) => map.entries.len() as u64,
         // map() and filter() give at most one element per input element.
         Expr::Comprehension(c) => size(&c.iter_range, largest),
-        Expr::Call(call) if call.func_name == "_+_" && call.args.len() == 2 => {
-            size(&call.args[0], largest).saturating_add(size(&call.args[1], largest))
-        }
-        Expr::Call(call) if call.func_name == "flatten" => largest.saturating_mul(largest),
-        _ => largest,
+        Expr::Call(call) => match (call.func_name.as_str(), call.args.as_slice()) {
+            ("_+_", [a, b]) => size(a, largest).saturating_add(size(b, largest)),
+            ("_[_]", _) => largest.collection,
+            ("lists.range" | "range", [n]) if is_lists_range(call) => match &n.expr {
+                Expr::Literal(LiteralValue::Int(n)) => u64::try_from(*n.inner()).unwrap_or(0),
+                _ => largest.any(),
+            },
+            ("flatten", _) => largest.any().saturating_mul(largest.any()),
+            _ => largest.any(),
+        },
+        // A field or variable: a list or map of the object.
+        _ => largest.collection,
     }
+}
+
+/// `lists.range(n)`: resolved to one name, or still a call of `range` on `lists`.
+fn is_lists_range(call: &cel::common::ast::CallExpr) -> bool {
+    call.func_name == "lists.range"
+        || call
+            .target
+            .as_deref()
+            .is_some_and(|t| matches!(&t.expr, Expr::Ident(name) if name == "lists"))
 }
 
 fn children(expr: &IdedExpr) -> Vec<&IdedExpr> {
@@ -108,8 +141,12 @@ fn entry(e: &EntryExpr) -> Vec<&IdedExpr> {
 mod tests {
     use super::*;
 
-    fn bound(rule: &str, largest: u64) -> u64 {
+    fn bound(rule: &str, collection: u64) -> u64 {
         let program = cel::Program::compile(rule).expect("compiles");
+        let largest = Largest {
+            collection,
+            string: 1,
+        };
         iterations(program.expression(), largest)
     }
 
@@ -128,12 +165,39 @@ mod tests {
         // flatten() of a map() is the square of the collection.
         assert!(bound("self.l.map(x, self.l).flatten().all(y, true)", 2_000) > MAX_ITERATIONS);
         assert_eq!(bound("self.a == 'b' && size(self.c) < 3", 1_000_000), 0);
+        assert!(
+            bound(
+                "lists.range(100000).all(a, lists.range(100000).all(b, true))",
+                1
+            ) > MAX_ITERATIONS
+        );
+    }
+
+    #[test]
+    fn a_long_string_bounds_what_is_split_from_it_not_the_fields_loops() {
+        let rule = "self.items.all(i, self.items.all(j, i != j))";
+        let program = cel::Program::compile(rule).expect("compiles");
+        let object = serde_json::json!({
+            "items": [1, 2, 3],
+            "metadata": {"annotations": {"last-applied": "x".repeat(100_000)}},
+        });
+        assert!(iterations(program.expression(), largest(&object)) < 100);
+        let split = cel::Program::compile("self.s.split('').all(a, self.s.split('').all(b, true))")
+            .expect("compiles");
+        let object = serde_json::json!({"s": "x".repeat(10_000)});
+        assert!(iterations(split.expression(), largest(&object)) > MAX_ITERATIONS);
     }
 
     #[test]
     fn the_largest_collection_anywhere_in_the_object() {
         let v = serde_json::json!({"a": [1, 2, 3], "b": {"c": "abcdefgh"}});
-        assert_eq!(largest(&v), 8);
-        assert_eq!(largest(&serde_json::json!(1)), 1);
+        assert_eq!(
+            largest(&v),
+            Largest {
+                collection: 3,
+                string: 8
+            }
+        );
+        assert_eq!(largest(&serde_json::json!(1)).any(), 1);
     }
 }
