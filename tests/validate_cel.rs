@@ -66,6 +66,36 @@ fn transition_rules_are_noted_not_passed() {
     );
 }
 
+/// A Widget CRD whose `spec` carries `rule`, and a Widget with `spec.s: a`, in `dir`.
+fn widget_with_rule(dir: &std::path::Path, rule: &str) -> std::path::PathBuf {
+    let file = dir.join("widget.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {{kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            x-kubernetes-validations:\n            - rule: '{rule}'\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\nspec: {{s: a}}\n"
+        ),
+    )
+    .expect("write");
+    file
+}
+
+/// Runs `validate --summary FILE` under `prlimit` (`limits` such as `--cpu=20`).
+fn limited(limits: &[&str], file: &std::path::Path) -> (Option<i32>, String) {
+    let out = Command::new("prlimit")
+        .args(limits)
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_kbundle"))
+        .args(["validate", "--summary"])
+        .arg(file)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("prlimit (util-linux) runs kbundle");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// A 300-byte rule nesting comprehensions over a ten-item list eight deep: 10^8 iterations,
 /// which ran for minutes (the API server refuses such a rule by its cost limit). Now it is a
 /// warning naming the rule and the bound, and the run ends at once; `prlimit --cpu` makes a
@@ -78,30 +108,33 @@ fn a_rule_that_would_loop_past_the_cost_limit_is_a_warning_not_a_hang() {
         rule = format!("{ten}.all({v}, {rule})");
     }
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("widget.yaml");
-    std::fs::write(
-        &file,
-        format!(
-            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {{kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            x-kubernetes-validations:\n            - rule: '{rule}'\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: w}}\nspec: {{s: x}}\n"
-        ),
-    )
-    .expect("write");
-    let out = Command::new("prlimit")
-        .args(["--cpu=20", "--"])
-        .arg(env!("CARGO_BIN_EXE_kbundle"))
-        .args(["validate", "--summary"])
-        .arg(&file)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("prlimit (util-linux) runs kbundle");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let (code, err) = limited(&["--cpu=20"], &widget_with_rule(dir.path(), &rule));
+    assert_eq!(code, Some(0), "{err}");
     assert!(
         err.contains("may loop 111111110 times on /spec, more than the API server's limit of 1000000 per call; it is not checked"),
         "{err}"
     );
     assert!(
         err.contains("CustomResourceDefinition for example.com/v1 Widget"),
+        "{err}"
+    );
+}
+
+/// `replace` nested 32 times doubles `a` into 4 GiB: under a 1 GiB address space the run
+/// aborted. Now the rule is a warning with the bound, and nothing is built.
+#[test]
+fn a_rule_that_would_build_a_huge_string_is_a_warning_not_an_abort() {
+    let mut rule = "self.s".to_owned();
+    for _ in 0..32 {
+        rule = format!("{rule}.replace(\"a\", \"aa\")");
+    }
+    let rule = format!("size({rule}) > 0");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, err) = limited(&["--as=1073741824"], &widget_with_rule(dir.path(), &rule));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("may build a string of"), "{err}");
+    assert!(
+        err.contains("on /spec, more than the 16777216 kbundle allows; it is not checked"),
         "{err}"
     );
 }

@@ -8,8 +8,10 @@
 //! a map or filter's input, a field of the object its largest list or map, a list a function
 //! makes (`split`, `findAll`) the longer of that and the longest string, `flatten()` that
 //! squared; nested comprehensions multiply. Strings alone do not bound a field's loops, so a
-//! long annotation does not stop a rule. Functions that grow strings (`replace`, `+`) are not
-//! bounded: see the README's CEL section.
+//! long annotation does not stop a rule. Strings are bounded too: `replace` nested 30 times
+//! doubles a one-letter string into a gigabyte, so each subexpression's string is bounded
+//! (a literal's length, the object's longest string, `+` a sum, `replace` the text times the
+//! replacement, `join` the list times its strings) and kept under 16 MiB.
 
 use cel::IdedExpr;
 use cel::common::ast::{EntryExpr, Expr, LiteralValue};
@@ -18,6 +20,29 @@ use serde_json::Value;
 /// Loop iterations one evaluation may take: the API server's per-call cost limit, where an
 /// iteration costs at least one unit.
 pub(super) const MAX_ITERATIONS: u64 = 1_000_000;
+
+/// The longest string one evaluation may build: far past any object the API server takes
+/// (3 MiB a request), far below what a run can hold.
+pub(super) const MAX_STRING: u64 = 16 << 20;
+
+/// Why `expr` may not run on the object at `at`, of `largest`: too many loops, or too long a
+/// string.
+pub(super) fn over_budget(expr: &IdedExpr, largest: Largest, at: &str) -> Option<String> {
+    let loops = iterations(expr, largest);
+    if loops > MAX_ITERATIONS {
+        return Some(format!(
+            "may loop {loops} times on {at}, more than the API server's limit of \
+             {MAX_ITERATIONS} per call"
+        ));
+    }
+    let bytes = longest_string(expr, largest);
+    (bytes > MAX_STRING).then(|| {
+        format!(
+            "may build a string of {bytes} bytes on {at}, more than the {MAX_STRING} kbundle \
+             allows"
+        )
+    })
+}
 
 /// The sizes the bound starts from: the most items of any list or map in the object, and
 /// its longest string (each at least 1).
@@ -95,6 +120,65 @@ fn size(expr: &IdedExpr, largest: Largest) -> u64 {
         },
         // A field or variable: a list or map of the object.
         _ => largest.collection,
+    }
+}
+
+/// The longest string any part of `expr` may build.
+fn longest_string(expr: &IdedExpr, largest: Largest) -> u64 {
+    children(expr)
+        .into_iter()
+        .map(|child| longest_string(child, largest))
+        .fold(string_size(expr, largest), u64::max)
+}
+
+/// An upper bound on the length of the string `expr` gives, if it gives one.
+fn string_size(expr: &IdedExpr, largest: Largest) -> u64 {
+    let of = |e: &IdedExpr| string_size(e, largest);
+    match &expr.expr {
+        Expr::Literal(LiteralValue::String(s)) => s.inner().len() as u64,
+        Expr::Literal(LiteralValue::Bytes(b)) => b.inner().len() as u64,
+        // Numbers, bools and null as text.
+        Expr::Literal(_) => 32,
+        Expr::Call(call) => {
+            let target = call.target.as_deref();
+            match (call.func_name.as_str(), call.args.as_slice()) {
+                ("_+_", [a, b]) => of(a).saturating_add(of(b)),
+                ("replace", [_, new, ..]) => {
+                    let text = target.map_or(largest.string, of);
+                    // Each character may become the replacement, and the text stays.
+                    text.saturating_mul(of(new).max(1)).saturating_add(text)
+                }
+                ("join", args) => {
+                    let list = target.map_or(largest.collection, |t| size(t, largest));
+                    let each = target.map_or(largest.string, of).max(largest.string);
+                    let separator = args.first().map_or(0, of);
+                    list.saturating_mul(each.saturating_add(separator))
+                }
+                ("format", args) => args
+                    .iter()
+                    .map(|a| match &a.expr {
+                        Expr::List(l) => l.elements.iter().map(of).fold(0, u64::saturating_add),
+                        _ => size(a, largest).saturating_mul(largest.string.max(32)),
+                    })
+                    .fold(target.map_or(0, of), u64::saturating_add),
+                ("strings.quote", [a]) => of(a).saturating_mul(6).saturating_add(2),
+                // Anything else gives back at most what it was given, or a string of the object.
+                _ => target
+                    .into_iter()
+                    .chain(&call.args)
+                    .map(of)
+                    .fold(largest.string, u64::max),
+            }
+        }
+        Expr::List(l) => l.elements.iter().map(of).fold(0, u64::max),
+        Expr::Map(m) => m
+            .entries
+            .iter()
+            .flat_map(|e| entry(&e.expr))
+            .map(of)
+            .fold(0, u64::max),
+        Expr::Comprehension(c) => of(&c.loop_step).max(of(&c.result)),
+        _ => largest.string,
     }
 }
 
@@ -186,6 +270,20 @@ mod tests {
             .expect("compiles");
         let object = serde_json::json!({"s": "x".repeat(10_000)});
         assert!(iterations(split.expression(), largest(&object)) > MAX_ITERATIONS);
+    }
+
+    #[test]
+    fn strings_doubled_by_nested_replace_are_over_budget() {
+        let mut rule = "self.s".to_owned();
+        for _ in 0..28 {
+            rule = format!("{rule}.replace('a', 'aa')");
+        }
+        let program = cel::Program::compile(&format!("size({rule}) > 0")).expect("compiles");
+        let object = serde_json::json!({"s": "a"});
+        let why = over_budget(program.expression(), largest(&object), "/").expect("over");
+        assert!(why.contains("may build a string of"), "{why}");
+        let plain = cel::Program::compile("self.s.replace('a', 'b') + '-x' == 'y'").expect("ok");
+        assert_eq!(over_budget(plain.expression(), largest(&object), "/"), None);
     }
 
     #[test]

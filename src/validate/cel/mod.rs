@@ -224,18 +224,9 @@ pub fn check(rules: &[Rule], resource: &Resource) -> Vec<Problem> {
     for rule in rules {
         for (pointer, value) in instances(&resource.value, &rule.path) {
             let most = budget::largest(value);
-            let bound = budget::iterations(rule.program.expression(), most);
-            if bound > budget::MAX_ITERATIONS {
-                rule.warn_once(&format!(
-                    "may loop {bound} times on {}, more than the API server's limit of {} per \
-                     call",
-                    if pointer.is_empty() {
-                        "/"
-                    } else {
-                        pointer.as_str()
-                    },
-                    budget::MAX_ITERATIONS
-                ));
+            let at = if pointer.is_empty() { "/" } else { &pointer };
+            if let Some(why) = budget::over_budget(rule.program.expression(), most, at) {
+                rule.warn_once(&why);
                 continue;
             }
             let mut context = Context::with_env(env.clone());
@@ -244,9 +235,10 @@ pub fn check(rules: &[Rule], resource: &Resource) -> Vec<Problem> {
                 Ok(Cel::Bool(true)) => {}
                 Ok(Cel::Bool(false)) => {
                     // A messageExpression past the bound is not run either: `message` instead.
-                    let message_fits = rule.message_expression.as_ref().is_none_or(|m| {
-                        budget::iterations(m.expression(), most) <= budget::MAX_ITERATIONS
-                    });
+                    let message_fits = rule
+                        .message_expression
+                        .as_ref()
+                        .is_none_or(|m| budget::over_budget(m.expression(), most, at).is_none());
                     out.push(if message_fits {
                         failure(rule, &context, &pointer, resource)
                     } else {
