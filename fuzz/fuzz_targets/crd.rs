@@ -12,6 +12,7 @@ use std::sync::{Arc, OnceLock};
 use kbundle::manifest::Source;
 use kbundle::report::{Format, Settings, render};
 use kbundle::validate::schema::{Fetch, SchemaOptions, SchemaStore};
+use kbundle::validate::files::prepare;
 use kbundle::validate::{Rules, collect_crds, run};
 use libfuzzer_sys::fuzz_target;
 
@@ -47,12 +48,13 @@ fuzz_target!(|data: &[u8]| {
         text: text.to_owned(),
     };
     pool.install(|| {
-        collect_crds(std::slice::from_ref(&source), &mut store);
+        let files = prepare(vec![source]);
+        collect_crds(&files, &mut store);
         let rules = Rules {
             ignore_missing_schemas: true,
             ..Rules::default()
         };
-        let report = run(vec![source], &store, &rules);
+        let report = run(files, &store, &rules);
         let settings = Settings {
             verbose: true,
             summary: true,

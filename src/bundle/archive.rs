@@ -189,7 +189,9 @@ fn finish_gzip(encoder: GzEncoder<Vec<u8>>) -> Vec<u8> {
 /// a header is the size of what follows even if a file changes meanwhile; manifests are
 /// small. Of several unreadable files, the first in archive order is reported.
 fn read_files(entries: &[Entry]) -> Result<Vec<Option<Vec<u8>>>, BundleError> {
-    entries
+    // Collected whole before the first error is taken: rayon's collect into a `Result` keeps
+    // whichever error a worker met first, which made the message differ from run to run.
+    let read: Vec<Result<Option<Vec<u8>>, BundleError>> = entries
         .par_iter()
         .map(|entry| {
             (!entry.is_dir)
@@ -202,7 +204,8 @@ fn read_files(entries: &[Entry]) -> Result<Vec<Option<Vec<u8>>>, BundleError> {
                 })
                 .transpose()
         })
-        .collect()
+        .collect();
+    read.into_iter().collect()
 }
 
 /// Writes the tar of `entries`, whose file bytes are `contents`, to `out`; returns `out`.

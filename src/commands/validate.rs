@@ -154,7 +154,8 @@ pub fn judge_with(
             .iter()
             .map(|i| read_input(i).map_err(|e| Error::new(format!("--crd {e}"))))
             .collect::<Result<Vec<_>>>()?;
-        if validate::collect_crds(&sources, &mut store) == 0 {
+        let files = pool.install(|| validate::files::prepare(sources));
+        if validate::collect_crds(&files, &mut store) == 0 {
             return Err(Error::new(format!(
                 "--crd {}: no CustomResourceDefinition found; point it at CRD manifests",
                 path.display()
@@ -163,7 +164,8 @@ pub fn judge_with(
     }
 
     let (sources, unreadable) = pool.install(|| read_all(inputs));
-    let crds = validate::collect_crds(&sources, &mut store);
+    let files = pool.install(|| validate::files::prepare(sources));
+    let crds = validate::collect_crds(&files, &mut store);
     tracing::debug!("{crds} CRD versions found among the inputs");
 
     let rules = Rules {
@@ -178,7 +180,7 @@ pub fn judge_with(
         exit_on_error,
         reject_unknown_files,
     };
-    let mut report = pool.install(|| validate::run(sources, &store, &rules));
+    let mut report = pool.install(|| validate::run(files, &store, &rules));
     report.files += unreadable.len();
     report.resources.extend(unreadable);
     Ok(report)

@@ -368,12 +368,21 @@ impl Builder {
     fn open_flow(&self, text: &str) -> Option<(usize, usize)> {
         let mut outermost = None;
         let mut depth = 0;
-        for frame in &self.stack {
-            let first = match frame {
-                Frame::Seq { first_pos, .. } | Frame::Map { first_pos, .. } => *first_pos,
-            };
-            let pos = self.positions.get(first)?;
-            let line = text.lines().nth((pos.line as usize).checked_sub(1)?)?;
+        let starts: Vec<Pos> = self
+            .stack
+            .iter()
+            .map(|frame| match frame {
+                Frame::Seq { first_pos, .. } | Frame::Map { first_pos, .. } => {
+                    self.positions.get(*first_pos).copied()
+                }
+            })
+            .collect::<Option<_>>()?;
+        // The lines once, not once a frame: a deep stack over a long file made each repair
+        // scan the file as many times as the stack is deep.
+        let last = starts.iter().map(|p| p.line as usize).max().unwrap_or(0);
+        let lines: Vec<&str> = text.lines().take(last).collect();
+        for pos in &starts {
+            let line = lines.get((pos.line as usize).checked_sub(1)?)?;
             let col = (pos.column as usize).checked_sub(1)?;
             if matches!(line.chars().nth(col), Some('[' | '{')) {
                 outermost.get_or_insert(col);

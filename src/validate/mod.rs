@@ -2,6 +2,7 @@
 
 pub mod cel;
 pub mod configsync;
+pub mod files;
 pub mod kustomize;
 mod problems;
 pub mod schema;
@@ -11,10 +12,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::manifest::{Gvk, Resource, Source, parse_stream, resources_of};
+use crate::manifest::{Gvk, Resource};
 use crate::report::{Problem, Report, ResourceResult, Status};
 use configsync::layout::{Layout, Place};
 use configsync::{Identity, SelectorName};
+use files::File;
 use rayon::prelude::*;
 use schema::{Lookup, SchemaStore};
 
@@ -93,8 +95,8 @@ impl Checked {
     }
 }
 
-/// Validates sources in parallel on the current rayon pool and reports in input order.
-pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
+/// Validates files in parallel on the current rayon pool and reports in input order.
+pub fn run(sources: Vec<File>, store: &SchemaStore, rules: &Rules) -> Report {
     let files = sources.len();
     let stop = AtomicBool::new(false);
     // Config Sync's checks cost a little per resource; skip them when they cannot apply.
@@ -111,9 +113,9 @@ pub fn run(sources: Vec<Source>, store: &SchemaStore, rules: &Rules) -> Report {
             let place = if layout.is_empty() {
                 None
             } else {
-                layout.place(&source.name)
+                layout.place(&source.source.name)
             };
-            let out = check_source(&source, store, rules, place.as_ref());
+            let out = check_source(source, store, rules, place.as_ref());
             if rules.exit_on_error
                 && out
                     .iter()
@@ -191,27 +193,25 @@ fn apply_configsync(checked: &mut [Checked]) {
 }
 
 fn check_source(
-    source: &Source,
+    file: File,
     store: &SchemaStore,
     rules: &Rules,
     configsync: Option<&Place>,
 ) -> Vec<Checked> {
-    let stream = parse_stream(&source.text);
+    let (source, parsed) = file.into_parsed();
     let mut out = Vec::new();
-    for doc in stream.documents {
-        for resource in resources_of(doc) {
-            out.push(check_resource(
-                &source.name,
-                resource,
-                store,
-                rules,
-                configsync,
-            ));
-        }
+    for resource in parsed.resources {
+        out.push(check_resource(
+            &source.name,
+            resource,
+            store,
+            rules,
+            configsync,
+        ));
     }
     // A Go template is not YAML until rendered; say so rather than only why it fails to parse.
-    let templated = !stream.errors.is_empty() && source.text.contains("{{");
-    for e in stream.errors {
+    let templated = !parsed.errors.is_empty() && source.text.contains("{{");
+    for e in parsed.errors {
         let msg = if templated {
             format!(
                 "{}; this looks like a Helm template: render it first (helm template) and validate the output",
@@ -397,16 +397,16 @@ fn helm_file(file: &str) -> bool {
     ) || (name.starts_with("values") && (name.ends_with(".yaml") || name.ends_with(".yml")))
 }
 
-/// Reads CRDs out of sources so their custom resources validate. Returns how many versions
+/// Reads CRDs out of files so their custom resources validate. Returns how many versions
 /// were added; CRDs that cannot be converted are reported and skipped.
-pub fn collect_crds(sources: &[Source], store: &mut SchemaStore) -> usize {
+pub fn collect_crds(files: &[File], store: &mut SchemaStore) -> usize {
     let mut added = 0;
-    for source in sources {
-        if !source.text.contains("CustomResourceDefinition") {
+    for file in files {
+        let source = &file.source;
+        let Some(parsed) = file.early().filter(|_| files::declares_crds(&source.text)) else {
             continue;
-        }
-        let stream = parse_stream(&source.text);
-        for e in &stream.errors {
+        };
+        for e in &parsed.errors {
             // Validating the file reports this too, but not a `--crd` file, which is only read.
             tracing::warn!(
                 "{}:{}:{}: {}; CustomResourceDefinitions in that document are not used",
@@ -416,22 +416,20 @@ pub fn collect_crds(sources: &[Source], store: &mut SchemaStore) -> usize {
                 e.message
             );
         }
-        for doc in stream.documents {
-            for r in resources_of(doc) {
-                if r.kind() != "CustomResourceDefinition"
-                    || !r.api_version().starts_with("apiextensions.k8s.io/")
-                {
-                    continue;
-                }
-                match store.add_crd(&r.value) {
-                    Ok(n) => added += n,
-                    Err(e) => tracing::warn!(
-                        "{}:{}: CustomResourceDefinition {} not usable: {e}",
-                        source.name,
-                        r.start.line,
-                        r.name()
-                    ),
-                }
+        for r in &parsed.resources {
+            if r.kind() != "CustomResourceDefinition"
+                || !r.api_version().starts_with("apiextensions.k8s.io/")
+            {
+                continue;
+            }
+            match store.add_crd(&r.value) {
+                Ok(n) => added += n,
+                Err(e) => tracing::warn!(
+                    "{}:{}: CustomResourceDefinition {} not usable: {e}",
+                    source.name,
+                    r.start.line,
+                    r.name()
+                ),
             }
         }
     }

@@ -30,6 +30,14 @@ fn fake_helper(dir: &Path, name: &str, stdout: &str, code: i32) {
     );
     fs::write(&path, script).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    // Another test's fork may still hold the file open for writing (until its exec closes
+    // it), and exec then fails with ETXTBSY: wait until the script can be run.
+    while std::process::Command::new(&path)
+        .output()
+        .is_err_and(|e| e.raw_os_error() == Some(libc::ETXTBSY))
+    {
+        std::thread::yield_now();
+    }
 }
 
 #[test]

@@ -18,7 +18,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::manifest::{Source, parse_stream, resources_of};
+use crate::manifest::Resource;
+use crate::validate::files::{self, File};
 
 /// Where one file sits in a Config Sync repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,22 +79,20 @@ fn hierarchical_root(folder: &[String]) -> Option<Vec<String>> {
     None
 }
 
-/// The folders RootSyncs and RepoSyncs in `text` sync: `Some(dir)` for each, `None` for one
-/// that names no folder.
-fn synced_dirs(text: &str) -> Vec<Option<Vec<String>>> {
+/// The folders RootSyncs and RepoSyncs among `resources` sync: `Some(dir)` for each, `None`
+/// for one that names no folder.
+fn synced_dirs(resources: &[Resource]) -> Vec<Option<Vec<String>>> {
     let mut out = Vec::new();
-    for doc in parse_stream(text).documents {
-        for r in resources_of(doc) {
-            if !super::is_sync_kind(&r.gvk()) {
-                continue;
-            }
-            let dir = ["/spec/git/dir", "/spec/oci/dir"]
-                .iter()
-                .find_map(|p| r.value.pointer(p).and_then(Value::as_str))
-                .map(|d| components(Path::new(d.trim_start_matches('/'))))
-                .filter(|d| !d.is_empty());
-            out.push(dir);
+    for r in resources {
+        if !super::is_sync_kind(&r.gvk()) {
+            continue;
         }
+        let dir = ["/spec/git/dir", "/spec/oci/dir"]
+            .iter()
+            .find_map(|p| r.value.pointer(p).and_then(Value::as_str))
+            .map(|d| components(Path::new(d.trim_start_matches('/'))))
+            .filter(|d| !d.is_empty());
+        out.push(dir);
     }
     out
 }
@@ -101,8 +100,9 @@ fn synced_dirs(text: &str) -> Vec<Option<Vec<String>>> {
 impl Layout {
     /// Finds the repositories. `everywhere` is `--configsync`: files outside every root form
     /// one repository too.
-    pub fn new(sources: &[Source], everywhere: bool) -> Layout {
-        let folders: BTreeSet<Vec<String>> = sources.iter().map(|s| folder_of(&s.name)).collect();
+    pub fn new(files: &[File], everywhere: bool) -> Layout {
+        let folders: BTreeSet<Vec<String>> =
+            files.iter().map(|f| folder_of(&f.source.name)).collect();
         let mut roots: Vec<(Vec<String>, bool)> = Vec::new();
         let add = |root: Vec<String>, hierarchical: bool, roots: &mut Vec<_>| {
             if !roots.iter().any(|(r, _)| *r == root) {
@@ -114,11 +114,12 @@ impl Layout {
                 add(root, true, &mut roots);
             }
         }
-        for source in sources {
-            if !(source.text.contains("RootSync") || source.text.contains("RepoSync")) {
+        for file in files {
+            let source = &file.source;
+            let Some(parsed) = file.early().filter(|_| files::declares_syncs(&source.text)) else {
                 continue;
-            }
-            for dir in synced_dirs(&source.text) {
+            };
+            for dir in synced_dirs(&parsed.resources) {
                 let matching: Vec<&Vec<String>> = dir
                     .as_ref()
                     .map(|d| folders.iter().filter(|f| f.ends_with(d)).collect())
