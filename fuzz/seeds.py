@@ -118,6 +118,17 @@ def main():
                                   "a.b/c", "2024-01-02T03:04:05Z", "dns1123Label", "1h30m5.5s",
                                   "1.2.3-rc.1+build", "^[a-z]+$", "a,b,c", "héllo", " trim "]):
         put("cel", bytes([pick]) + value.encode())
+    # cel_rule: the expressions checked against the API server's CEL environment, and the
+    # rules of the CRDs in the fixtures.
+    for f in files("tests/fixtures/cel/*.tsv"):
+        for line in read(f).decode().splitlines():
+            if line and not line.startswith("#"):
+                put("cel_rule", line.split("\t")[0].encode())
+    for f in yaml:
+        for line in read(f).decode("utf-8", "replace").splitlines():
+            rule = line.strip().removeprefix("- ").strip()
+            if rule.startswith("rule:"):
+                put("cel_rule", rule[5:].strip().strip("'\"").encode())
     for target_dir in glob.glob(os.path.join(ROOT, "fuzz", "seeds", "*")):
         for f in files(os.path.relpath(target_dir, ROOT) + "/*"):
             put(os.path.basename(target_dir), read(f))

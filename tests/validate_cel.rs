@@ -85,7 +85,9 @@ fn limited(limits: &[&str], file: &std::path::Path) -> (Option<i32>, String) {
         .args(limits)
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_kbundle"))
-        .args(["validate", "--summary"])
+        // Two workers whatever the machine, so the address space a limit leaves does not
+        // depend on how many stacks the cores ask for.
+        .args(["validate", "--summary", "-n", "2"])
         .arg(file)
         .env_remove("RUST_LOG")
         .output()
@@ -118,6 +120,65 @@ fn a_rule_that_would_loop_past_the_cost_limit_is_a_warning_not_a_hang() {
         err.contains("CustomResourceDefinition for example.com/v1 Widget"),
         "{err}"
     );
+}
+
+/// Rules nested past cel-go's parser limits (250 levels, 100,000 code points) in the shapes
+/// the `cel` crate's parser does not count: a 20,000-link chain of `+`, of selections and of
+/// indexes overflowed the stack and aborted the run (140 KB of rule); a syntax error past
+/// column 65,535 panicked drawing its caret. Each is now a warning in cel-go's words, and
+/// rules just inside the limits still run (in a debug build too, where stack frames are
+/// largest).
+#[test]
+fn rules_nested_past_cel_go_limits_are_warnings_not_crashes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let refused = [
+        (
+            vec!["self.s"; 20_000].join(" + "),
+            "expression code point size exceeds limit: size: 179997, limit 100000",
+        ),
+        (
+            vec!["self.s"; 300].join(" + "),
+            "expression recursion limit exceeded: 250",
+        ),
+        (
+            format!("has(self{})", ".a".repeat(300)),
+            "expression recursion limit exceeded: 250",
+        ),
+        (
+            format!("self{} == 1", "[\"a\"]".repeat(300)),
+            "expression recursion limit exceeded: 250",
+        ),
+        (
+            format!("{} && )", vec!["self.s == \"a\""; 5_000].join(" && ")),
+            "Syntax error",
+        ),
+    ];
+    for (rule, why) in &refused {
+        let (code, err) = limited(&["--cpu=20"], &widget_with_rule(dir.path(), rule));
+        assert_eq!(code, Some(0), "{}", &err[..err.len().min(2_000)]);
+        assert!(
+            err.contains("does not compile here") && err.contains(why),
+            "{why}: {}",
+            &err[..err.len().min(2_000)]
+        );
+        // The warning quotes the rule's start, not 100 KB of it.
+        assert!(err.len() < 2_000, "{}", err.len());
+    }
+    // Just inside: 248 links, 94 parentheses each holding a link, 90 nested calls.
+    let inside = [
+        format!("{} == \"\"", vec!["self.s"; 124].join(" + ")),
+        format!("has(self{})", ".a".repeat(247)),
+        format!("{}self.s{} == \"b\"", "(".repeat(94), " + \"\")".repeat(94)),
+        format!("{}self.s{} == 1", "size(".repeat(90), ")".repeat(90)),
+    ];
+    for rule in &inside {
+        let (code, err) = limited(&["--cpu=20"], &widget_with_rule(dir.path(), rule));
+        assert!(
+            matches!(code, Some(0 | 1)) && !err.contains("does not compile"),
+            "{code:?}: {}",
+            &err[..err.len().min(2_000)]
+        );
+    }
 }
 
 /// `replace` nested 32 times doubles `a` into 4 GiB: under a 1 GiB address space the run

@@ -28,14 +28,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    // One worker with rayon's default stack, as `validate` builds its pool.
+    // One worker, with the stack `validate` gives its workers.
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .expect("one worker")
-    });
+    let pool = POOL.get_or_init(|| kbundle::validate::pool(1).expect("one worker"));
     let options = SchemaOptions {
         version: "1.33".parse().expect("a version"),
         // Both conversions, chosen by the input so each can be reached.

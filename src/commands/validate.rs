@@ -124,9 +124,7 @@ pub fn judge_with(
         || std::thread::available_parallelism().map_or(1, usize::from),
         usize::from,
     );
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(workers)
-        .build()
+    let pool = validate::pool(workers)
         .map_err(|e| Error::new(format!("cannot start {workers} workers: {e}")))?;
 
     let locations = if args.schema_locations.is_empty() {

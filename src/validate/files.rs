@@ -75,3 +75,42 @@ impl File {
         (self.source, parsed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(name: &str, text: &str) -> Source {
+        Source {
+            name: name.into(),
+            text: text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn only_files_read_before_the_check_are_parsed_up_front() {
+        let files = prepare(vec![
+            source(
+                "crd.yaml",
+                "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n",
+            ),
+            source(
+                "sync.yaml",
+                "apiVersion: configsync.gke.io/v1\nkind: RootSync\n---\nkind: RepoSync\n",
+            ),
+            source("app.yaml", "apiVersion: v1\nkind: ConfigMap\n"),
+        ]);
+        let early: Vec<usize> = files
+            .iter()
+            .map(|f| f.early().map_or(0, |p| p.resources.len()))
+            .collect();
+        assert_eq!(early, [1, 2, 0]);
+        assert!(files[2].early().is_none());
+        // The file left for later parses as well when it is checked, errors included.
+        let later = prepare(vec![source("bad.yaml", "a: 1\n---\nb: [\n")]);
+        let (source, parsed) = later.into_iter().next().unwrap().into_parsed();
+        assert_eq!(&*source.name, "bad.yaml");
+        assert_eq!(parsed.resources.len(), 1);
+        assert_eq!(parsed.errors.len(), 1);
+    }
+}

@@ -95,6 +95,19 @@ impl Checked {
     }
 }
 
+/// Stack of each validation worker. CEL rules are parsed, bounded and evaluated by
+/// recursion, as deep as cel-go's limits let them nest ([`cel`]): at those limits a debug
+/// build needed 8–16 MiB, twice that is kept. Only the pages used are committed.
+const WORKER_STACK: usize = 32 << 20;
+
+/// The pool validation runs on: `workers` threads with [`WORKER_STACK`].
+pub fn pool(workers: usize) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(workers)
+        .stack_size(WORKER_STACK)
+        .build()
+}
+
 /// Validates files in parallel on the current rayon pool and reports in input order.
 pub fn run(sources: Vec<File>, store: &SchemaStore, rules: &Rules) -> Report {
     let files = sources.len();

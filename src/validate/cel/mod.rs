@@ -19,6 +19,7 @@ mod budget;
 mod duration;
 mod env;
 mod format;
+mod limits;
 mod lists;
 mod net;
 mod quantity;
@@ -99,12 +100,12 @@ fn compile_rule(rule: &Value, path: &[String], owner: &Arc<str>) -> Option<Rule>
     } else {
         format!(".{}", path.join("."))
     };
-    let env = env();
-    let program = match env.compile(&source) {
+    let program = match parse(&source) {
         Ok(p) => p,
         Err(e) => {
+            let shown = shown(&source);
             tracing::warn!(
-                "{owner}: CEL rule {source:?} at {at} does not compile here ({e}); it is not checked"
+                "{owner}: CEL rule {shown} at {at} does not compile here ({e}); it is not checked"
             );
             return None;
         }
@@ -114,18 +115,20 @@ fn compile_rule(rule: &Value, path: &[String], owner: &Arc<str>) -> Option<Rule>
         .iter()
         .find(|name| references.has_function(name))
     {
+        let shown = shown(&source);
         tracing::warn!(
-            "{owner}: CEL rule {source:?} at {at} calls {name}(), which kbundle does not evaluate; it is not checked"
+            "{owner}: CEL rule {shown} at {at} calls {name}(), which kbundle does not evaluate; it is not checked"
         );
         return None;
     }
     if references.has_variable("oldSelf") {
+        let shown = shown(&source);
         tracing::info!(
-            "{owner}: CEL transition rule {source:?} at {at} compares with the object in the cluster (oldSelf); not checked offline"
+            "{owner}: CEL transition rule {shown} at {at} compares with the object in the cluster (oldSelf); not checked offline"
         );
         return None;
     }
-    let message_expression = text("messageExpression").and_then(|m| env.compile(&m).ok());
+    let message_expression = text("messageExpression").and_then(|m| parse(&m).ok());
     Some(Rule {
         path: path.to_vec(),
         source,
@@ -137,6 +140,33 @@ fn compile_rule(rule: &Value, path: &[String], owner: &Arc<str>) -> Option<Rule>
         owner: owner.clone(),
         warned: AtomicBool::new(false),
     })
+}
+
+/// Compiles an expression within cel-go's limits ([`limits`]). The error is the parser's
+/// messages with their positions, not `ParseErrors`' display, which panics drawing a caret
+/// past column 65,535.
+fn parse(source: &str) -> Result<Program, String> {
+    if let Some(why) = limits::check(source) {
+        return Err(why);
+    }
+    env().compile(source).map_err(|errors| {
+        let all: Vec<String> = errors
+            .errors
+            .iter()
+            .map(|e| format!("{}:{}: {}", e.pos.0, e.pos.1, e.msg))
+            .collect();
+        all.join("; ")
+    })
+}
+
+/// A rule as a warning quotes it: whole when short, else its start and its length.
+fn shown(source: &str) -> String {
+    const SHOWN: usize = 200;
+    if source.chars().count() <= SHOWN {
+        return format!("{source:?}");
+    }
+    let start: String = source.chars().take(SHOWN).collect();
+    format!("{start:?}… ({} characters)", source.chars().count())
 }
 
 /// The JSON value as a CEL value.
