@@ -416,8 +416,16 @@ pub fn collect_crds(files: &[File], store: &mut SchemaStore) -> usize {
     let mut added = 0;
     for file in files {
         let source = &file.source;
-        let Some(parsed) = file.early().filter(|_| files::declares_crds(&source.text)) else {
+        if !files::declares_crds(&source.text) {
             continue;
+        }
+        let reparsed;
+        let parsed = match file.crd_file() {
+            Some(parsed) => parsed,
+            None => {
+                reparsed = files::Parsed::of(&source.text);
+                &reparsed
+            }
         };
         for e in &parsed.errors {
             // Validating the file reports this too, but not a `--crd` file, which is only read.

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::manifest::Resource;
-use crate::validate::files::{self, File};
+use crate::validate::files::File;
 
 /// Where one file sits in a Config Sync repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,9 +79,11 @@ fn hierarchical_root(folder: &[String]) -> Option<Vec<String>> {
     None
 }
 
-/// The folders RootSyncs and RepoSyncs among `resources` sync: `Some(dir)` for each, `None`
-/// for one that names no folder.
-fn synced_dirs(resources: &[Resource]) -> Vec<Option<Vec<String>>> {
+/// The folder a RootSync or RepoSync syncs, as path components; `None` when it names none.
+pub type SyncedDir = Option<Vec<String>>;
+
+/// The folders the RootSyncs and RepoSyncs among `resources` sync.
+pub fn synced_dirs(resources: &[Resource]) -> Vec<SyncedDir> {
     let mut out = Vec::new();
     for r in resources {
         if !super::is_sync_kind(&r.gvk()) {
@@ -116,10 +118,7 @@ impl Layout {
         }
         for file in files {
             let source = &file.source;
-            let Some(parsed) = file.early().filter(|_| files::declares_syncs(&source.text)) else {
-                continue;
-            };
-            for dir in synced_dirs(&parsed.resources) {
+            for dir in file.synced() {
                 let matching: Vec<&Vec<String>> = dir
                     .as_ref()
                     .map(|d| folders.iter().filter(|f| f.ends_with(d)).collect())
