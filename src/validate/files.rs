@@ -3,9 +3,9 @@
 //! Some files are read before any resource is checked: CRDs give schemas, RootSyncs and
 //! RepoSyncs the repository layout. A file that declares CRDs is parsed up front and the
 //! parse is kept for its check (reading it three times made CRD files the slowest part of a
-//! run), up to [`HELD_CRD_TEXT`] of them; of other files only the folders their syncs sync
-//! are kept from the early parse, and the file is parsed again where it is checked, so a run does not hold
-//! every file's tree at once.
+//! run), up to [`HELD_CRD_TEXT`] of them. Of other files only the folders their syncs sync
+//! are kept from the early parse, and the file is parsed again where it is checked, so a run
+//! does not hold every file's tree at once.
 
 use rayon::prelude::*;
 
@@ -42,8 +42,9 @@ impl Parsed {
 }
 
 /// CRD files whose parse is kept for their check, by size of text, in input order: a parsed
-/// tree with its positions takes about 13 times its text, so this holds at most some 50 MiB;
-/// CRD files past it are parsed again by [`super::collect_crds`] and by their check.
+/// tree with its positions took 6–7 times its text (Config Sync's CRDs), so this holds some
+/// 30 MiB at most. CRD files past it are parsed again by [`super::collect_crds`] and by their
+/// check.
 const HELD_CRD_TEXT: usize = 4 << 20;
 
 /// Whether the text may hold what is read before checking: a cheap test on the text, so a
@@ -78,7 +79,7 @@ pub fn prepare(sources: Vec<Source>) -> Vec<File> {
                 let parsed = Parsed::of(&source.text);
                 let synced = synced_dirs(&parsed.resources);
                 (Some(parsed), synced)
-            } else if declares_crds(&source.text) || declares_syncs(&source.text) {
+            } else if declares_syncs(&source.text) {
                 (None, synced_dirs(&Parsed::of(&source.text).resources))
             } else {
                 (None, Vec::new())
