@@ -181,6 +181,28 @@ fn rules_nested_past_cel_go_limits_are_warnings_not_crashes() {
     }
 }
 
+/// A 30 KB object listing 2,000 patterns for a rule that compiles each (`find` on a pattern
+/// from the object): every Unicode `\w{100}` compiled to 7 MB and was kept, 51 s and 7.8 GB.
+/// Now a pattern from the object costs a compile in the budget, and the rule is a warning.
+#[test]
+fn a_rule_compiling_patterns_from_the_object_is_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = widget_with_rule(dir.path(), "self.l.all(p, \"a\".find(p) == \"\")");
+    let patterns: Vec<String> = (0..2_000).map(|i| format!("\"\\\\w{{100}}{i}\"")).collect();
+    let text = std::fs::read_to_string(&file).expect("read");
+    let text = text.replace(
+        "spec: {s: a}",
+        &format!("spec: {{l: [{}]}}", patterns.join(", ")),
+    );
+    std::fs::write(&file, text).expect("write");
+    let (code, err) = limited(&["--cpu=20", "--as=2147483648"], &file);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("may loop") && err.contains("it is not checked"),
+        "{err}"
+    );
+}
+
 /// `replace` nested 32 times doubles `a` into 4 GiB: under a 1 GiB address space the run
 /// aborted. Now the rule is a warning with the bound, and nothing is built.
 #[test]

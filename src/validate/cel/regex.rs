@@ -12,8 +12,9 @@ use regex::Regex;
 
 use super::env::{Args, Out, fail, string, take};
 
-/// More distinct patterns than this and the cache is cleared: patterns built from data.
-const CACHE_LIMIT: usize = 1024;
+/// More distinct patterns than this and the cache is cleared: patterns built from data. A
+/// compiled Unicode pattern can take megabytes (`\w{100}`: 7 MB), so few are kept.
+const CACHE_LIMIT: usize = 32;
 
 pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_member_overload(
