@@ -115,7 +115,13 @@ pub fn run(sources: Vec<File>, store: &SchemaStore, rules: &Rules) -> Report {
     // Config Sync's checks cost a little per resource; skip them when they cannot apply.
     let layout = match rules.configsync {
         ConfigSyncRules::Off => Layout::default(),
-        mode => Layout::new(&sources, mode == ConfigSyncRules::On),
+        mode => {
+            let synced: Vec<_> = sources
+                .iter()
+                .map(|f| (&*f.source.name, f.synced()))
+                .collect();
+            Layout::new(&synced, mode == ConfigSyncRules::On)
+        }
     };
     let checked: Vec<Vec<Checked>> = sources
         .into_par_iter()

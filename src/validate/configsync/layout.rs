@@ -19,7 +19,6 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::manifest::Resource;
-use crate::validate::files::File;
 
 /// Where one file sits in a Config Sync repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,9 +101,10 @@ pub fn synced_dirs(resources: &[Resource]) -> Vec<SyncedDir> {
 impl Layout {
     /// Finds the repositories. `everywhere` is `--configsync`: files outside every root form
     /// one repository too.
-    pub fn new(files: &[File], everywhere: bool) -> Layout {
+    /// `files`: each input's name, with the folders its syncs sync ([`synced_dirs`]).
+    pub fn new(files: &[(&str, &[SyncedDir])], everywhere: bool) -> Layout {
         let folders: BTreeSet<Vec<String>> =
-            files.iter().map(|f| folder_of(&f.source.name)).collect();
+            files.iter().map(|(name, _)| folder_of(name)).collect();
         let mut roots: Vec<(Vec<String>, bool)> = Vec::new();
         let add = |root: Vec<String>, hierarchical: bool, roots: &mut Vec<_>| {
             if !roots.iter().any(|(r, _)| *r == root) {
@@ -116,15 +116,14 @@ impl Layout {
                 add(root, true, &mut roots);
             }
         }
-        for file in files {
-            let source = &file.source;
-            for dir in file.synced() {
+        for (name, synced) in files {
+            for dir in *synced {
                 let matching: Vec<&Vec<String>> = dir
                     .as_ref()
                     .map(|d| folders.iter().filter(|f| f.ends_with(d)).collect())
                     .unwrap_or_default();
                 if matching.is_empty() {
-                    add(folder_of(&source.name), false, &mut roots);
+                    add(folder_of(name), false, &mut roots);
                 }
                 for f in matching {
                     let root = hierarchical_root(f).unwrap_or_else(|| f.clone());
