@@ -221,3 +221,39 @@ fn a_rule_that_would_build_a_huge_string_is_a_warning_not_an_abort() {
         "{err}"
     );
 }
+
+/// Go's `\d` is ASCII: `^\d+$` refuses `٣` on the API server, and used to pass here (Rust's
+/// `\d` is Unicode).
+#[test]
+fn patterns_are_read_as_go_reads_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = widget_with_rule(dir.path(), r#"self.s.matches("^\\d+$")"#);
+    let text = std::fs::read_to_string(&file).expect("read");
+    for (s, want) in [("3", 0), ("٣", 1)] {
+        std::fs::write(
+            &file,
+            text.replace("spec: {s: a}", &format!("spec: {{s: \"{s}\"}}")),
+        )
+        .expect("write");
+        let (code, out, err) = run(&[file.to_str().expect("utf-8 path")]);
+        assert_eq!(code, want, "{s}: {out}{err}");
+        if want == 1 {
+            assert!(out.contains("failed rule: self.s.matches"), "{out}");
+        }
+    }
+}
+
+/// A pattern Go takes that compiles past the regex crate's size limit is not checked, with
+/// a warning; it does not fail the object.
+#[test]
+fn a_pattern_past_the_regex_engines_limits_is_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = widget_with_rule(dir.path(), r#"self.s.matches("(\\pL\\pL\\pL\\pL){900}")"#);
+    let (code, out, err) = run(&[file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("pattern past the limits of kbundle's regex engine")
+            && err.contains("it is not checked"),
+        "{err}"
+    );
+}

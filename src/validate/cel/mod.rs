@@ -23,6 +23,7 @@ mod limits;
 mod lists;
 mod net;
 mod quantity;
+pub mod re2;
 mod regex;
 mod semver;
 mod url;
@@ -298,6 +299,7 @@ pub fn check(rules: &[Rule], resource: &Resource) -> Vec<Problem> {
 fn failure_of(e: &ExecutionError) -> Option<String> {
     match e {
         ExecutionError::NoSuchKey(key) => Some(format!("no such key: {key}")),
+        ExecutionError::FunctionError { message, .. } if regex::beyond_this_engine(message) => None,
         ExecutionError::FunctionError { message, .. } => Some(message.clone()),
         ExecutionError::DivisionByZero(_) => Some("division by zero".to_owned()),
         ExecutionError::RemainderByZero(_) => Some("modulus by zero".to_owned()),

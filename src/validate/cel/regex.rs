@@ -1,22 +1,48 @@
-//! Kubernetes' regex library: `<string>.find(re)` and `<string>.findAll(re[, n])`, Go's
-//! `FindString`/`FindAllString`. Patterns are compiled once per run and kept (rules are few,
-//! their patterns literal), not once per object.
+//! Regular expressions as the API server evaluates them: CEL's `matches` and Kubernetes'
+//! regex library, `<string>.find(re)` and `<string>.findAll(re[, n])` (Go's `MatchString`,
+//! `FindString` and `FindAllString`). Patterns are read as Go reads them ([`re2`]), compiled
+//! once per run and kept (rules are few, their patterns literal), not once per object.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use cel::common::types::{CelInt, CelList, CelString, INT_TYPE, STRING_TYPE};
+use cel::common::types::{CelBool, CelInt, CelList, CelString, INT_TYPE, STRING_TYPE};
 use cel::common::value::{CowVal, Val};
 use cel::{DeclarationError, Env, ExecutionError};
 use regex::Regex;
 
 use super::env::{Args, Out, fail, string, take};
+use super::re2;
 
 /// More distinct patterns than this and the cache is cleared: patterns built from data. A
 /// compiled Unicode pattern can take megabytes (`\w{100}`: 7 MB), so few are kept.
 const CACHE_LIMIT: usize = 32;
 
+/// How a pattern Go takes but this engine cannot compile (past its nesting or size limits)
+/// fails: the rule then gets a warning, it does not fail the object.
+const BEYOND_THIS_ENGINE: &str = "pattern past the limits of kbundle's regex engine: ";
+
+/// Whether a failure of a rule is a pattern kbundle cannot compile, not one Go refuses.
+pub(super) fn beyond_this_engine(message: &str) -> bool {
+    message.starts_with(BEYOND_THIS_ENGINE)
+}
+
 pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
+    // CEL's own `matches`; the cel crate's (its `regex` feature, left off) reads patterns
+    // as the regex crate does.
+    env.add_overload(
+        "matches",
+        "matches",
+        vec![STRING_TYPE, STRING_TYPE],
+        matches,
+    )?;
+    env.add_member_overload(
+        "matches",
+        "matches_string",
+        STRING_TYPE,
+        vec![STRING_TYPE],
+        matches,
+    )?;
     env.add_member_overload(
         "find",
         "string_find_string",
@@ -41,15 +67,30 @@ pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
     Ok(())
 }
 
-/// The compiled pattern, or Go's "Illegal regex" failure.
+/// The compiled pattern, or the failure Go gives `function` for it.
 pub(super) fn compiled(pattern: &str, function: &str) -> Result<Arc<Regex>, ExecutionError> {
     static CACHE: OnceLock<Mutex<HashMap<String, Arc<Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     if let Some(re) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(re);
     }
-    let re =
-        Arc::new(Regex::new(pattern).map_err(|e| fail(function, format!("Illegal regex: {e}")))?);
+    let translated = re2::translate(pattern).map_err(|e| match function {
+        // cel-go returns Go's error; Kubernetes' library says more.
+        "matches" => fail(function, e),
+        _ => fail(function, format!("Illegal regex: {e}")),
+    })?;
+    let re = Arc::new(Regex::new(&translated).map_err(|e| {
+        let why = match e {
+            regex::Error::CompiledTooBig(limit) => format!("compiles past {limit} bytes"),
+            other => other
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        fail(function, format!("{BEYOND_THIS_ENGINE}{why}"))
+    })?);
     if let Ok(mut c) = cache.lock() {
         if c.len() >= CACHE_LIMIT {
             c.clear();
@@ -57,6 +98,14 @@ pub(super) fn compiled(pattern: &str, function: &str) -> Result<Arc<Regex>, Exec
         c.insert(pattern.to_owned(), re.clone());
     }
     Ok(re)
+}
+
+fn matches<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [s, re] = take(args)?;
+    let re = compiled(string(re.as_ref(), "matches")?, "matches")?;
+    Ok(CowVal::owned(CelBool::from(
+        re.is_match(string(s.as_ref(), "matches")?),
+    )))
 }
 
 fn find<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
