@@ -15,7 +15,8 @@ use super::env::{Args, Out, fail, string, take};
 use super::re2;
 
 /// More distinct patterns than this and the cache is cleared: patterns built from data. A
-/// compiled Unicode pattern can take megabytes (`\w{100}`: 7 MB), so few are kept.
+/// compiled pattern with a repeated Unicode class (`\pL{100}`) can take megabytes, so few
+/// are kept.
 const CACHE_LIMIT: usize = 32;
 
 /// How a pattern Go takes but this engine cannot compile (past its nesting or size limits)
